@@ -1,0 +1,3 @@
+"""The CISIP community bot."""
+
+__version__ = "0.1.0"
