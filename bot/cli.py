@@ -1,0 +1,229 @@
+"""The command line: ``cisip-bot run | check | db upgrade | db current``.
+
+Every failure is one line on stderr; bad arguments and bad configuration exit with code 2.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+from dotenv import load_dotenv
+
+from bot import __version__
+from bot.config import ConfigError, Settings, configure_logging
+
+log = logging.getLogger("bot")
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    click.echo(f"cisip-bot: {message}", err=True)
+    sys.exit(code)
+
+
+def load_settings(env_file: Path | None) -> Settings:
+    if env_file is not None:
+        load_dotenv(env_file, override=False)
+    else:
+        load_dotenv(Path.cwd() / ".env", override=False)
+    try:
+        return Settings.from_env()
+    except ConfigError as exc:
+        fail(str(exc), 2)
+
+
+def run_async(coro: Coroutine[Any, Any, int]) -> int:
+    try:
+        return asyncio.run(coro)
+    except KeyboardInterrupt:
+        return 130
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="cisip-bot")
+@click.option(
+    "--env-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Read settings from this file instead of ./.env.",
+)
+@click.pass_context
+def cli(ctx: click.Context, env_file: Path | None) -> None:
+    """The CISIP community Discord bot."""
+    ctx.obj = env_file
+
+
+@cli.command()
+@click.option("--force-sync", is_flag=True, help="Sync slash commands even if they did not change.")
+@click.pass_obj
+def run(env_file: Path | None, force_sync: bool) -> None:
+    """Bring the database up to date, then connect to Discord."""
+    settings = load_settings(env_file)
+    try:
+        token = settings.require_token()
+    except ConfigError as exc:
+        fail(str(exc), 2)
+    configure_logging(settings.log_level)
+    sys.exit(run_async(_run(settings, token, force_sync)))
+
+
+async def _run(settings: Settings, token: str, force_sync: bool) -> int:
+    import discord
+
+    from bot.client import CisipBot
+    from bot.db.database import Database
+    from bot.db.migrate import upgrade
+
+    database = Database(settings.database_url)
+    try:
+        before, after = await upgrade(database)
+    except Exception as exc:
+        await database.dispose()
+        fail(f"could not bring the database up to date: {_one_line(exc)}")
+    if before != after:
+        log.info("database schema upgraded from %s to %s", before or "nothing", after)
+    bot = CisipBot(settings, database=database, force_sync=force_sync)
+    try:
+        async with bot:
+            await bot.start(token)
+    except discord.LoginFailure:
+        fail(
+            "Discord refused DISCORD_TOKEN: reset the token on the Developer Portal's Bot page "
+            "and paste it into .env"
+        )
+    except discord.PrivilegedIntentsRequired:
+        fail(
+            "Discord refused the Server Members intent: enable it on the Developer Portal's Bot page "
+            "(Privileged Gateway Intents)"
+        )
+    return 0
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}"
+
+
+@cli.command()
+@click.pass_obj
+def check(env_file: Path | None) -> None:
+    """Check the configuration, the database connection and the schema."""
+    settings = load_settings(env_file)
+    sys.exit(run_async(_check(settings)))
+
+
+async def _check(settings: Settings) -> int:
+    from bot.db.database import Database
+    from bot.db.migrate import head_revision
+    from bot.services.status import database_health
+
+    problems = 0
+
+    def report(ok: bool, message: str) -> None:
+        nonlocal problems
+        problems += not ok
+        click.echo(f"{'ok  ' if ok else 'FAIL'} {message}")
+
+    try:
+        settings.require_token()
+        report(True, "DISCORD_TOKEN is set")
+    except ConfigError as exc:
+        report(False, str(exc))
+    database = Database(settings.database_url)
+    try:
+        ok, latency, revision = await database_health(database)
+        report(
+            ok,
+            f"database ({database.backend}) " + (f"answers in {latency:.1f} ms" if ok else "does not answer"),
+        )
+        if ok:
+            head = head_revision()
+            report(
+                revision == head,
+                f"schema is current ({head})"
+                if revision == head
+                else f"schema is at {revision or 'nothing'}, needs {head}: run `cisip-bot db upgrade`",
+            )
+    finally:
+        await database.dispose()
+    return 1 if problems else 0
+
+
+@cli.group()
+def db() -> None:
+    """Database schema commands."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+@click.pass_obj
+def db_upgrade(env_file: Path | None, revision: str) -> None:
+    """Upgrade the schema to REVISION (default: the newest)."""
+    settings = load_settings(env_file)
+    sys.exit(run_async(_db_upgrade(settings, revision)))
+
+
+async def _db_upgrade(settings: Settings, revision: str) -> int:
+    from alembic.util import CommandError
+
+    from bot.db.database import Database
+    from bot.db.migrate import upgrade
+
+    database = Database(settings.database_url)
+    try:
+        before, after = await upgrade(database, revision)
+    except CommandError as exc:
+        fail(_one_line(exc), 2)
+    except Exception as exc:
+        fail(f"could not upgrade the database: {_one_line(exc)}")
+    finally:
+        await database.dispose()
+    if before == after:
+        click.echo(f"already at {after}")
+    else:
+        click.echo(f"upgraded from {before or 'an empty database'} to {after}")
+    return 0
+
+
+@db.command("current")
+@click.pass_obj
+def db_current(env_file: Path | None) -> None:
+    """Print the database's schema revision and whether it is the newest."""
+    settings = load_settings(env_file)
+    sys.exit(run_async(_db_current(settings)))
+
+
+async def _db_current(settings: Settings) -> int:
+    from bot.db.database import Database
+    from bot.db.migrate import current_revision, head_revision
+
+    database = Database(settings.database_url)
+    try:
+        revision = await current_revision(database)
+    except Exception as exc:
+        fail(f"could not read the database: {_one_line(exc)}")
+    finally:
+        await database.dispose()
+    head = head_revision()
+    state = "current" if revision == head else f"out of date, newest is {head}"
+    click.echo(f"{revision or 'empty'} ({state})")
+    return 0 if revision == head else 1
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: click's errors become one line and exit code 2, never a traceback."""
+    try:
+        cli.main(args=argv, prog_name="cisip-bot", standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        click.echo(exc.ctx.get_help() if exc.ctx else "")
+        sys.exit(0)
+    except click.exceptions.Abort:
+        fail("aborted", 1)
+    except click.ClickException as exc:
+        fail(exc.format_message(), exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)

@@ -1,0 +1,216 @@
+"""The bot: a discord.py ``commands.Bot`` wired to the database, the scheduler and the cogs."""
+
+from __future__ import annotations
+
+import logging
+import pkgutil
+import secrets
+import string
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+import cogs
+from bot.checks import NotStaff
+from bot.config import Settings
+from bot.db.database import Database
+from bot.db.migrate import ensure_current
+from bot.endpoints import use_discord_endpoints
+from bot.scheduler import Clock, JobContext, Scheduler
+from bot.services.audit import AuditService
+from bot.services.command_sync import CommandSyncState, tree_hash
+from bot.services.errors import DomainError
+from bot.services.guild_settings import GuildSettingsService
+from bot.ui.replies import send_ephemeral
+from bot.ui.text import CisipTranslator, server_translator, translator_for
+
+log = logging.getLogger(__name__)
+
+ERROR_REF_ALPHABET = string.ascii_uppercase + string.digits
+
+
+def error_reference() -> str:
+    return "".join(secrets.choice(ERROR_REF_ALPHABET) for _ in range(6))
+
+
+def discover_cogs() -> list[str]:
+    """Every module in the ``cogs`` package is an extension (private ones start with '_')."""
+    return sorted(
+        f"{cogs.__name__}.{module.name}"
+        for module in pkgutil.iter_modules(cogs.__path__)
+        if not module.name.startswith("_")
+    )
+
+
+class CisipTree(app_commands.CommandTree["CisipBot"]):
+    async def on_error(
+        self, interaction: discord.Interaction[CisipBot], error: app_commands.AppCommandError
+    ) -> None:
+        await interaction.client.handle_interaction_error(interaction, error)
+
+
+class CisipBot(commands.Bot):
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        database: Database | None = None,
+        clock: Clock | None = None,
+        force_sync: bool = False,
+    ) -> None:
+        intents = discord.Intents.none()
+        intents.guilds = True
+        intents.members = True
+        intents.guild_scheduled_events = True
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents,
+            allowed_mentions=discord.AllowedMentions.none(),
+            tree_cls=CisipTree,
+            help_command=None,
+            owner_ids=set(settings.owner_ids),
+        )
+        self.settings = settings
+        self.clock = clock or Clock()
+        self.db = database or Database(settings.database_url)
+        self.scheduler = Scheduler(
+            self.db, self.clock, grace=timedelta(seconds=settings.scheduler_grace_seconds)
+        )
+        self.guild_settings = GuildSettingsService(self.db, self.clock)
+        self.audit_service = AuditService(self.db, self.clock)
+        self.command_sync = CommandSyncState(self.db, self.clock)
+        self.started_at = self.clock.now()
+        self.schema_revision: str | None = None
+        self.failed_extensions: dict[str, str] = {}
+        self.force_sync = force_sync
+        self.synced_commands: bool | None = None
+        use_discord_endpoints(settings.discord_api_base_url, settings.discord_gateway_url)
+
+    # -- start-up -----------------------------------------------------------------------------
+
+    async def setup_hook(self) -> None:
+        self.schema_revision = await ensure_current(self.db)
+        await self.tree.set_translator(CisipTranslator())
+        await self.load_cogs()  # cogs register their scheduled-job handlers and dynamic items
+        await self.scheduler.start()
+        self.synced_commands = await self.sync_commands(force=self.force_sync)
+
+    async def load_cogs(self) -> None:
+        for name in discover_cogs():
+            try:
+                await self.load_extension(name)
+            except Exception as exc:
+                # One broken cog must not take the others down with it.
+                self.failed_extensions[name] = f"{type(exc).__name__}: {exc}"
+                log.exception("could not load %s; the other cogs go on", name)
+        log.info("loaded %d cogs", len(self.extensions))
+
+    async def sync_commands(self, *, force: bool = False) -> bool:
+        """Sync the command tree (to DEV_GUILD_ID when set) only when it changed since the last sync."""
+        guild = discord.Object(self.settings.dev_guild_id) if self.settings.dev_guild_id else None
+        if guild is not None:
+            self.tree.copy_global_to(guild=guild)
+        translator = self.tree.translator
+        assert translator is not None
+        payload = [
+            await command.get_translated_payload(self.tree, translator)
+            for command in self.tree.get_commands(guild=guild)
+        ]
+        scope = str(guild.id) if guild else "global"
+        digest = tree_hash(payload)
+        if not force and await self.command_sync.is_current(scope, digest):
+            log.info("application commands unchanged since the last sync (%s)", scope)
+            return False
+        await self.tree.sync(guild=guild)
+        await self.command_sync.remember(scope, digest)
+        log.info("synced %d application commands (%s)", len(payload), scope)
+        return True
+
+    async def on_ready(self) -> None:
+        assert self.user is not None
+        log.info("connected as %s (%s) to %d servers", self.user, self.user.id, len(self.guilds))
+
+    async def close(self) -> None:
+        await self.scheduler.stop()
+        await super().close()
+        await self.db.dispose()
+
+    # -- scheduled work -----------------------------------------------------------------------
+
+    def register_job(
+        self, kind: str, handler: Callable[[JobContext], Awaitable[None]], **options: Any
+    ) -> None:
+        """Register a scheduled-job handler that runs once the bot is connected (caches filled)."""
+
+        async def when_ready(context: JobContext) -> None:
+            await self.wait_until_ready()
+            await handler(context)
+
+        self.scheduler.register(kind, when_ready, **options)
+
+    # -- errors -------------------------------------------------------------------------------
+
+    async def handle_interaction_error(
+        self, interaction: discord.Interaction[CisipBot], error: Exception
+    ) -> None:
+        """The one place an interaction's failure becomes a private message to its user."""
+        t = await translator_for(interaction)
+        original = getattr(error, "original", None) or error
+        if isinstance(original, DomainError):
+            await send_ephemeral(interaction, t(original.message, **original.params))
+            return
+        if isinstance(error, NotStaff):
+            message = t(NotStaff.message)
+        elif isinstance(error, app_commands.NoPrivateMessage):
+            message = t("This command works only in a server.")
+        elif isinstance(error, app_commands.CommandOnCooldown):
+            message = t(
+                "Slow down: try again in {seconds} seconds.", seconds=max(1, round(error.retry_after))
+            )
+        elif isinstance(error, app_commands.BotMissingPermissions):
+            message = t(
+                "I am missing permissions here: {permissions}.",
+                permissions=", ".join(error.missing_permissions),
+            )
+        elif isinstance(error, app_commands.MissingPermissions):
+            message = t(
+                "You need these permissions: {permissions}.", permissions=", ".join(error.missing_permissions)
+            )
+        elif isinstance(error, app_commands.TransformerError):
+            message = t("'{value}' is not a valid value here.", value=str(error.value)[:100])
+        elif isinstance(error, app_commands.CheckFailure):
+            message = t("You cannot use this command here.")
+        else:
+            ref = error_reference()
+            command = interaction.command.qualified_name if interaction.command else interaction.type.name
+            log.error("unexpected error in %s (ref %s)", command, ref, exc_info=original)
+            message = t(
+                "Something went wrong (ref {ref}). Staff can find the details in the bot's log.", ref=ref
+            )
+        await send_ephemeral(interaction, message)
+
+    # -- audit --------------------------------------------------------------------------------
+
+    async def audit(
+        self, guild: discord.Guild | None, actor: discord.abc.User | None, action: str, summary: str
+    ) -> None:
+        """Record a staff action, and post it to the server's audit channel when one is set."""
+        await self.audit_service.record(
+            guild.id if guild else None, actor.id if actor else None, action, summary
+        )
+        if guild is None:
+            return
+        channel_id = (await self.guild_settings.get(guild.id)).channel("audit")
+        channel = guild.get_channel(channel_id) if channel_id else None
+        if not isinstance(channel, discord.TextChannel):
+            return
+        t = await server_translator(self, guild.id)
+        who = actor.mention if actor else t("someone whose data was erased")
+        try:
+            await channel.send(t("`{action}` by {who}: {summary}", action=action, who=who, summary=summary))
+        except discord.HTTPException as exc:
+            log.warning("could not write to the audit channel of %s: %s", guild.id, exc)

@@ -1,0 +1,168 @@
+"""Process settings, read from the environment and `.env` (python-dotenv).
+
+Every problem is reported as one line that names the variable and says how to fix it.
+The token is never part of a message, a log line or ``repr``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from bot.endpoints import DISCORD_API_BASE_URL, DISCORD_GATEWAY_URL
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+$")
+_SQLITE_PREFIXES = ("sqlite://", "sqlite+aiosqlite://")
+_POSTGRES_PREFIXES = ("postgresql://", "postgres://", "postgresql+asyncpg://")
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong; the message is one line naming the variable and the fix."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    discord_token: str | None = field(repr=False)
+    database_url: str
+    data_dir: Path
+    dev_guild_id: int | None = None
+    owner_ids: frozenset[int] = frozenset()
+    log_level: str = "INFO"
+    discord_api_base_url: str = DISCORD_API_BASE_URL
+    discord_gateway_url: str = DISCORD_GATEWAY_URL
+    scheduler_grace_seconds: int = 86_400
+
+    @property
+    def database_backend(self) -> str:
+        return "postgresql" if self.database_url.startswith("postgresql") else "sqlite"
+
+    def require_token(self) -> str:
+        if not self.discord_token:
+            raise ConfigError(
+                "DISCORD_TOKEN is not set: copy .env.example to .env and paste your bot token "
+                "(Discord Developer Portal > your application > Bot > Reset Token) after DISCORD_TOKEN="
+            )
+        return self.discord_token
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+
+        def get(name: str) -> str | None:
+            value = env.get(name, "").strip()
+            return value or None
+
+        token = get("DISCORD_TOKEN")
+        if token is not None and not _TOKEN_SHAPE.match(token):
+            raise ConfigError(
+                "DISCORD_TOKEN does not look like a bot token (three parts separated by dots): "
+                "copy it again from the Developer Portal's Bot page into .env"
+            )
+
+        data_dir = Path(get("DATA_DIR") or "data")
+        database_url = normalise_database_url(get("DATABASE_URL"), data_dir)
+
+        log_level = (get("LOG_LEVEL") or "INFO").upper()
+        if log_level not in LOG_LEVELS:
+            raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {log_level!r}")
+
+        return cls(
+            discord_token=token,
+            database_url=database_url,
+            data_dir=data_dir,
+            dev_guild_id=_snowflake("DEV_GUILD_ID", get("DEV_GUILD_ID")),
+            owner_ids=frozenset(_snowflake_list("OWNER_IDS", get("OWNER_IDS"))),
+            log_level=log_level,
+            discord_api_base_url=_url(
+                "DISCORD_API_BASE_URL", get("DISCORD_API_BASE_URL"), ("http", "https"), DISCORD_API_BASE_URL
+            ),
+            discord_gateway_url=_url(
+                "DISCORD_GATEWAY_URL", get("DISCORD_GATEWAY_URL"), ("ws", "wss"), DISCORD_GATEWAY_URL
+            ),
+            scheduler_grace_seconds=_positive_int(
+                "SCHEDULER_GRACE_SECONDS", get("SCHEDULER_GRACE_SECONDS"), 86_400
+            ),
+        )
+
+
+def normalise_database_url(raw: str | None, data_dir: Path) -> str:
+    """Turn DATABASE_URL into an async SQLAlchemy URL; the default is an SQLite file in data_dir."""
+    if raw is None:
+        return f"sqlite+aiosqlite:///{(data_dir / 'cisip.sqlite3').as_posix()}"
+    if raw.startswith(_SQLITE_PREFIXES):
+        return "sqlite+aiosqlite://" + raw.split("://", 1)[1]
+    if raw.startswith(_POSTGRES_PREFIXES):
+        return "postgresql+asyncpg://" + raw.split("://", 1)[1]
+    scheme = raw.split("://", 1)[0] if "://" in raw else raw[:20]
+    raise ConfigError(
+        f"DATABASE_URL must start with sqlite:/// or postgresql:// (got {scheme!r}): "
+        "remove it from .env to use the built-in SQLite file"
+    )
+
+
+def sqlite_path(database_url: str) -> Path | None:
+    """The file behind an SQLite URL, or None for PostgreSQL or an in-memory database."""
+    if not database_url.startswith("sqlite"):
+        return None
+    path = database_url.split(":///", 1)[1] if ":///" in database_url else ""
+    if not path or path == ":memory:" or path.startswith("file::memory:"):
+        return None
+    return Path(path.split("?", 1)[0])
+
+
+def _snowflake(name: str, value: str | None) -> int | None:
+    if value is None:
+        return None
+    if not value.isdigit() or not 15 <= len(value) <= 21:
+        raise ConfigError(
+            f"{name} must be a Discord ID (15 to 21 digits; right-click > Copy ID with Developer Mode on), "
+            f"not {value!r}"
+        )
+    return int(value)
+
+
+def _snowflake_list(name: str, value: str | None) -> list[int]:
+    if value is None:
+        return []
+    ids: list[int] = []
+    for part in value.split(","):
+        snowflake = _snowflake(name, part.strip())
+        if snowflake is not None:
+            ids.append(snowflake)
+    return ids
+
+
+def _url(name: str, value: str | None, schemes: tuple[str, ...], default: str) -> str:
+    if value is None:
+        return default
+    parts = urlsplit(value)
+    if parts.scheme not in schemes or not parts.netloc:
+        wanted = " or ".join(f"{s}://" for s in schemes)
+        raise ConfigError(
+            f"{name} must be a URL starting with {wanted}, not {value!r}; remove it to use Discord"
+        )
+    return value
+
+
+def _positive_int(name: str, value: str | None, default: int) -> int:
+    if value is None:
+        return default
+    if not value.isdigit() or int(value) <= 0:
+        raise ConfigError(f"{name} must be a whole number of seconds above 0, not {value!r}")
+    return int(value)
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level,
+        format="%(asctime)s %(levelname)-8s %(name)s: %(message)s",
+    )
+    # discord.py's HTTP debug logs include request bodies; keep them quiet unless asked for.
+    if level != "DEBUG":
+        logging.getLogger("discord.http").setLevel(logging.WARNING)

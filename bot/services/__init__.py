@@ -1,0 +1,1 @@
+"""Domain logic: the rules of the product. Nothing here imports discord."""

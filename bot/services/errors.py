@@ -1,0 +1,24 @@
+"""Domain errors: a service refuses with a message a user can act on.
+
+The message is an English source string marked with ``_`` and its placeholders are kept apart, so
+the one error handler can translate it into the reader's language.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    def __init__(self, message: str, /, **params: Any) -> None:
+        super().__init__(message.format(**params) if params else message)
+        self.message = message
+        self.params = params
+
+
+class NotFound(DomainError):
+    """Something the user named does not exist."""
+
+
+class PermissionDenied(DomainError):
+    """The user may not do this."""

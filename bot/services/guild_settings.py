@@ -1,0 +1,109 @@
+"""Per-server settings: channels, roles, time zone and language chosen by staff with /setup."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.db.database import Database
+from bot.db.models import GuildSettings
+from bot.i18n import _, available_languages
+from bot.scheduler.clock import Clock
+from bot.scheduler.recurrence import zone
+from bot.services.errors import DomainError
+
+# What each setting is for, in the order /setup shows them.
+CHANNEL_KINDS: dict[str, str] = {
+    "welcome": _("Welcome"),
+    "announcements": _("Announcements"),
+    "workshops": _("Workshops"),
+    "reports": _("Reports"),
+    "verification": _("Verification queue"),
+    "audit": _("Audit log"),
+}
+ROLE_KINDS: dict[str, str] = {
+    "staff": _("Staff"),
+    "verified": _("Verified member"),
+    "unverified": _("Unverified"),
+}
+
+
+@dataclass(frozen=True)
+class GuildConfig:
+    guild_id: int
+    channels: dict[str, int | None] = field(default_factory=dict)
+    roles: dict[str, int | None] = field(default_factory=dict)
+    timezone: str = "UTC"
+    language: str = "en"
+
+    def channel(self, kind: str) -> int | None:
+        return self.channels.get(kind)
+
+    def role(self, kind: str) -> int | None:
+        return self.roles.get(kind)
+
+
+def _to_config(row: GuildSettings | None, guild_id: int) -> GuildConfig:
+    if row is None:
+        return GuildConfig(guild_id, dict.fromkeys(CHANNEL_KINDS), dict.fromkeys(ROLE_KINDS))
+    return GuildConfig(
+        guild_id=guild_id,
+        channels={kind: getattr(row, f"{kind}_channel_id") for kind in CHANNEL_KINDS},
+        roles={kind: getattr(row, f"{kind}_role_id") for kind in ROLE_KINDS},
+        timezone=row.timezone,
+        language=row.language,
+    )
+
+
+class GuildSettingsService:
+    """Reads are cached per process; every write goes through here and refreshes the cache."""
+
+    def __init__(self, database: Database, clock: Clock) -> None:
+        self.db = database
+        self.clock = clock
+        self._cache: dict[int, GuildConfig] = {}
+
+    async def get(self, guild_id: int) -> GuildConfig:
+        cached = self._cache.get(guild_id)
+        if cached is not None:
+            return cached
+        async with self.db.session() as session:
+            row = await session.get(GuildSettings, guild_id)
+        config = self._cache[guild_id] = _to_config(row, guild_id)
+        return config
+
+    async def _update(self, guild_id: int, **values: object) -> GuildConfig:
+        async with self.db.transaction() as session:
+            row = await session.get(GuildSettings, guild_id)
+            if row is None:
+                row = GuildSettings(guild_id=guild_id, timezone="UTC", language="en")
+                session.add(row)
+            for name, value in values.items():
+                setattr(row, name, value)
+            row.updated_at = self.clock.now()
+        config = self._cache[guild_id] = _to_config(row, guild_id)
+        return config
+
+    async def set_channel(self, guild_id: int, kind: str, channel_id: int | None) -> GuildConfig:
+        if kind not in CHANNEL_KINDS:
+            raise DomainError(_("There is no '{kind}' channel setting."), kind=kind)
+        return await self._update(guild_id, **{f"{kind}_channel_id": channel_id})
+
+    async def set_role(self, guild_id: int, kind: str, role_id: int | None) -> GuildConfig:
+        if kind not in ROLE_KINDS:
+            raise DomainError(_("There is no '{kind}' role setting."), kind=kind)
+        return await self._update(guild_id, **{f"{kind}_role_id": role_id})
+
+    async def set_timezone(self, guild_id: int, name: str) -> GuildConfig:
+        return await self._update(guild_id, timezone=zone(name).key)
+
+    async def set_language(self, guild_id: int, language: str) -> GuildConfig:
+        if language not in available_languages():
+            raise DomainError(
+                _("Language '{language}' is not available; choose one of: {languages}."),
+                language=language[:20],
+                languages=", ".join(available_languages()),
+            )
+        return await self._update(guild_id, language=language)
+
+    def forget_cache(self) -> None:
+        self._cache.clear()

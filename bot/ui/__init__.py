@@ -1,0 +1,1 @@
+"""Discord-facing presentation helpers: time formatting, replies, base views and translation."""

@@ -1,0 +1,299 @@
+"""Administration: /setup (the server's channels, roles, zone and language) and /status."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.app_commands import locale_str
+from discord.ext import commands
+
+from bot.checks import NotStaff, is_staff
+from bot.i18n import available_languages, language_name
+from bot.permissions import channel_problems, role_problems
+from bot.scheduler.recurrence import search_zones
+from bot.services import status as status_service
+from bot.services.guild_settings import CHANNEL_KINDS, ROLE_KINDS, GuildConfig
+from bot.ui.text import Translate, translator_for
+from bot.ui.time import full_and_relative, timestamp
+
+if TYPE_CHECKING:
+    from bot.client import CisipBot
+
+log = logging.getLogger(__name__)
+
+# Roles the bot gives and takes itself; the staff role is only read, so its position does not matter.
+MANAGED_ROLES = ("verified", "unverified")
+OK, WARN = "✅", "⚠️"
+
+CHANNEL_CHOICES = [
+    app_commands.Choice(name=locale_str(label), value=kind) for kind, label in CHANNEL_KINDS.items()
+]
+ROLE_CHOICES = [app_commands.Choice(name=locale_str(label), value=kind) for kind, label in ROLE_KINDS.items()]
+SETTING_CHOICES = [
+    *(
+        app_commands.Choice(name=locale_str(label), value=f"channel:{kind}")
+        for kind, label in CHANNEL_KINDS.items()
+    ),
+    *(
+        app_commands.Choice(name=locale_str(label), value=f"role:{kind}")
+        for kind, label in ROLE_KINDS.items()
+    ),
+]
+LANGUAGE_CHOICES = [
+    app_commands.Choice(name=language_name(code), value=code) for code in available_languages()
+]
+
+
+def settings_embed(t: Translate, guild: discord.Guild, config: GuildConfig) -> discord.Embed:
+    """The server's settings, each with what the bot can or cannot do with it."""
+    me = guild.me
+    embed = discord.Embed(
+        title=t("CISIP bot settings for {server}", server=guild.name), colour=discord.Colour.blurple()
+    )
+    lines = []
+    for kind, label in CHANNEL_KINDS.items():
+        channel_id = config.channel(kind)
+        channel = guild.get_channel(channel_id) if channel_id else None
+        if channel_id is None:
+            lines.append(f"• {t(label)}: {t('not set')}")
+        elif channel is None:
+            lines.append(f"{WARN} {t(label)}: {t('the channel was deleted')}")
+        else:
+            problems = channel_problems(t, channel, me)
+            mark = f"{WARN} " + t("missing: {problems}", problems=", ".join(problems)) if problems else OK
+            lines.append(f"• {t(label)}: {channel.mention} {mark}")
+    embed.add_field(name=t("Channels"), value="\n".join(lines), inline=False)
+    lines = []
+    for kind, label in ROLE_KINDS.items():
+        role_id = config.role(kind)
+        role = guild.get_role(role_id) if role_id else None
+        if role_id is None:
+            lines.append(f"• {t(label)}: {t('not set')}")
+        elif role is None:
+            lines.append(f"{WARN} {t(label)}: {t('the role was deleted')}")
+        else:
+            problems = role_problems(t, role, me) if kind in MANAGED_ROLES else []
+            mark = (
+                f"{WARN} " + t("cannot manage: {problems}", problems="; ".join(problems)) if problems else OK
+            )
+            lines.append(f"• {t(label)}: {role.mention} {mark}")
+    embed.add_field(name=t("Roles"), value="\n".join(lines), inline=False)
+    embed.add_field(name=t("Time zone"), value=config.timezone)
+    embed.add_field(name=t("Language"), value=language_name(config.language))
+    embed.set_footer(
+        text=t("Change a setting with /setup channel, /setup role, /setup timezone or /setup language.")
+    )
+    return embed
+
+
+@app_commands.guild_only()
+@app_commands.default_permissions(manage_guild=True)
+class SetupGroup(app_commands.Group):
+    def __init__(self, bot: CisipBot) -> None:
+        super().__init__(
+            name="setup", description=locale_str("Set up the bot's channels, roles, time zone and language")
+        )
+        self.bot = bot
+
+    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
+        # default_permissions only hides the command; server admins can show it to anyone.
+        if await is_staff(interaction):
+            return True
+        raise NotStaff()
+
+    async def _show(
+        self, interaction: discord.Interaction[CisipBot], t: Translate, note: str | None = None
+    ) -> None:
+        assert interaction.guild is not None
+        config = await self.bot.guild_settings.get(interaction.guild.id)
+        await interaction.response.send_message(
+            note, embed=settings_embed(t, interaction.guild, config), ephemeral=True
+        )
+
+    @app_commands.command(
+        name="show", description=locale_str("Show the settings and what the bot can do with them")
+    )
+    async def show(self, interaction: discord.Interaction[CisipBot]) -> None:
+        await self._show(interaction, await translator_for(interaction))
+
+    @app_commands.command(name="channel", description=locale_str("Choose the channel for one purpose"))
+    @app_commands.describe(purpose=locale_str("What the channel is for"), channel=locale_str("The channel"))
+    @app_commands.choices(purpose=CHANNEL_CHOICES)
+    async def channel(
+        self,
+        interaction: discord.Interaction[CisipBot],
+        purpose: app_commands.Choice[str],
+        channel: discord.TextChannel,
+    ) -> None:
+        assert interaction.guild is not None
+        t = await translator_for(interaction)
+        problems = channel_problems(t, channel, interaction.guild.me)
+        if problems:
+            await interaction.response.send_message(
+                t(
+                    "I cannot use {channel}: missing {problems}. "
+                    "Give me these permissions there and try again.",
+                    channel=channel.mention,
+                    problems=", ".join(problems),
+                ),
+                ephemeral=True,
+            )
+            return
+        await self.bot.guild_settings.set_channel(interaction.guild.id, purpose.value, channel.id)
+        await self.bot.audit(
+            interaction.guild, interaction.user, "setup.channel", f"{purpose.value} = #{channel.name}"
+        )
+        await self._show(
+            interaction,
+            t,
+            t(
+                "{purpose} channel set to {channel}.",
+                purpose=t(CHANNEL_KINDS[purpose.value]),
+                channel=channel.mention,
+            ),
+        )
+
+    @app_commands.command(name="role", description=locale_str("Choose the role for one purpose"))
+    @app_commands.describe(purpose=locale_str("What the role is for"), role=locale_str("The role"))
+    @app_commands.choices(purpose=ROLE_CHOICES)
+    async def role(
+        self,
+        interaction: discord.Interaction[CisipBot],
+        purpose: app_commands.Choice[str],
+        role: discord.Role,
+    ) -> None:
+        assert interaction.guild is not None
+        t = await translator_for(interaction)
+        problems = role_problems(t, role, interaction.guild.me) if purpose.value in MANAGED_ROLES else []
+        if role.is_default():
+            problems = problems or [t("@everyone cannot be given to anyone")]
+        if problems:
+            await interaction.response.send_message(
+                t(
+                    "I cannot use {role}: {problems}. Fix this and try again.",
+                    role=role.mention,
+                    problems="; ".join(problems),
+                ),
+                ephemeral=True,
+            )
+            return
+        await self.bot.guild_settings.set_role(interaction.guild.id, purpose.value, role.id)
+        await self.bot.audit(
+            interaction.guild, interaction.user, "setup.role", f"{purpose.value} = @{role.name}"
+        )
+        await self._show(
+            interaction,
+            t,
+            t("{purpose} role set to {role}.", purpose=t(ROLE_KINDS[purpose.value]), role=role.mention),
+        )
+
+    @app_commands.command(name="timezone", description=locale_str("Set the server's default time zone"))
+    @app_commands.describe(zone=locale_str("An IANA time zone such as Asia/Shanghai"))
+    async def timezone(
+        self, interaction: discord.Interaction[CisipBot], zone: app_commands.Range[str, 1, 64]
+    ) -> None:
+        assert interaction.guild is not None
+        t = await translator_for(interaction)
+        config = await self.bot.guild_settings.set_timezone(interaction.guild.id, zone)
+        await self.bot.audit(interaction.guild, interaction.user, "setup.timezone", config.timezone)
+        await self._show(interaction, t, t("Time zone set to {zone}.", zone=config.timezone))
+
+    @timezone.autocomplete("zone")
+    async def timezone_autocomplete(
+        self, interaction: discord.Interaction[CisipBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        return [app_commands.Choice(name=name, value=name) for name in search_zones(current)]
+
+    @app_commands.command(
+        name="language", description=locale_str("Set the language of the bot's posts in this server")
+    )
+    @app_commands.describe(language=locale_str("The language"))
+    @app_commands.choices(language=LANGUAGE_CHOICES)
+    async def language(
+        self, interaction: discord.Interaction[CisipBot], language: app_commands.Choice[str]
+    ) -> None:
+        assert interaction.guild is not None
+        await self.bot.guild_settings.set_language(interaction.guild.id, language.value)
+        await self.bot.audit(interaction.guild, interaction.user, "setup.language", language.value)
+        t = await translator_for(interaction)
+        await self._show(
+            interaction, t, t("Language set to {language}.", language=language_name(language.value))
+        )
+
+    @app_commands.command(name="clear", description=locale_str("Unset a channel or role"))
+    @app_commands.describe(setting=locale_str("The setting to unset"))
+    @app_commands.choices(setting=SETTING_CHOICES)
+    async def clear(
+        self, interaction: discord.Interaction[CisipBot], setting: app_commands.Choice[str]
+    ) -> None:
+        assert interaction.guild is not None
+        what, kind = setting.value.split(":", 1)
+        if what == "channel":
+            await self.bot.guild_settings.set_channel(interaction.guild.id, kind, None)
+        else:
+            await self.bot.guild_settings.set_role(interaction.guild.id, kind, None)
+        await self.bot.audit(interaction.guild, interaction.user, "setup.clear", setting.value)
+        t = await translator_for(interaction)
+        await self._show(interaction, t, t("{setting} is no longer set.", setting=setting.name))
+
+
+class Admin(commands.Cog):
+    def __init__(self, bot: CisipBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(
+        name="status", description=locale_str("Show the bot's health and what is scheduled next")
+    )
+    async def status(self, interaction: discord.Interaction[CisipBot]) -> None:
+        t = await translator_for(interaction)
+        health = await status_service.collect(self.bot.db, self.bot.scheduler)
+        healthy = health.database_ok and health.schema_current and not self.bot.failed_extensions
+        embed = discord.Embed(
+            title=t("CISIP bot status"),
+            colour=discord.Colour.green() if healthy else discord.Colour.orange(),
+        )
+        embed.add_field(name=t("Version"), value=health.version)
+        embed.add_field(name=t("Up since"), value=full_and_relative(self.bot.started_at))
+        latency = self.bot.latency
+        embed.add_field(
+            name=t("Gateway latency"),
+            value=t("{ms} ms", ms=round(latency * 1000))
+            if latency == latency and latency < float("inf")
+            else "—",
+        )
+        if health.database_ok:
+            database = t(
+                "{backend}, schema {revision} ({state}), {ms} ms",
+                backend=health.database_backend,
+                revision=health.schema_revision or "—",
+                state=t("current") if health.schema_current else t("out of date"),
+                ms=round(health.database_latency_ms or 0, 1),
+            )
+        else:
+            database = f"{WARN} " + t("{backend} is not answering", backend=health.database_backend)
+        embed.add_field(name=t("Database"), value=database, inline=False)
+        next_job = timestamp(health.next_job_at, "R") if health.next_job_at else t("nothing scheduled")
+        embed.add_field(
+            name=t("Scheduled"),
+            value=t("{count} pending; next {next}", count=health.pending_jobs, next=next_job),
+            inline=False,
+        )
+        if self.bot.failed_extensions:
+            embed.add_field(
+                name=f"{WARN} " + t("Modules that failed to load"),
+                value="\n".join(sorted(self.bot.failed_extensions)),
+                inline=False,
+            )
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+
+async def setup(bot: CisipBot) -> None:
+    bot.tree.add_command(SetupGroup(bot))
+    await bot.add_cog(Admin(bot))
+
+
+async def teardown(bot: CisipBot) -> None:
+    bot.tree.remove_command("setup")
