@@ -457,7 +457,11 @@ def _check_command(errs: FormErrors, path: Path, command: dict[str, Any]) -> Non
     elif command.get("options"):
         errs.add([*path, "options"], OPTIONS_TYPE_INVALID, "Only chat input commands may have options")
     permissions = command.get("default_member_permissions")
-    if not _absent(permissions) and not (isinstance(permissions, str) and permissions.isdigit()):
+    # Documented as a string; discord.py sends the integer value, which Discord accepts too.
+    valid_permissions = (isinstance(permissions, str) and permissions.isdigit()) or (
+        _is_int(permissions) and permissions >= 0
+    )
+    if not _absent(permissions) and not valid_permissions:
         errs.add(
             [*path, "default_member_permissions"], "NUMBER_TYPE_COERCE", f'Value "{permissions}" is not int.'
         )
