@@ -1,3 +1,62 @@
-"""Shared pytest configuration: the Discord emulator's fixtures and the bot's."""
+"""Shared fixtures: databases on every backend under test, and the Discord emulator's fixtures.
 
-pytest_plugins = ["tests.fakediscord.pytest_plugin"]
+Database tests run on SQLite always and on PostgreSQL too when ``TEST_DATABASE_URL`` names one
+(`.ci/run` sets it when a server answers on 127.0.0.1:5432). Each PostgreSQL test starts from an
+empty ``public`` schema.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from bot.config import normalise_database_url
+from bot.db.database import Database
+from bot.db.migrate import upgrade
+
+import importlib.util  # noqa: E402  (temporary until the emulator plugin lands)
+
+pytest_plugins = [p for p in ["tests.fakediscord.pytest_plugin"] if importlib.util.find_spec(p) is not None]
+
+POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
+BACKENDS = ["sqlite", *(["postgresql"] if POSTGRES_URL else [])]
+
+
+async def reset_postgres(url: str) -> None:
+    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
+    async with engine.connect() as conn:
+        await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        await conn.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()
+
+
+async def database_url_for(backend: str, tmp_path: Path) -> str:
+    if backend == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'test.sqlite3'}"
+    assert POSTGRES_URL is not None
+    url = normalise_database_url(POSTGRES_URL, tmp_path)
+    await reset_postgres(url)
+    return url
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+async def empty_database(backend: str, tmp_path: Path) -> AsyncIterator[Database]:
+    database = Database(await database_url_for(backend, tmp_path))
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+async def database(empty_database: Database) -> Database:
+    await upgrade(empty_database)
+    return empty_database

@@ -17,18 +17,23 @@ class Clock:
 
 
 class MovableClock(Clock):
-    """Real time plus an offset that tests can move forward (or back) at will.
+    """A clock that tests move forward (or back) at will.
 
-    Time keeps passing normally between moves, so timeouts and sleeps in the code under test
-    still behave; listeners (the scheduler) are told after every move so they can re-plan.
+    By default it ticks: real time plus an offset, so timeouts and sleeps in the code under test
+    still behave. ``ticking=False`` stands still between moves, for exact assertions. Listeners
+    (the scheduler) are told after every move so they can re-plan.
     """
 
-    def __init__(self, start: datetime | None = None) -> None:
-        self._offset = timedelta(0) if start is None else start - datetime.now(UTC)
+    def __init__(self, start: datetime | None = None, *, ticking: bool = True) -> None:
+        self._ticking = ticking
+        self._offset = timedelta(0) if start is None else start - self._real_now()
         self._listeners: list[Callable[[], None]] = []
 
+    def _real_now(self) -> datetime:
+        return datetime.now(UTC) if self._ticking else datetime(2000, 1, 1, tzinfo=UTC)
+
     def now(self) -> datetime:
-        return datetime.now(UTC) + self._offset
+        return self._real_now() + self._offset
 
     def subscribe(self, listener: Callable[[], None]) -> None:
         self._listeners.append(listener)
@@ -41,7 +46,7 @@ class MovableClock(Clock):
     def set(self, when: datetime) -> None:
         if when.tzinfo is None:
             raise ValueError("MovableClock.set needs an aware datetime")
-        self._offset = when - datetime.now(UTC)
+        self._offset = when - self._real_now()
         self._notify()
 
     def _notify(self) -> None:

@@ -1,0 +1,128 @@
+"""The command line: exit codes and one-line errors, never a traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+
+TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GaBcDe.abcdefghijklmnopqrstuvwxyz012345"
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    for name in ("DISCORD_TOKEN", "DATABASE_URL", "DEV_GUILD_ID", "OWNER_IDS", "LOG_LEVEL", "DATA_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)  # no .env here
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
+    return tmp_path
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exit_info:
+        main(list(args))
+    out, err = capsys.readouterr()
+    code = exit_info.value.code
+    return (code if isinstance(code, int) else 0), out, err
+
+
+def test_run_without_a_token_stops_at_once_with_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "run")
+    assert code == 2
+    assert err.count("\n") == 1
+    assert "DISCORD_TOKEN is not set: copy .env.example to .env" in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["launch"], "No such command 'launch'"),
+        (["db", "migrate"], "No such command 'migrate'"),
+        (["run", "--fast"], "No such option '--fast'"),
+        (["--env-file", "missing.env", "check"], "does not exist"),
+    ],
+)
+def test_bad_arguments_are_one_line_and_exit_2(
+    capsys: pytest.CaptureFixture[str], args: list[str], expected: str
+) -> None:
+    code, _out, err = run(capsys, *args)
+    assert code == 2
+    assert expected in err
+    assert err.count("\n") == 1 and err.startswith("cisip-bot: ")
+
+
+def test_bad_configuration_is_one_line_and_exit_2(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LOG_LEVEL", "LOUD")
+    code, _out, err = run(capsys, "check")
+    assert code == 2
+    assert err == "cisip-bot: LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL, not 'LOUD'\n"
+
+
+def test_db_upgrade_then_current_then_check(
+    capsys: pytest.CaptureFixture[str], clean_environment: Path
+) -> None:
+    code, out, _ = run(capsys, "db", "current")
+    assert (code, out) == (1, "empty (out of date, newest is 0001)\n")
+
+    code, out, _ = run(capsys, "db", "upgrade")
+    assert code == 0 and out == "upgraded from an empty database to 0001\n"
+    assert (clean_environment / "data" / "cisip.sqlite3").is_file()
+
+    code, out, _ = run(capsys, "db", "upgrade")
+    assert (code, out) == (0, "already at 0001\n")
+
+    code, out, _ = run(capsys, "db", "current")
+    assert (code, out) == (0, "0001 (current)\n")
+
+    code, out, _ = run(capsys, "check")
+    assert code == 1  # no token yet
+    assert "FAIL DISCORD_TOKEN is not set" in out
+    assert "ok   schema is current (0001)" in out
+
+
+def test_check_passes_with_a_token_and_a_current_schema(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run(capsys, "db", "upgrade")
+    monkeypatch.setenv("DISCORD_TOKEN", TOKEN)
+    code, out, _ = run(capsys, "check")
+    assert code == 0, out
+    assert TOKEN not in out
+
+
+def test_check_reports_an_old_schema(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DISCORD_TOKEN", TOKEN)
+    code, out, _ = run(capsys, "check")
+    assert code == 1
+    assert "FAIL schema is at nothing, needs 0001: run `cisip-bot db upgrade`" in out
+
+
+def test_unknown_revision_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _out, err = run(capsys, "db", "upgrade", "9999")
+    assert code == 2
+    assert err.startswith("cisip-bot: ") and err.count("\n") == 1
+
+
+def test_env_file_is_read(capsys: pytest.CaptureFixture[str], clean_environment: Path) -> None:
+    env = clean_environment / "custom.env"
+    env.write_text("LOG_LEVEL=nonsense\n")
+    code, _out, err = run(capsys, "--env-file", str(env), "check")
+    assert code == 2 and "LOG_LEVEL must be one of" in err
+
+
+def test_python_dash_m_bot_is_the_same_cli() -> None:
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "--version"], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0
+    assert result.stdout.startswith("cisip-bot, version ")
