@@ -7,6 +7,7 @@ empty ``public`` schema.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,8 +19,6 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from bot.config import normalise_database_url
 from bot.db.database import Database
 from bot.db.migrate import upgrade
-
-import importlib.util  # noqa: E402  (temporary until the emulator plugin lands)
 
 pytest_plugins = [p for p in ["tests.fakediscord.pytest_plugin"] if importlib.util.find_spec(p) is not None]
 

@@ -29,7 +29,7 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
 
 
 def test_run_without_a_token_stops_at_once_with_one_line(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, "run")
+    code, _out, err = run(capsys, "run")
     assert code == 2
     assert err.count("\n") == 1
     assert "DISCORD_TOKEN is not set: copy .env.example to .env" in err
