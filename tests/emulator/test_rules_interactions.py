@@ -334,7 +334,7 @@ def test_invalid_modals_refused(data: Any, path: list[str | int], error: tuple[s
     assert {"code": code, "message": message} in errors_at(refusal(validate_modal, data), path)
 
 
-# --------------------------------------------------------------------------- message callbacks (types 4 and 7)
+# ------------------------------------------------------------------- message callbacks (types 4 and 7)
 
 
 def test_channel_message_callback_data_is_a_message() -> None:
