@@ -173,7 +173,9 @@ class Gateway:
             except (ConnectionError, RuntimeError):
                 return
 
-    async def _on_frame(self, conn: Connection, session: Session | None, frame: dict[str, Any]) -> Session | None:
+    async def _on_frame(
+        self, conn: Connection, session: Session | None, frame: dict[str, Any]
+    ) -> Session | None:
         op, data = frame.get("op"), frame.get("d")
         if op == 1:
             conn.queue.put_nowait({"op": 11})
@@ -187,7 +189,9 @@ class Gateway:
             session.connection = conn
             self._dispatch_to(session, "READY", self.em.ready_payload(session.id))
             for guild in self.em.world.guilds.values():
-                self._dispatch_to(session, "GUILD_CREATE", self.em.guild_create_payload(guild, session.intents))
+                self._dispatch_to(
+                    session, "GUILD_CREATE", self.em.guild_create_payload(guild, session.intents)
+                )
             self.connected.set()
         elif op == 6:
             session = self.sessions.get(data.get("session_id", ""))
@@ -250,4 +254,3 @@ class Gateway:
         for task in list(self._tasks):
             task.cancel()
         self.connected.clear()
-

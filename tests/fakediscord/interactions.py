@@ -27,19 +27,7 @@ from .state import EPHEMERAL, LOADING, Channel, Member, Message, User, channel_p
 if TYPE_CHECKING:
     from .server import ApiRequest, Emulator
 
-try:
-    from .rules import validate_autocomplete, validate_message, validate_modal
-except ImportError:  # rules.py is written in parallel; until it lands, accept every payload
-
-    def validate_message(payload: dict[str, Any]) -> None:
-        return None
-
-    def validate_autocomplete(data: dict[str, Any]) -> None:
-        return None
-
-    def validate_modal(data: dict[str, Any]) -> None:
-        return None
-
+from .rules import validate_autocomplete, validate_message, validate_modal
 
 UNKNOWN_WEBHOOK = 10015
 INVALID_WEBHOOK_TOKEN = 50027
@@ -213,7 +201,9 @@ class Interactions:
         if message_id == "@original":
             found = inter.original
         else:
-            found = next((m for m in [inter.original, *inter.followups] if m and str(m.id) == message_id), None)
+            found = next(
+                (m for m in [inter.original, *inter.followups] if m and str(m.id) == message_id), None
+            )
         if found is None or found.id not in self.em.world.channel_messages(found.channel_id):
             raise DiscordError(404, UNKNOWN_MESSAGE, "Unknown Message")
         return found
@@ -225,7 +215,9 @@ class Interactions:
         if inter is None or inter.token != api.params["token"]:
             raise DiscordError(404, UNKNOWN_INTERACTION, "Unknown interaction")
         if inter.acknowledged:
-            raise DiscordError(400, INTERACTION_ALREADY_ACKNOWLEDGED, "Interaction has already been acknowledged.")
+            raise DiscordError(
+                400, INTERACTION_ALREADY_ACKNOWLEDGED, "Interaction has already been acknowledged."
+            )
         if self.em.now() - inter.created > self.em.interaction_timeout:
             raise DiscordError(404, UNKNOWN_INTERACTION, "Unknown interaction")
         body = api.json or {}
@@ -240,7 +232,7 @@ class Interactions:
 
         resource: dict[str, Any] = {"type": cb_type}
         if cb_type == CallbackType.CHANNEL_MESSAGE:
-            validate_message(data)
+            validate_message(data, has_files=bool(api.files), path_prefix=("data",))
             attachments = self.messages.attachments_from(api, data, inter.channel)
             inter.original = self.messages.create(
                 inter.channel,
@@ -266,7 +258,7 @@ class Interactions:
         elif cb_type == CallbackType.DEFERRED_UPDATE_MESSAGE:
             inter.original = inter.message
         elif cb_type == CallbackType.UPDATE_MESSAGE:
-            validate_message(data)
+            validate_message(data, creating=False, path_prefix=("data",))
             assert inter.message is not None
             attachments = self.messages.attachments_from(api, data, inter.channel)
             inter.original = self.messages.edit(inter.message, data, attachments)
@@ -293,7 +285,7 @@ class Interactions:
     async def create_followup(self, api: ApiRequest) -> Any:
         inter = self._by_token(api.params["application_id"], api.params["token"])
         payload = api.json or {}
-        validate_message(payload)
+        validate_message(payload, has_files=bool(api.files))
         attachments = self.messages.attachments_from(api, payload, inter.channel)
         original = inter.original
         if (
@@ -327,7 +319,7 @@ class Interactions:
         inter = self._by_token(api.params["application_id"], api.params["token"])
         message = self._message(inter, api.params["message_id"])
         payload = api.json or {}
-        validate_message(payload)
+        validate_message(payload, creating=False)
         attachments = self.messages.attachments_from(api, payload, inter.channel)
         self.messages.edit(message, payload, attachments)
         inter.note("edit")

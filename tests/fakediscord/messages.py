@@ -23,13 +23,6 @@ from .state import (
 if TYPE_CHECKING:
     from .server import ApiRequest, Emulator
 
-try:
-    from .rules import validate_message
-except ImportError:  # rules.py is written in parallel; until it lands, accept every payload
-
-    def validate_message(payload: dict[str, Any]) -> None:
-        return None
-
 
 REGULAR_PARSE = ("users", "roles", "everyone")
 WEBHOOK_PARSE = ("users",)  # interactions and webhooks only parse user mentions by default
@@ -52,7 +45,9 @@ class Messages:
             return DEFAULT_UPLOAD_LIMIT
         return self.world.guilds[channel.guild_id].upload_limit
 
-    def attachments_from(self, api: ApiRequest, payload: dict[str, Any], channel: Channel) -> list[Attachment]:
+    def attachments_from(
+        self, api: ApiRequest, payload: dict[str, Any], channel: Channel
+    ) -> list[Attachment]:
         """Turn ``files[n]`` parts into stored attachments, refusing any above the upload limit."""
         meta = {str(a.get("id")): a for a in payload.get("attachments") or [] if isinstance(a, dict)}
         limit = self.upload_limit(channel)
@@ -199,7 +194,9 @@ class Messages:
         data: dict[str, Any] = {"id": str(message.id), "channel_id": str(message.channel_id)}
         if message.guild_id:
             data["guild_id"] = str(message.guild_id)
-        self.em.gateway.dispatch("MESSAGE_DELETE", data, intent=self.em.gateway.message_intent(message.guild_id))
+        self.em.gateway.dispatch(
+            "MESSAGE_DELETE", data, intent=self.em.gateway.message_intent(message.guild_id)
+        )
 
     def dispatch(self, event: str, message: Message) -> None:
         # Ephemeral messages exist only for the invoking user; bots never receive them.
@@ -226,4 +223,3 @@ class Messages:
         ):
             return None
         return {**data, "content": "", "embeds": [], "attachments": [], "components": []}
-

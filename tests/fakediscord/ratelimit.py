@@ -82,8 +82,16 @@ class RateLimits:
                 retry = max(self._global.reset_at - now, 0.001)
                 self.hits[name] += 1
                 return RateLimitVerdict(
-                    {"X-RateLimit-Global": "true", "X-RateLimit-Scope": "global", "Retry-After": _ceil(retry)},
-                    {"message": "You are being rate limited.", "retry_after": round(retry, 3), "global": True},
+                    {
+                        "X-RateLimit-Global": "true",
+                        "X-RateLimit-Scope": "global",
+                        "Retry-After": _ceil(retry),
+                    },
+                    {
+                        "message": "You are being rate limited.",
+                        "retry_after": round(retry, 3),
+                        "global": True,
+                    },
                 )
             self._global.used += 1
         limit, period = self._overrides.get((method, template), (self.default_limit, self.default_period))
@@ -102,7 +110,11 @@ class RateLimits:
             headers.update(
                 {"X-RateLimit-Remaining": "0", "X-RateLimit-Scope": "user", "Retry-After": _ceil(reset_after)}
             )
-            body = {"message": "You are being rate limited.", "retry_after": round(reset_after, 3), "global": False}
+            body = {
+                "message": "You are being rate limited.",
+                "retry_after": round(reset_after, 3),
+                "global": False,
+            }
             return RateLimitVerdict(headers, body)
         bucket.used += 1
         headers["X-RateLimit-Remaining"] = str(bucket.limit - bucket.used)

@@ -25,7 +25,6 @@ from .errors import (
 )
 from .state import (
     Channel,
-    ChannelType,
     Guild,
     Member,
     Message,
@@ -39,18 +38,8 @@ from .state import (
 if TYPE_CHECKING:
     from .server import ApiRequest, Emulator
 
-try:
-    from .rules import validate_commands, validate_message
-except ImportError:  # rules.py is written in parallel; until it lands, accept every payload
+from .rules import validate_commands, validate_message
 
-    def validate_commands(commands: list[dict[str, Any]]) -> None:
-        return None
-
-    def validate_message(payload: dict[str, Any]) -> None:
-        return None
-
-
-CANNOT_SEND_EMPTY_MESSAGE = 50006
 CANNOT_EDIT_OTHERS_MESSAGE = 50005
 
 
@@ -124,7 +113,13 @@ def register_routes(em: Emulator) -> None:
 
     @route("GET", "/users/@me")
     async def get_me(api: ApiRequest) -> Any:
-        return {**em.bot_user.to_json(), "verified": True, "mfa_enabled": False, "flags": 0, "locale": "en-US"}
+        return {
+            **em.bot_user.to_json(),
+            "verified": True,
+            "mfa_enabled": False,
+            "flags": 0,
+            "locale": "en-US",
+        }
 
     @route("GET", "/users/{user_id}")
     async def get_user(api: ApiRequest) -> Any:
@@ -160,7 +155,9 @@ def register_routes(em: Emulator) -> None:
             return find.guild(api.params["guild_id"]).id
         return None
 
-    def store_command(scope: int | None, body: dict[str, Any], previous: list[dict[str, Any]]) -> dict[str, Any]:
+    def store_command(
+        scope: int | None, body: dict[str, Any], previous: list[dict[str, Any]]
+    ) -> dict[str, Any]:
         kind = body.get("type", 1)
         old = next((c for c in previous if c["name"] == body["name"] and c["type"] == kind), None)
         command: dict[str, Any] = {
@@ -266,15 +263,7 @@ def register_routes(em: Emulator) -> None:
             recipient = world.users.get(channel.recipient_id or 0)
             if recipient is None or not recipient.dms_open or recipient.bot:
                 raise DiscordError(403, CANNOT_SEND_TO_USER, "Cannot send messages to this user")
-        validate_message(payload)
-        if not (
-            payload.get("content")
-            or payload.get("embeds")
-            or payload.get("components")
-            or payload.get("sticker_ids")
-            or api.files
-        ):
-            raise DiscordError(400, CANNOT_SEND_EMPTY_MESSAGE, "Cannot send an empty message")
+        validate_message(payload, has_files=bool(api.files))
         nonce = payload.get("nonce")
         if nonce is not None and payload.get("enforce_nonce"):
             existing = messages.find_by_nonce(em.bot_user, channel, nonce)
@@ -320,9 +309,11 @@ def register_routes(em: Emulator) -> None:
         find.readable(channel)
         message = find.message(channel, api.params["message_id"])
         if message.author.id != em.bot_user.id or message.webhook_id is not None:
-            raise DiscordError(403, CANNOT_EDIT_OTHERS_MESSAGE, "Cannot edit a message authored by another user")
+            raise DiscordError(
+                403, CANNOT_EDIT_OTHERS_MESSAGE, "Cannot edit a message authored by another user"
+            )
         payload = api.json if isinstance(api.json, dict) else {}
-        validate_message(payload)
+        validate_message(payload, creating=False)
         attachments = messages.attachments_from(api, payload, channel)
         return messages.edit(message, payload, attachments).to_json(world)
 
@@ -331,9 +322,9 @@ def register_routes(em: Emulator) -> None:
         channel = find.channel(api.params["channel_id"])
         find.readable(channel)
         message = find.message(channel, api.params["message_id"])
-        if message.author.id != em.bot_user.id and channel.guild_id is not None:
-            if not find.bot_perms(world.guilds[channel.guild_id], channel) & Perm.MANAGE_MESSAGES:
-                raise missing_permissions()
+        others = message.author.id != em.bot_user.id and channel.guild_id is not None
+        if others and not find.bot_perms(world.guilds[channel.guild_id], channel) & Perm.MANAGE_MESSAGES:
+            raise missing_permissions()
         messages.delete(message)
 
     @route("POST", "/users/@me/channels")
@@ -521,6 +512,3 @@ def register_routes(em: Emulator) -> None:
         ("DELETE", inter.delete_message),
     ):
         route(method, "/webhooks/{application_id}/{token}/messages/{message_id}", auth=False)(handler)
-
-
-__all__ = ["ChannelType", "register_routes"]

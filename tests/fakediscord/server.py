@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
 from .errors import DiscordError
 from .gateway import Gateway, Intent
@@ -86,7 +86,9 @@ class RouteEntry:
 
 
 def _compile(template: str) -> re.Pattern[str]:
-    regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", re.escape(template).replace(r"\{", "{").replace(r"\}", "}"))
+    regex = re.sub(
+        r"\{(\w+)\}", r"(?P<\1>[^/]+)", re.escape(template).replace(r"\{", "{").replace(r"\}", "}")
+    )
     return re.compile(f"^{regex}$")
 
 
@@ -181,7 +183,9 @@ class Emulator:
         guild = Guild(self.ids.next(), name, owner.id)
         guild.roles[guild.id] = Role(guild.id, guild.id, "@everyone", DEFAULT_EVERYONE, position=0)
         self.world.guilds[guild.id] = guild
-        bot_role = Role(self.ids.next(), guild.id, "CISIP Bot", DEFAULT_BOT_PERMISSIONS, position=1, managed=True)
+        bot_role = Role(
+            self.ids.next(), guild.id, "CISIP Bot", DEFAULT_BOT_PERMISSIONS, position=1, managed=True
+        )
         guild.roles[bot_role.id] = bot_role
         guild.members[owner.id] = Member(owner, guild.id)
         guild.members[self.bot_user.id] = Member(self.bot_user, guild.id, [bot_role.id])
@@ -213,7 +217,9 @@ class Emulator:
         for other in guild.roles.values():
             if other.id != guild.id and other.position >= position:
                 other.position += 1
-                self.gateway.dispatch("GUILD_ROLE_UPDATE", {"guild_id": str(guild.id), "role": other.to_json()})
+                self.gateway.dispatch(
+                    "GUILD_ROLE_UPDATE", {"guild_id": str(guild.id), "role": other.to_json()}
+                )
         role = Role(self.ids.next(), guild.id, name, permissions, position, color, hoist, mentionable)
         guild.roles[role.id] = role
         self.gateway.dispatch("GUILD_ROLE_CREATE", {"guild_id": str(guild.id), "role": role.to_json()})
@@ -398,18 +404,21 @@ class Emulator:
         api.status = status
         if body is None:
             return web.Response(status=status, headers=headers)
-        return web.Response(
-            status=status, text=json.dumps(body), content_type="application/json", headers=headers
-        )
+        # Exactly "application/json" (no charset): discord.py compares the header verbatim.
+        all_headers = {**(headers or {}), "Content-Type": "application/json"}
+        return web.Response(status=status, body=json.dumps(body).encode(), headers=all_headers)
 
     async def _not_found(self, request: web.Request) -> web.Response:
-        return web.json_response({"message": "404: Not Found", "code": 0}, status=404)
+        body = json.dumps({"message": "404: Not Found", "code": 0}).encode()
+        return web.Response(status=404, body=body, headers={"Content-Type": "application/json"})
 
     async def _serve_attachment(self, request: web.Request) -> web.Response:
         attachment = self.world.attachments.get(int(request.match_info["attachment_id"]))
         if attachment is None or attachment.filename != request.match_info["filename"]:
             return web.Response(status=404, text="Not Found")
-        return web.Response(body=attachment.data, content_type=attachment.content_type or "application/octet-stream")
+        return web.Response(
+            body=attachment.data, content_type=attachment.content_type or "application/octet-stream"
+        )
 
     def attachment_url(self, attachment_id: int, filename: str) -> str:
         return f"{self.base_url}/attachments/{attachment_id}/{filename}"
@@ -423,7 +432,7 @@ async def _read_body(request: web.Request, api: ApiRequest) -> None:
     elif request.content_type == "multipart/form-data":
         reader = await request.multipart()
         while (part := await reader.next()) is not None:
-            if not isinstance(part, web.BodyPartReader):
+            if not isinstance(part, BodyPartReader):
                 continue
             data = await part.read()
             if part.name == "payload_json":
