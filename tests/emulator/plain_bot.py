@@ -33,7 +33,7 @@ class RegisterView(discord.ui.View):
 PARKS = ["Zhongguancun", "Zhangjiang", "Sophia Antipolis", "Tsukuba"]
 
 
-def make_bot(*, intents: discord.Intents | None = None) -> commands.Bot:
+def make_bot(intents: discord.Intents | None = None) -> commands.Bot:
     intents = intents or discord.Intents.default()
     bot = commands.Bot(command_prefix="!", intents=intents)
     tree = bot.tree
