@@ -18,7 +18,9 @@ class RegisterModal(discord.ui.Modal, title="Register"):
 
 class RegisterView(discord.ui.View):
     @discord.ui.button(label="Register", custom_id="register")
-    async def register(self, interaction: discord.Interaction, button: discord.ui.Button[RegisterView]) -> None:
+    async def register(
+        self, interaction: discord.Interaction, button: discord.ui.Button[RegisterView]
+    ) -> None:
         await interaction.response.send_modal(RegisterModal())
 
     @discord.ui.button(label="Count", custom_id="count")
@@ -54,7 +56,9 @@ def make_bot(intents: discord.Intents | None = None) -> commands.Bot:
 
     @tree.command(description="Send a file")
     async def export(interaction: discord.Interaction, name: str) -> None:
-        await interaction.response.send_message(file=discord.File(__import__("io").BytesIO(b"a,b\n1,2\n"), name))
+        await interaction.response.send_message(
+            file=discord.File(__import__("io").BytesIO(b"a,b\n1,2\n"), name)
+        )
 
     @tree.command(description="Echo every option type")
     async def echo(
@@ -79,7 +83,10 @@ def make_bot(intents: discord.Intents | None = None) -> commands.Bot:
 
     @setup.command(name="channel", description="Set a channel")
     @app_commands.choices(
-        kind=[app_commands.Choice(name="welcome", value="welcome"), app_commands.Choice(name="log", value="log")]
+        kind=[
+            app_commands.Choice(name="welcome", value="welcome"),
+            app_commands.Choice(name="log", value="log"),
+        ]
     )
     async def setup_channel(
         interaction: discord.Interaction, kind: app_commands.Choice[str], channel: discord.TextChannel

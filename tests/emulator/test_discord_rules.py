@@ -46,7 +46,9 @@ def callback_path(inter: Interaction) -> str:
 
 async def test_only_one_initial_response(fake_discord: FakeDiscord) -> None:
     inter = new_command_interaction(fake_discord, fake_discord.add_member("alice"))
-    first = await call(fake_discord, "POST", callback_path(inter), {"type": 4, "data": {"content": "hi"}}, auth=False)
+    first = await call(
+        fake_discord, "POST", callback_path(inter), {"type": 4, "data": {"content": "hi"}}, auth=False
+    )
     assert first[0] == 204
     status, body, _ = await call(
         fake_discord, "POST", callback_path(inter), {"type": 4, "data": {"content": "again"}}, auth=False
@@ -57,7 +59,9 @@ async def test_only_one_initial_response(fake_discord: FakeDiscord) -> None:
 async def test_with_response_returns_the_callback_object(fake_discord: FakeDiscord) -> None:
     inter = new_command_interaction(fake_discord, fake_discord.add_member("alice"))
     body = {"type": 4, "data": {"content": "hi", "flags": 64}}
-    status, data, _ = await call(fake_discord, "POST", callback_path(inter), body, auth=False, query="?with_response=1")
+    status, data, _ = await call(
+        fake_discord, "POST", callback_path(inter), body, auth=False, query="?with_response=1"
+    )
     assert status == 200
     assert data["interaction"]["response_message_ephemeral"] is True
     assert data["resource"]["message"]["content"] == "hi"
@@ -118,7 +122,9 @@ async def test_deferred_original_is_edited_and_ephemeral_flag_kept(fake_discord:
 async def test_closed_dms_give_50007(fake_discord: FakeDiscord) -> None:
     open_dms = fake_discord.add_member("sam", dms_open=True)
     closed = fake_discord.add_member("carol", dms_open=False)
-    async with connected(make_bot(discord.Intents.default() | discord.Intents(members=True)), fake_discord) as bot:
+    async with connected(
+        make_bot(discord.Intents.default() | discord.Intents(members=True)), fake_discord
+    ) as bot:
         guild = bot.get_guild(fake_discord.guild.id)
         assert guild is not None
         await guild.get_member(open_dms.id).send("welcome")  # type: ignore[union-attr]
@@ -136,13 +142,17 @@ async def test_role_grants_follow_manage_roles_and_hierarchy(fake_discord: FakeD
     admin = fake_discord.add_role("Admin", above_bot=True)
     intents = discord.Intents.default() | discord.Intents(members=True)
     async with connected(make_bot(intents), fake_discord, sync_commands=True) as bot:
-        assert (await fake_discord.slash(staff, "grant", member=alice, role=admin)).content == "forbidden 50013"
+        assert (
+            await fake_discord.slash(staff, "grant", member=alice, role=admin)
+        ).content == "forbidden 50013"
         assert (await fake_discord.slash(staff, "grant", member=alice, role=verified)).content == "granted"
         assert verified.id in alice.role_ids and admin.id not in alice.role_ids
 
         fake_discord.edit_role(fake_discord.bot_role, permissions=Perm.VIEW_CHANNEL | Perm.SEND_MESSAGES)
         helper = fake_discord.add_role("Helper")
-        assert (await fake_discord.slash(staff, "grant", member=alice, role=helper)).content == "forbidden 50013"
+        assert (
+            await fake_discord.slash(staff, "grant", member=alice, role=helper)
+        ).content == "forbidden 50013"
 
         # The GUILD_MEMBER_UPDATE reached the bot's cache.
         member = bot.get_guild(fake_discord.guild.id).get_member(alice.id)  # type: ignore[union-attr]

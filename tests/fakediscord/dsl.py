@@ -477,10 +477,10 @@ class FakeDiscord:
         return await self.wait_reply(inter, f"modal {modal.custom_id!r}")
 
     async def wait_reply(
-        self, inter: Interaction, what: str = "interaction", timeout: float | None = None
+        self, inter: Interaction, what: str = "interaction", within: float | None = None
     ) -> Reply:
         """Wait for the initial response and, after a defer, for the follow-up or edit."""
-        timeout = self.reply_timeout if timeout is None else timeout
+        timeout = self.reply_timeout if within is None else within
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
 
@@ -527,8 +527,8 @@ class FakeDiscord:
     def invalidate_session(self, resumable: bool = False) -> None:
         self.em.gateway.invalidate_session(resumable)
 
-    async def wait_connected(self, timeout: float = 5.0) -> None:
-        await asyncio.wait_for(self.em.gateway.connected.wait(), timeout)
+    async def wait_connected(self, within: float = 5.0) -> None:
+        await asyncio.wait_for(self.em.gateway.connected.wait(), within)
 
     # -- payload building ------------------------------------------------------------------------------
 

@@ -358,6 +358,10 @@ class Emulator:
         api.headers.pop("Authorization", None)
         auth = request.headers.get("Authorization")
 
+        entry, params = self._match(api.method, path)
+        if entry is not None:
+            api.route, api.params = entry.template, params
+
         fault = self.faults.take(api.method, path)
         if fault is not None:
             if fault.status is None:
@@ -365,10 +369,8 @@ class Emulator:
                 return self._reply(api, 503, {"message": "upstream connect error", "code": 0})
             return self._reply(api, fault.status, {"message": f"{fault.status}: Server Error", "code": 0})
 
-        entry, params = self._match(api.method, path)
         if entry is None:
             return self._reply(api, 404, {"message": "404: Not Found", "code": 0})
-        api.route, api.params = entry.template, params
         if entry.needs_auth and auth != f"Bot {self.token}":
             return self._reply(api, 401, {"message": "401: Unauthorized", "code": 0})
 
