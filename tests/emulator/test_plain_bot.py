@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+
+import discord
 import pytest
 
 from tests.fakediscord import FakeDiscord, connected
@@ -105,3 +108,22 @@ async def test_unregistered_command_or_option_is_refused(fake_discord: FakeDisco
             await fake_discord.slash(alice, "ping", loud=True)
         with pytest.raises(AssertionError, match="required"):
             await fake_discord.slash(alice, "export")
+
+
+async def test_acknowledge_only_and_wait_later(fake_discord: FakeDiscord) -> None:
+    bot = make_bot()
+    gate = asyncio.Event()
+
+    @bot.tree.command(description="Defer, answer when told")
+    async def later(interaction: discord.Interaction) -> None:
+        await interaction.response.defer()
+        await gate.wait()
+        await interaction.edit_original_response(content="finally")
+
+    alice = fake_discord.add_member("alice")
+    async with connected(bot, fake_discord, sync_commands=True):
+        reply = await fake_discord.slash(alice, "later", wait_followup=False)
+        assert reply.deferred and reply.content == ""
+        gate.set()
+        reply = await fake_discord.wait_reply(reply.interaction)
+    assert reply.content == "finally"

@@ -348,6 +348,7 @@ class FakeDiscord:
         /,
         *,
         in_channel: Channel | None = None,
+        wait_followup: bool = True,
         options: dict[str, Any] | None = None,
         **values: Any,
     ) -> Reply:
@@ -358,7 +359,7 @@ class FakeDiscord:
         channel = in_channel or self.channel("general")
         data = self._command_data(command, channel, {**values, **(options or {})}, focused=None)
         inter = self.em.interactions.create(InteractionType.APPLICATION_COMMAND, data, _user(who), channel)
-        return await self.wait_reply(inter, f"/{command}")
+        return await self.wait_reply(inter, f"/{command}", wait_followup=wait_followup)
 
     async def autocomplete(
         self,
@@ -384,6 +385,7 @@ class FakeDiscord:
         *,
         label: str | None = None,
         custom_id: str | None = None,
+        wait_followup: bool = True,
     ) -> Reply:
         """Press a button on a message (found by label or custom_id)."""
         message = _message_of(target)
@@ -401,7 +403,7 @@ class FakeDiscord:
         if button.get("style") in (5, 6) or "custom_id" not in button:
             raise AssertionError("link and premium buttons do not send interactions")
         data = {"custom_id": button["custom_id"], "component_type": 2}
-        return await self._component(who, message, data, f"button {button.get('label')!r}")
+        return await self._component(who, message, data, f"button {button.get('label')!r}", wait_followup)
 
     async def select(
         self,
@@ -410,6 +412,7 @@ class FakeDiscord:
         values: list[Any],
         *,
         custom_id: str | None = None,
+        wait_followup: bool = True,
     ) -> Reply:
         """Pick ``values`` in a select menu: option values for string selects, members, roles or
         channels for entity selects."""
@@ -421,9 +424,11 @@ class FakeDiscord:
             raise AssertionError(f"no select menu custom_id={custom_id!r} on the message")
         menu = selects[0]
         data = self._select_data(menu, values)
-        return await self._component(who, message, data, f"select {menu['custom_id']!r}")
+        return await self._component(who, message, data, f"select {menu['custom_id']!r}", wait_followup)
 
-    async def submit_modal(self, who: Actor, modal: Modal | None, values: dict[str, Any]) -> Reply:
+    async def submit_modal(
+        self, who: Actor, modal: Modal | None, values: dict[str, Any], *, wait_followup: bool = True
+    ) -> Reply:
         """Fill in and submit a modal the bot opened; ``values`` maps input custom_id to value."""
         if modal is None:
             raise AssertionError("the bot did not open a modal")
@@ -474,12 +479,18 @@ class FakeDiscord:
         inter = self.em.interactions.create(
             InteractionType.MODAL_SUBMIT, data, _user(who), origin.channel, message=origin.message
         )
-        return await self.wait_reply(inter, f"modal {modal.custom_id!r}")
+        return await self.wait_reply(inter, f"modal {modal.custom_id!r}", wait_followup=wait_followup)
 
     async def wait_reply(
-        self, inter: Interaction, what: str = "interaction", within: float | None = None
+        self,
+        inter: Interaction,
+        what: str = "interaction",
+        within: float | None = None,
+        *,
+        wait_followup: bool = True,
     ) -> Reply:
-        """Wait for the initial response and, after a defer, for the follow-up or edit."""
+        """Wait for the initial response and, after a defer, for the follow-up or edit
+        (``wait_followup=False``: return as soon as the interaction is acknowledged)."""
         timeout = self.reply_timeout if within is None else within
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
@@ -487,7 +498,7 @@ class FakeDiscord:
         def done() -> bool:
             if not inter.acknowledged:
                 return False
-            if inter.response_type in (
+            if wait_followup and inter.response_type in (
                 CallbackType.DEFERRED_CHANNEL_MESSAGE,
                 CallbackType.DEFERRED_UPDATE_MESSAGE,
             ):
@@ -532,12 +543,14 @@ class FakeDiscord:
 
     # -- payload building ------------------------------------------------------------------------------
 
-    async def _component(self, who: Actor, message: Message, data: dict[str, Any], what: str) -> Reply:
+    async def _component(
+        self, who: Actor, message: Message, data: dict[str, Any], what: str, wait_followup: bool
+    ) -> Reply:
         channel = self.em.world.channels[message.channel_id]
         inter = self.em.interactions.create(
             InteractionType.MESSAGE_COMPONENT, data, _user(who), channel, message=message
         )
-        return await self.wait_reply(inter, what)
+        return await self.wait_reply(inter, what, wait_followup=wait_followup)
 
     def _command_data(
         self,
