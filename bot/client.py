@@ -32,6 +32,10 @@ log = logging.getLogger(__name__)
 
 ERROR_REF_ALPHABET = string.ascii_uppercase + string.digits
 
+# The bot never joins voice: do not warn at every start that voice libraries are missing.
+discord.VoiceClient.warn_nacl = False
+discord.VoiceClient.warn_dave = False
+
 
 def error_reference() -> str:
     return "".join(secrets.choice(ERROR_REF_ALPHABET) for _ in range(6))

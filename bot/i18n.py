@@ -1,9 +1,11 @@
 """Translations: every user-facing string goes through here.
 
-Source strings are English and double as message ids (gettext style). Each other language is one
-JSON catalog in ``bot/locales/`` named by its Discord locale code (``zh-CN.json``): adding a file adds
-a language, with no code change. A string is picked by the interaction's locale, then the server's
-language, then English.
+Source strings are English and double as message ids (gettext style). Each other language is a
+JSON catalog in ``bot/locales/`` named by its Discord locale code: one file (``ru.json``) or a folder
+of files merged together (``zh-CN/core.json``, ``zh-CN/parks.json``, one per capability so that
+translations sit beside the feature they belong to). Adding a catalog adds a language, with no
+code change. A string is picked by the interaction's locale, then the server's language, then
+English.
 """
 
 from __future__ import annotations
@@ -27,20 +29,28 @@ def _(text: str) -> str:
     return text
 
 
+def catalog_files(language: str) -> list[Path]:
+    files = sorted((LOCALES_DIR / language).glob("*.json"))
+    single = LOCALES_DIR / f"{language}.json"
+    return [single, *files] if single.is_file() else files
+
+
 @cache
 def catalog(language: str) -> dict[str, str]:
-    path = LOCALES_DIR / f"{language}.json"
-    if language == DEFAULT_LANGUAGE or not path.is_file():
-        return {}
-    with path.open(encoding="utf-8") as fh:
-        data: dict[str, str] = json.load(fh)
-    return data
+    merged: dict[str, str] = {}
+    if language == DEFAULT_LANGUAGE:
+        return merged
+    for path in catalog_files(language):
+        with path.open(encoding="utf-8") as fh:
+            merged.update(json.load(fh))
+    return merged
 
 
 @cache
 def available_languages() -> tuple[str, ...]:
-    found = sorted(p.stem for p in LOCALES_DIR.glob("*.json"))
-    return (DEFAULT_LANGUAGE, *found)
+    found = {p.stem for p in LOCALES_DIR.glob("*.json")}
+    found |= {p.name for p in LOCALES_DIR.iterdir() if p.is_dir() and any(p.glob("*.json"))}
+    return (DEFAULT_LANGUAGE, *sorted(found))
 
 
 def resolve_language(*candidates: str | None) -> str:

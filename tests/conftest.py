@@ -7,7 +7,6 @@ empty ``public`` schema.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -20,7 +19,7 @@ from bot.config import normalise_database_url
 from bot.db.database import Database
 from bot.db.migrate import upgrade
 
-pytest_plugins = [p for p in ["tests.fakediscord.pytest_plugin"] if importlib.util.find_spec(p) is not None]
+pytest_plugins = ["tests.fakediscord.pytest_plugin"]
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 BACKENDS = ["sqlite", *(["postgresql"] if POSTGRES_URL else [])]

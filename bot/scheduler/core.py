@@ -11,8 +11,11 @@ Why it looks like this:
 - A row found more than its grace late is marked ``missed`` and logged instead of running; a row
   run more than ``late_after`` after its time is flagged ``late`` so its handler can apologise.
 - Failures retry with exponential backoff a bounded number of times, then the row is ``failed``.
-- A crash while a handler runs leaves the row ``running``; after the lease it is run again, so
-  handlers with outside effects make them idempotent (e.g. a message nonce).
+- How a batch of rows ended is written in one transaction (1,000 rows due in one second is a
+  handful of statements, not thousands).
+- A crash while a handler runs, or before its batch is recorded, leaves the row ``running``;
+  after the lease it is run again, so handlers with outside effects make them idempotent (e.g. a
+  message nonce).
 """
 
 from __future__ import annotations
@@ -96,6 +99,14 @@ class _Claimed:
     recurrence_id: int | None
 
 
+@dataclass(frozen=True)
+class _Outcome:
+    row: _Claimed
+    status: str
+    late: bool
+    error: str | None = None
+
+
 class Scheduler:
     WAKEUP_JOB_ID = "cisip-scheduler-wakeup"
     POLL_JOB_ID = "cisip-scheduler-poll"
@@ -131,7 +142,8 @@ class Scheduler:
         self._semaphore = asyncio.Semaphore(concurrency)
         self._dispatch_lock = asyncio.Lock()
         self._aps: AsyncIOScheduler | None = None
-        self._background: set[asyncio.Task[None]] = set()
+        self._background: set[asyncio.Task[Any]] = set()
+        self._stopping = asyncio.Event()
         self.clock.subscribe(self.wake)
 
     # -- registration -------------------------------------------------------------------------
@@ -159,6 +171,7 @@ class Scheduler:
         return self._aps is not None
 
     async def start(self) -> None:
+        self._stopping.clear()
         self._aps = AsyncIOScheduler(timezone=UTC)
         self._aps.start()
         await self.reclaim_stale()
@@ -176,25 +189,33 @@ class Scheduler:
         await self._plan_wakeup()
 
     async def stop(self) -> None:
+        """Stop waking up, and wait for work in flight to record how it ended.
+
+        Nothing is cancelled mid-query: a cancelled database call can strand its connection and
+        keep the process from exiting.
+        """
+        self._stopping.set()
+        # First let wake-ups finish (APScheduler's shutdown would cancel them), then stop it.
+        while self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
         if self._aps is not None:
             self._aps.shutdown(wait=False)
             self._aps = None
-        for task in list(self._background):
-            task.cancel()
-        # Let running handlers finish their bookkeeping before the database goes away.
-        async with self._dispatch_lock:
-            pass
 
     def wake(self) -> None:
         """Re-plan the wake-up (new rows, or the clock moved). Safe to call from sync code."""
-        if self._aps is None:
+        if self._aps is None or self._stopping.is_set():
             return
         self._spawn(self._plan_wakeup())
 
     def _spawn(self, coro: Awaitable[None]) -> None:
         task: asyncio.Task[None] = asyncio.ensure_future(coro)
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        self._track(task)
+
+    def _track(self, task: asyncio.Task[Any] | None) -> None:
+        if task is not None:
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
 
     # -- writing rows -------------------------------------------------------------------------
 
@@ -406,15 +427,15 @@ class Scheduler:
 
     # -- reading ------------------------------------------------------------------------------
 
-    async def next_due(self) -> datetime | None:
-        if not self._handlers:
-            return None
+    async def next_due(self, *, registered_only: bool = True) -> datetime | None:
+        """When the next pending row is due (of the kinds this process runs, unless told otherwise)."""
+        query = select(func.min(ScheduledJob.due_at)).where(ScheduledJob.status == PENDING)
+        if registered_only:
+            if not self._handlers:
+                return None
+            query = query.where(ScheduledJob.kind.in_(self.kinds))
         async with self.db.session() as session:
-            return await session.scalar(
-                select(func.min(ScheduledJob.due_at)).where(
-                    ScheduledJob.status == PENDING, ScheduledJob.kind.in_(self.kinds)
-                )
-            )
+            return await session.scalar(query)
 
     async def pending_count(self) -> int:
         async with self.db.session() as session:
@@ -430,7 +451,8 @@ class Scheduler:
         total = 0
         async with self._dispatch_lock:
             while rows := await self._claim(self.clock.now()):
-                await asyncio.gather(*(self._execute(row) for row in rows))
+                outcomes = await asyncio.gather(*(self._execute(row) for row in rows))
+                await self._finish_all([o for o in outcomes if o is not None])
                 total += len(rows)
         return total
 
@@ -490,7 +512,8 @@ class Scheduler:
         registration = self._handlers.get(kind)
         return registration.grace if registration and registration.grace is not None else self.grace
 
-    async def _execute(self, row: _Claimed) -> None:
+    async def _execute(self, row: _Claimed) -> _Outcome | None:
+        """Run one claimed row; returns how it ended (None when it was put back for a retry)."""
         registration = self._handlers[row.kind]
         async with self._semaphore:
             started = self.clock.now()
@@ -512,17 +535,15 @@ class Scheduler:
                 )
                 if registration.on_missed is not None:
                     await self._call(registration.on_missed, context)
-                await self._finish(row, MISSED, late=True)
-                return
+                return _Outcome(row, MISSED, True)
             try:
                 await registration.handler(context)
             except JobFailed as exc:
                 log.error("scheduled %s #%d failed: %s", row.kind, row.id, exc)
-                await self._finish(row, FAILED, late=context.late, error=str(exc))
+                return _Outcome(row, FAILED, context.late, str(exc))
             except Exception as exc:
-                await self._failed_attempt(row, registration, context, exc)
-            else:
-                await self._finish(row, DONE, late=context.late)
+                return await self._failed_attempt(row, registration, context, exc)
+            return _Outcome(row, DONE, context.late)
 
     async def _call(self, handler: Handler, context: JobContext) -> None:
         try:
@@ -532,7 +553,7 @@ class Scheduler:
 
     async def _failed_attempt(
         self, row: _Claimed, registration: _Registration, context: JobContext, exc: Exception
-    ) -> None:
+    ) -> _Outcome | None:
         limit = registration.max_attempts or row.max_attempts
         error = f"{type(exc).__name__}: {exc}"[:2000]
         if row.attempts >= limit:
@@ -543,8 +564,7 @@ class Scheduler:
                 row.attempts,
                 exc_info=exc,
             )
-            await self._finish(row, FAILED, late=context.late, error=error)
-            return
+            return _Outcome(row, FAILED, context.late, error)
         delay = min(self.retry_cap, self.retry_base * (2 ** (row.attempts - 1)))
         log.warning(
             "scheduled %s #%d failed (attempt %d of %d), retrying in %s: %s",
@@ -562,19 +582,36 @@ class Scheduler:
                 .values(status=PENDING, due_at=self.clock.now() + delay, claimed_by=None, last_error=error)
                 .execution_options(synchronize_session=False)
             )
+        return None
 
-    async def _finish(self, row: _Claimed, status: str, *, late: bool, error: str | None = None) -> None:
+    async def _finish_all(self, outcomes: list[_Outcome]) -> None:
+        """Record how a batch ended in one transaction: one UPDATE per (status, late) group."""
+        if not outcomes:
+            return
+        groups: dict[tuple[str, bool], list[int]] = {}
         async with self.db.transaction() as session:
-            await session.execute(
-                update(ScheduledJob)
-                .where(ScheduledJob.id == row.id)
-                .values(status=status, late=late, finished_at=self.clock.now(), last_error=error)
-                .execution_options(synchronize_session=False)
-            )
-            if row.recurrence_id is not None:
-                rec = await session.get(Recurrence, row.recurrence_id)
-                if rec is not None and rec.enabled:
-                    await self._ensure_next(session, rec)
+            for outcome in outcomes:
+                if outcome.error is None:
+                    groups.setdefault((outcome.status, outcome.late), []).append(outcome.row.id)
+                else:
+                    await self._mark(session, [outcome.row.id], outcome.status, outcome.late, outcome.error)
+            for (status, late), ids in groups.items():
+                await self._mark(session, ids, status, late, None)
+            for outcome in outcomes:
+                if outcome.row.recurrence_id is not None:
+                    rec = await session.get(Recurrence, outcome.row.recurrence_id)
+                    if rec is not None and rec.enabled:
+                        await self._ensure_next(session, rec)
+
+    async def _mark(
+        self, session: AsyncSession, ids: list[int], status: str, late: bool, error: str | None
+    ) -> None:
+        await session.execute(
+            update(ScheduledJob)
+            .where(ScheduledJob.id.in_(ids))
+            .values(status=status, late=late, finished_at=self.clock.now(), last_error=error)
+            .execution_options(synchronize_session=False)
+        )
 
     # -- waking up ----------------------------------------------------------------------------
 
@@ -601,8 +638,9 @@ class Scheduler:
         )
 
     async def _on_wakeup(self) -> None:
+        self._track(asyncio.current_task())  # so stop() can wait for it
         try:
-            while True:
+            while not self._stopping.is_set():
                 await self.run_due()
                 due = await self.next_due()
                 if due is None:
@@ -611,12 +649,15 @@ class Scheduler:
                 if delay > 1.0:
                     await self._plan_wakeup()
                     return
-                # Rows due within a second are waited for here: cheaper and more punctual.
-                await asyncio.sleep(max(delay, 0.0))
+                # Rows due within a second are waited for here (cheaper and more punctual than
+                # another APScheduler job); stop() cuts the wait short.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), max(delay, 0.0))
         except Exception:
             log.exception("scheduler wake-up failed; the poll will try again")
 
     async def _poll(self) -> None:
+        self._track(asyncio.current_task())
         try:
             await self.reclaim_stale()
             await self.sync_recurrences()

@@ -44,7 +44,7 @@ async def database_health(database: Database) -> tuple[bool, float | None, str |
 async def collect(database: Database, scheduler: Scheduler) -> Health:
     ok, latency, revision = await database_health(database)
     pending = await scheduler.pending_count() if ok else 0
-    next_at = await scheduler.next_due() if ok else None
+    next_at = await scheduler.next_due(registered_only=False) if ok else None
     return Health(
         version=__version__,
         database_backend=database.backend,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import functools
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import discord
 
@@ -22,3 +24,26 @@ class BotModal(discord.ui.Modal):
     async def on_error(self, interaction: discord.Interaction[Any], error: Exception, /) -> None:  # type: ignore[override]
         bot: CisipBot = interaction.client
         await bot.handle_interaction_error(interaction, error)
+
+
+SelfT = TypeVar("SelfT")
+
+
+def guarded(
+    callback: Callable[[SelfT, discord.Interaction[Any]], Awaitable[None]],
+) -> Callable[[SelfT, discord.Interaction[Any]], Awaitable[None]]:
+    """Route a ``DynamicItem`` callback's errors to the bot's error handler.
+
+    discord.py only logs what a dynamic item's callback raises; the member would see
+    "This interaction failed". Decorate the callback with this instead.
+    """
+
+    @functools.wraps(callback)
+    async def wrapper(self: SelfT, interaction: discord.Interaction[Any]) -> None:
+        try:
+            await callback(self, interaction)
+        except Exception as exc:
+            bot: CisipBot = interaction.client
+            await bot.handle_interaction_error(interaction, exc)
+
+    return wrapper

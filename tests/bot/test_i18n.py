@@ -1,0 +1,93 @@
+"""Every user-facing string has a Simplified Chinese translation that keeps its placeholders."""
+
+from __future__ import annotations
+
+import ast
+import json
+import string
+from pathlib import Path
+
+import pytest
+
+from bot.i18n import available_languages, catalog, resolve_language, translate
+
+ROOT = Path(__file__).resolve().parents[2]
+SOURCES = [*sorted((ROOT / "bot").rglob("*.py")), *sorted((ROOT / "cogs").rglob("*.py"))]
+# Calls whose first argument is shown to users: the marker, the translators, domain errors.
+TRANSLATED_CALLS = {"_", "t", "locale_str", "DomainError", "NotFound", "PermissionDenied"}
+
+
+def user_facing_strings() -> dict[str, str]:
+    """Every string literal passed to a translated call, with where it was found."""
+    found: dict[str, str] = {}
+    for path in SOURCES:
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call) or not node.args:
+                continue
+            func = node.func
+            name = (
+                func.id
+                if isinstance(func, ast.Name)
+                else func.attr
+                if isinstance(func, ast.Attribute)
+                else ""
+            )
+            first = node.args[0]
+            if name in TRANSLATED_CALLS and isinstance(first, ast.Constant) and isinstance(first.value, str):
+                found.setdefault(first.value, f"{path.relative_to(ROOT)}:{node.lineno}")
+    return found
+
+
+def placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+
+
+STRINGS = user_facing_strings()
+
+
+def test_the_extractor_finds_strings() -> None:
+    assert len(STRINGS) > 50
+    assert (
+        "Only CISIP staff can do this: it needs the staff role set with /setup, or Manage Server." in STRINGS
+    )
+
+
+@pytest.mark.parametrize("language", [code for code in available_languages() if code != "en"])
+def test_every_string_is_translated(language: str) -> None:
+    missing = {text: where for text, where in STRINGS.items() if text not in catalog(language)}
+    assert not missing, f"{len(missing)} strings have no {language} translation:\n" + "\n".join(
+        f"  {where}: {text!r}" for text, where in sorted(missing.items(), key=lambda item: item[1])
+    )
+
+
+@pytest.mark.parametrize("language", [code for code in available_languages() if code != "en"])
+def test_translations_keep_their_placeholders(language: str) -> None:
+    broken = {
+        source: target
+        for source, target in catalog(language).items()
+        if not source.startswith("name:") and placeholders(source) != placeholders(target)
+    }
+    assert not broken, f"{language} translations that lose or add a placeholder: {broken}"
+
+
+def test_catalog_files_are_valid_json_objects_of_strings() -> None:
+    for path in (ROOT / "bot" / "locales").rglob("*.json"):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        assert isinstance(data, dict) and all(isinstance(v, str) for v in data.values()), path
+
+
+def test_language_resolution_falls_back_from_locale_to_server_to_english() -> None:
+    assert resolve_language("zh-CN", "en") == "zh-CN"
+    assert resolve_language("en-US", "zh-CN") == "en"
+    assert resolve_language("fr", "zh-CN") == "zh-CN"  # no French: the server's language
+    assert resolve_language("fr", None) == "en"
+    assert resolve_language(None, None) == "en"
+
+
+def test_translate_fills_placeholders_and_falls_back_to_english() -> None:
+    assert (
+        translate("Time zone set to {zone}.", "zh-CN", zone="Asia/Shanghai") == "时区已设为 Asia/Shanghai。"
+    )
+    assert translate("Time zone set to {zone}.", "en", zone="UTC") == "Time zone set to UTC."
+    assert translate("A string nobody translated", "zh-CN") == "A string nobody translated"
