@@ -7,6 +7,9 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from bot.db.migrate import head_revision
+
+HEAD = head_revision()
 
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GaBcDe.abcdefghijklmnopqrstuvwxyz012345"
 
@@ -67,22 +70,22 @@ def test_db_upgrade_then_current_then_check(
     capsys: pytest.CaptureFixture[str], clean_environment: Path
 ) -> None:
     code, out, _ = run(capsys, "db", "current")
-    assert (code, out) == (1, "empty (out of date, newest is 0001)\n")
+    assert (code, out) == (1, f"empty (out of date, newest is {HEAD})\n")
 
     code, out, _ = run(capsys, "db", "upgrade")
-    assert code == 0 and out == "upgraded from an empty database to 0001\n"
+    assert code == 0 and out == f"upgraded from an empty database to {HEAD}\n"
     assert (clean_environment / "data" / "cisip.sqlite3").is_file()
 
     code, out, _ = run(capsys, "db", "upgrade")
-    assert (code, out) == (0, "already at 0001\n")
+    assert (code, out) == (0, f"already at {HEAD}\n")
 
     code, out, _ = run(capsys, "db", "current")
-    assert (code, out) == (0, "0001 (current)\n")
+    assert (code, out) == (0, f"{HEAD} (current)\n")
 
     code, out, _ = run(capsys, "check")
     assert code == 1  # no token yet
     assert "FAIL DISCORD_TOKEN is not set" in out
-    assert "ok   schema is current (0001)" in out
+    assert f"ok   schema is current ({HEAD})" in out
 
 
 def test_check_passes_with_a_token_and_a_current_schema(
@@ -101,7 +104,7 @@ def test_check_reports_an_old_schema(
     monkeypatch.setenv("DISCORD_TOKEN", TOKEN)
     code, out, _ = run(capsys, "check")
     assert code == 1
-    assert "FAIL schema is at nothing, needs 0001: run `cisip-bot db upgrade`" in out
+    assert f"FAIL schema is at nothing, needs {HEAD}: run `cisip-bot db upgrade`" in out
 
 
 def test_unknown_revision_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:

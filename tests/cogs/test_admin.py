@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from bot.db.migrate import head_revision
 from bot.db.models import AuditEntry, GuildSettings
 from bot.services import status as status_service
 from tests.cogs.conftest import BotHarness
@@ -58,7 +59,7 @@ async def test_status_answers_anyone_privately(cisip: BotHarness) -> None:
     embed = reply.embeds[0]
     assert embed["title"] == "CISIP bot status"
     assert field(embed, "Version") == "0.1.0"
-    assert field(embed, "Database").startswith("sqlite, schema 0001 (current)")
+    assert field(embed, "Database").startswith(f"sqlite, schema {head_revision()} (current)")
     assert field(embed, "Scheduled") == "0 pending; next nothing scheduled"
     assert field(embed, "Up since").startswith("<t:")
     assert field(embed, "Gateway latency").endswith(" ms")
