@@ -8,6 +8,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
+import bot.db  # noqa: F401  (imports every feature's models)
 from bot.db.models import Base
 
 target_metadata = Base.metadata
