@@ -17,6 +17,7 @@ import asyncio
 import logging
 import statistics
 import sys
+import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -85,8 +86,40 @@ def report(name: str, latencies: list[float]) -> None:
     )
 
 
+async def cisip_status(count: int) -> list[float]:
+    """The project's bot answering ``/status`` (database and scheduler queries included)."""
+    from bot.client import CisipBot
+    from bot.config import Settings
+    from bot.db.database import Database
+    from bot.db.migrate import upgrade
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.sqlite3'}"
+        database = Database(url)
+        await upgrade(database)
+
+        def factory(fake: FakeDiscord) -> discord.Client:
+            settings = Settings(
+                discord_token=fake.token,
+                database_url=url,
+                data_dir=Path(tmp),
+                discord_api_base_url=fake.api_base_url,
+                discord_gateway_url=fake.gateway_url,
+            )
+            return CisipBot(settings, database=database)
+
+        return await measure(factory, "status", count)
+
+
 async def main(count: int) -> None:
-    report("bare discord.py /ping", await measure(bare_bot, "ping", count))
+    bare = await measure(bare_bot, "ping", count)
+    report("bare discord.py /ping", bare)
+    ours = await cisip_status(count)
+    report("CISIP bot /status", ours)
+    print(
+        f"ratio CISIP/bare: p50 {percentile(ours, 50) / percentile(bare, 50):.2f}x, "
+        f"p95 {percentile(ours, 95) / percentile(bare, 95):.2f}x (target p50 <= 2x)"
+    )
 
 
 if __name__ == "__main__":

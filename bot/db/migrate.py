@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from alembic import command
@@ -27,7 +28,9 @@ def alembic_config(url: str | None = None) -> Config:
     return config
 
 
+@cache
 def head_revision() -> str | None:
+    """The newest revision this code ships (read from the migration files once per process)."""
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 

@@ -34,7 +34,7 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -436,6 +436,11 @@ class Scheduler:
             query = query.where(ScheduledJob.kind.in_(self.kinds))
         async with self.db.session() as session:
             return await session.scalar(query)
+
+    @staticmethod
+    def pending_summary_query() -> Select[int, datetime]:
+        """How many rows are pending (of any kind) and when the first is due, in one query."""
+        return select(func.count(), func.min(ScheduledJob.due_at)).where(ScheduledJob.status == PENDING)
 
     async def pending_count(self) -> int:
         async with self.db.session() as session:

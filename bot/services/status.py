@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from bot import __version__
 from bot.db.database import Database
-from bot.db.migrate import current_revision, head_revision
+from bot.db.migrate import head_revision
 from bot.scheduler.core import Scheduler
 
 
@@ -31,20 +31,37 @@ class Health:
 
 
 async def database_health(database: Database) -> tuple[bool, float | None, str | None]:
+    """(answers, round-trip in ms, schema revision)."""
+    health = await _probe(database, None)
+    return health[0], health[1], health[2]
+
+
+async def _probe(
+    database: Database, scheduler: Scheduler | None
+) -> tuple[bool, float | None, str | None, int, datetime | None]:
+    """Everything /status reads, over one connection (each round trip costs a thread hop on SQLite)."""
     started = time.perf_counter()
     try:
         async with database.engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
-        latency = (time.perf_counter() - started) * 1000
-        return True, latency, await current_revision(database)
+            revision = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
+            latency = (time.perf_counter() - started) * 1000
+            pending, next_at = (0, None)
+            if scheduler is not None:
+                row = (await conn.execute(scheduler.pending_summary_query())).one()
+                pending, next_at = int(row[0] or 0), row[1]
+        return True, latency, revision, pending, next_at
     except Exception:
-        return False, None, None
+        # An empty database (no alembic_version table yet) still answers.
+        try:
+            async with database.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception:
+            return False, None, None, 0, None
+        return True, (time.perf_counter() - started) * 1000, None, 0, None
 
 
 async def collect(database: Database, scheduler: Scheduler) -> Health:
-    ok, latency, revision = await database_health(database)
-    pending = await scheduler.pending_count() if ok else 0
-    next_at = await scheduler.next_due(registered_only=False) if ok else None
+    ok, latency, revision, pending, next_at = await _probe(database, scheduler)
     return Health(
         version=__version__,
         database_backend=database.backend,
