@@ -1,0 +1,55 @@
+"""`cisip-bot run` as a user runs it: a real process that migrates, connects and answers."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.fakediscord import Emulator, FakeDiscord
+
+TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GaBcDe.abcdefghijklmnopqrstuvwxyz012345"
+
+pytestmark = pytest.mark.e2e
+
+
+async def test_run_migrates_connects_syncs_and_answers_status(tmp_path: Path) -> None:
+    emulator = await Emulator(token=TOKEN).start()
+    discord = FakeDiscord(emulator)
+    env = {
+        **os.environ,
+        "DISCORD_TOKEN": TOKEN,
+        "DATA_DIR": str(tmp_path / "data"),
+        "DISCORD_API_BASE_URL": emulator.api_base_url,
+        "DISCORD_GATEWAY_URL": emulator.gateway_url,
+        "LOG_LEVEL": "INFO",
+    }
+    env.pop("DATABASE_URL", None)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        await discord.wait_connected(within=30)
+        for _ in range(100):
+            if any(c["name"] == "status" for c in discord.commands()):
+                break
+            await asyncio.sleep(0.1)
+        reply = await discord.slash(discord.add_member("alice"), "status")
+        assert reply.ephemeral and reply.embeds[0]["title"] == "CISIP bot status"
+        assert (tmp_path / "data" / "cisip.sqlite3").is_file()
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGINT)
+        _out, err = await asyncio.wait_for(process.communicate(), 30)
+        await emulator.stop()
+    log = err.decode()
+    assert process.returncode == 130, log  # Ctrl-C: a clean stop, no traceback
+    assert "database schema upgraded from nothing" in log
+    assert "synced" in log and "application commands" in log
+    assert TOKEN not in log
+    assert "Traceback" not in log
