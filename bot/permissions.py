@@ -28,8 +28,16 @@ def channel_problems(
     return missing
 
 
-def role_problems(t: Translate, role: discord.Role, me: discord.Member) -> list[str]:
-    """Why the bot could not give or take ``role`` (empty when it can)."""
+def role_problems(
+    t: Translate, role: discord.Role, me: discord.Member, *, assignable: bool = True
+) -> list[str]:
+    """Why ``role`` cannot serve (empty when it can).
+
+    ``assignable``: the bot gives and takes the role itself, so it needs Manage Roles and a higher
+    role. A role the bot only reads (the staff role) just must not be @everyone.
+    """
+    if not assignable:
+        return [t("@everyone cannot be given to anyone")] if role.is_default() else []
     problems: list[str] = []
     if not me.guild_permissions.manage_roles:
         problems.append(t("the Manage Roles permission"))

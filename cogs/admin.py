@@ -11,10 +11,11 @@ from discord.app_commands import locale_str
 from discord.ext import commands
 
 from bot.checks import NotStaff, is_staff
-from bot.i18n import available_languages, language_name
+from bot.i18n import _, available_languages, language_name
 from bot.permissions import channel_problems, role_problems
 from bot.scheduler.recurrence import search_zones
 from bot.services import status as status_service
+from bot.services.errors import DomainError
 from bot.services.guild_settings import CHANNEL_KINDS, ROLE_KINDS, GuildConfig
 from bot.ui.text import Translate, translator_for
 from bot.ui.time import full_and_relative, timestamp
@@ -75,7 +76,7 @@ def settings_embed(t: Translate, guild: discord.Guild, config: GuildConfig) -> d
         elif role is None:
             lines.append(f"{WARN} {t(label)}: {t('the role was deleted')}")
         else:
-            problems = role_problems(t, role, me) if kind in MANAGED_ROLES else []
+            problems = role_problems(t, role, me, assignable=kind in MANAGED_ROLES)
             mark = (
                 f"{WARN} " + t("cannot manage: {problems}", problems="; ".join(problems)) if problems else OK
             )
@@ -132,16 +133,14 @@ class SetupGroup(app_commands.Group):
         t = await translator_for(interaction)
         problems = channel_problems(t, channel, interaction.guild.me)
         if problems:
-            await interaction.response.send_message(
-                t(
+            raise DomainError(
+                _(
                     "I cannot use {channel}: missing {problems}. "
-                    "Give me these permissions there and try again.",
-                    channel=channel.mention,
-                    problems=", ".join(problems),
+                    "Give me these permissions there and try again."
                 ),
-                ephemeral=True,
+                channel=channel.mention,
+                problems=", ".join(problems),
             )
-            return
         await self.bot.guild_settings.set_channel(interaction.guild.id, purpose.value, channel.id)
         await self.bot.audit(
             interaction.guild, interaction.user, "setup.channel", f"{purpose.value} = #{channel.name}"
@@ -167,19 +166,13 @@ class SetupGroup(app_commands.Group):
     ) -> None:
         assert interaction.guild is not None
         t = await translator_for(interaction)
-        problems = role_problems(t, role, interaction.guild.me) if purpose.value in MANAGED_ROLES else []
-        if role.is_default():
-            problems = problems or [t("@everyone cannot be given to anyone")]
+        problems = role_problems(t, role, interaction.guild.me, assignable=purpose.value in MANAGED_ROLES)
         if problems:
-            await interaction.response.send_message(
-                t(
-                    "I cannot use {role}: {problems}. Fix this and try again.",
-                    role=role.mention,
-                    problems="; ".join(problems),
-                ),
-                ephemeral=True,
+            raise DomainError(
+                _("I cannot use {role}: {problems}. Fix this and try again."),
+                role=role.mention,
+                problems="; ".join(problems),
             )
-            return
         await self.bot.guild_settings.set_role(interaction.guild.id, purpose.value, role.id)
         await self.bot.audit(
             interaction.guild, interaction.user, "setup.role", f"{purpose.value} = @{role.name}"
