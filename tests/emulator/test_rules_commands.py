@@ -9,24 +9,13 @@ import discord
 import pytest
 from discord import app_commands
 
-from tests.fakediscord.errors import DiscordError
+from tests.emulator.form_errors import errors_at
+from tests.emulator.form_errors import refusal as form_refusal
 from tests.fakediscord.rules import validate_commands
 
 
 def refusal(commands: Any) -> dict[str, Any]:
-    with pytest.raises(DiscordError) as info:
-        validate_commands(commands)
-    error = info.value
-    assert (error.status, error.code, error.message) == (400, 50035, "Invalid Form Body")
-    assert error.errors is not None
-    return error.errors
-
-
-def errors_at(errors: dict[str, Any], path: list[str | int]) -> list[dict[str, str]]:
-    node = errors
-    for key in path:
-        node = node[str(key)]
-    return node["_errors"]
+    return form_refusal(validate_commands, commands)
 
 
 def opt(name: str = "text", type: int = 3, **extra: Any) -> dict[str, Any]:

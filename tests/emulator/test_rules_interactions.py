@@ -8,24 +8,9 @@ import discord
 import pytest
 from discord import app_commands, ui
 
+from tests.emulator.form_errors import errors_at, refusal
 from tests.fakediscord.errors import DiscordError
 from tests.fakediscord.rules import validate_autocomplete, validate_message, validate_modal
-
-
-def refusal(validate: Any, data: Any) -> dict[str, Any]:
-    with pytest.raises(DiscordError) as info:
-        validate(data)
-    error = info.value
-    assert (error.status, error.code, error.message) == (400, 50035, "Invalid Form Body")
-    assert error.errors is not None
-    return error.errors
-
-
-def errors_at(errors: dict[str, Any], path: list[str | int]) -> list[dict[str, str]]:
-    node = errors
-    for key in path:
-        node = node[str(key)]
-    return node["_errors"]
 
 
 def max_len(n: int) -> tuple[str, str]:
