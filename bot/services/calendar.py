@@ -1,0 +1,641 @@
+"""The yearly calendar: staff-defined yearly announcements and the built-in cycles.
+
+An entry is a ``CalendarEntry`` row plus one scheduler recurrence keyed ``calendar:<guild>:<id>``
+(kind ``calendar.entry``); a built-in cycle is a ``CalendarBuiltin`` row plus a recurrence keyed
+``calendar:<guild>:builtin:<key>``. The scheduler makes each occurrence a row claimed once, so an
+occurrence is delivered once even with several bot processes; this module only decides what an
+occurrence says and where it goes. Nothing here imports discord.
+"""
+
+from __future__ import annotations
+
+import calendar as pycalendar
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from bot.db.database import Database
+from bot.db.models import Recurrence, ScheduledJob
+from bot.db.models_calendar import CalendarBuiltin, CalendarEntry
+from bot.i18n import _
+from bot.scheduler import CronRule, JobContext, Scheduler, YearlyRule
+from bot.scheduler.clock import Clock
+from bot.scheduler.recurrence import Rule, zone
+from bot.services.errors import DomainError, NotFound
+from bot.services.templates import check_template
+
+ENTRY_KIND = "calendar.entry"
+BUILTIN_KIND = "calendar.builtin"
+SWEEP_KIND = "membership.sweep"  # handled by the verification feature; the calendar only schedules it
+PLACEHOLDERS = ("year", "edition", "server", "date")
+MAX_TEMPLATE = 1800  # leaves room in Discord's 2,000 characters for a ping and a lateness note
+MAX_NAME = 100
+MAX_ENTRIES = 50
+FOUNDING_YEAR = 2019  # the CISIP initiative was launched on 26 May 2019
+FIRST_WORKSHOP_YEAR = 2013  # the Science Park Management Workshop has been held every year since 2013
+
+
+@dataclass(frozen=True)
+class BuiltinCycle:
+    key: str
+    label: str
+    kind: str
+    month: int = 1
+    day: int = 1
+    hour: int = 9
+    minute: int = 0
+    daily: bool = False
+    channel: str | None = None  # the /setup channel purpose it posts to
+    template: str | None = None  # an English source string, translated into the server's language
+    edition_of_year: int = 0  # {edition} = year - edition_of_year
+    ping_staff: bool = False
+
+
+BUILTINS: dict[str, BuiltinCycle] = {
+    cycle.key: cycle
+    for cycle in (
+        BuiltinCycle(
+            "anniversary",
+            _("Founding anniversary"),
+            BUILTIN_KIND,
+            month=5,
+            day=26,
+            channel="announcements",
+            template=_(
+                "🎉 Today CISIP turns {edition}! The initiative was launched on 26 May 2019. "
+                "Thank you to every park, company and partner in {server}."
+            ),
+            edition_of_year=FOUNDING_YEAR,
+        ),
+        BuiltinCycle(
+            "membership-renewal",
+            _("Membership renewal sweep"),
+            SWEEP_KIND,
+            hour=3,
+            daily=True,
+        ),
+        BuiltinCycle(
+            "workshop-call",
+            _("Workshop series: call for participants"),
+            BUILTIN_KIND,
+            month=6,
+            day=1,
+            channel="workshops",
+            template=_(
+                "📣 Call for participants: the {year} Science Park Management Workshop (edition {edition}, "
+                "held every year since 2013) is open. Watch this channel for the dates and registration."
+            ),
+            edition_of_year=FIRST_WORKSHOP_YEAR - 1,
+        ),
+        BuiltinCycle(
+            "report-call",
+            _("Report: call for contributions"),
+            BUILTIN_KIND,
+            month=9,
+            day=1,
+            channel="reports",
+            template=_(
+                "📝 Call for contributions: the {year} Science Park Development Report is in preparation. "
+                "Parks and partners with data or case studies to share, please contact the CISIP staff."
+            ),
+        ),
+        BuiltinCycle(
+            "report-release",
+            _("Report: release reminder (staff)"),
+            BUILTIN_KIND,
+            month=12,
+            day=1,
+            channel="audit",
+            template=_(
+                "⏰ Reminder for staff: the {year} Science Park Development Report is due for release "
+                "this month. Publish it when it is ready."
+            ),
+            ping_staff=True,
+        ),
+    )
+}
+
+
+def entry_key(guild_id: int, entry_id: int) -> str:
+    return f"calendar:{guild_id}:{entry_id}"
+
+
+def builtin_key(guild_id: int, key: str) -> str:
+    return f"calendar:{guild_id}:builtin:{key}"
+
+
+def parse_time(text: str) -> tuple[int, int]:
+    """'09:30' -> (9, 30)."""
+    match = re.fullmatch(r"\s*(\d{1,2})[:.h](\d{2})\s*", text)
+    hour, minute = (int(match[1]), int(match[2])) if match else (-1, -1)
+    if not (0 <= hour <= 23 and 0 <= minute <= 59):
+        raise DomainError(
+            _("'{time}' is not a time of day: write it as HH:MM, for example 09:30."), time=text[:20]
+        )
+    return hour, minute
+
+
+def check_name(name: str) -> str:
+    cleaned = " ".join(name.split())
+    if not cleaned or len(cleaned) > MAX_NAME:
+        raise DomainError(_("A name has 1 to {max} characters."), max=MAX_NAME)
+    return cleaned
+
+
+def check_message(template: str) -> str:
+    text = check_template(template, PLACEHOLDERS)
+    if len(text) > MAX_TEMPLATE:
+        raise DomainError(
+            _("The message is {length} characters long; the most is {max}."),
+            length=len(text),
+            max=MAX_TEMPLATE,
+        )
+    return text
+
+
+def local_year(when: datetime, timezone: str) -> int:
+    return when.astimezone(ZoneInfo(timezone)).year
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A validated date, time and zone."""
+
+    rule: YearlyRule
+    timezone: str
+
+    def describe(self) -> str:
+        return (
+            f"{self.rule.day} {pycalendar.month_abbr[self.rule.month]} "
+            f"{self.rule.hour:02d}:{self.rule.minute:02d} {self.timezone}"
+        )
+
+
+def check_schedule(month: int, day: int, time: str, timezone: str) -> Schedule:
+    hour, minute = parse_time(time)
+    rule = YearlyRule(month, day, hour, minute)  # refuses 31 February, month 13, ...
+    return Schedule(rule, zone(timezone).key)
+
+
+def entry_schedule(entry: CalendarEntry) -> Schedule:
+    return Schedule(YearlyRule(entry.month, entry.day, entry.hour, entry.minute), entry.timezone)
+
+
+@dataclass(frozen=True)
+class EntryView:
+    entry: CalendarEntry
+    next_at: datetime | None
+
+    @property
+    def schedule(self) -> Schedule:
+        return entry_schedule(self.entry)
+
+
+@dataclass(frozen=True)
+class BuiltinView:
+    cycle: BuiltinCycle
+    enabled: bool
+    month: int
+    day: int
+    hour: int
+    minute: int
+    timezone: str
+    next_at: datetime | None
+
+    def describe(self) -> str:
+        time = f"{self.hour:02d}:{self.minute:02d} {self.timezone}"
+        if self.cycle.daily:
+            return time
+        return f"{self.day} {pycalendar.month_abbr[self.month]} {time}"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What one occurrence posts, and where. ``translate``: the template is an English source string."""
+
+    guild_id: int
+    name: str
+    template: str
+    values: dict[str, Any]
+    channel_id: int | None = None
+    channel_purpose: str | None = None
+    role_id: int | None = None
+    ping_staff: bool = False
+    translate: bool = False
+    entry_id: int | None = None
+    last: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class CalendarService:
+    def __init__(self, database: Database, scheduler: Scheduler, clock: Clock) -> None:
+        self.db = database
+        self.scheduler = scheduler
+        self.clock = clock
+
+    # -- entries ------------------------------------------------------------------------------
+
+    async def add(
+        self,
+        guild_id: int,
+        *,
+        name: str,
+        schedule: Schedule,
+        channel_id: int,
+        template: str,
+        role_id: int | None = None,
+        last_year: int | None = None,
+        actor_id: int | None = None,
+    ) -> CalendarEntry:
+        """Validate everything, then store the entry and its recurrence (nothing stored on refusal)."""
+        name = check_name(name)
+        template = check_message(template)
+        now = self.clock.now()
+        first = schedule.rule.next_after(now, ZoneInfo(schedule.timezone))
+        first_year = local_year(first, schedule.timezone)
+        self._check_last_year(last_year, first_year)
+        async with self.db.transaction() as session:
+            count = await session.scalar(
+                select(func.count()).select_from(CalendarEntry).where(CalendarEntry.guild_id == guild_id)
+            )
+            if (count or 0) >= MAX_ENTRIES:
+                raise DomainError(
+                    _("This server already has {max} calendar entries; remove one first."), max=MAX_ENTRIES
+                )
+            await self._check_free(session, guild_id, name)
+            entry = CalendarEntry(
+                guild_id=guild_id,
+                name=name,
+                month=schedule.rule.month,
+                day=schedule.rule.day,
+                hour=schedule.rule.hour,
+                minute=schedule.rule.minute,
+                timezone=schedule.timezone,
+                channel_id=channel_id,
+                role_id=role_id,
+                template=template,
+                first_year=first_year,
+                last_year=last_year,
+                enabled=True,
+                created_by=actor_id,
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(entry)
+            try:
+                await session.flush()
+            except IntegrityError:
+                raise self._taken(name) from None
+        try:
+            await self._put(entry)
+        except Exception:
+            async with self.db.transaction() as session:
+                stored = await session.get(CalendarEntry, entry.id)
+                if stored is not None:
+                    await session.delete(stored)
+            raise
+        return entry
+
+    @staticmethod
+    def _taken(name: str) -> DomainError:
+        return DomainError(_("There is already a calendar entry called '{name}'."), name=name)
+
+    async def _check_free(self, session: Any, guild_id: int, name: str, except_id: int | None = None) -> None:
+        clash = await session.scalar(
+            select(CalendarEntry.id).where(
+                CalendarEntry.guild_id == guild_id, func.lower(CalendarEntry.name) == name.lower()
+            )
+        )
+        if clash is not None and clash != except_id:
+            raise self._taken(name)
+
+    def _check_last_year(self, last_year: int | None, first_year: int) -> None:
+        if last_year is not None and last_year < first_year:
+            raise DomainError(
+                _("The last year ({last_year}) is before the next occurrence, in {year}."),
+                last_year=last_year,
+                year=first_year,
+            )
+
+    async def _release_cancelled(self, key: str) -> None:
+        """Free the dedupe keys of this recurrence's cancelled occurrences.
+
+        The scheduler keeps a cancelled occurrence's key, so pausing and resuming (or re-saving the
+        same date) before that occurrence would otherwise never schedule it again.
+        """
+        async with self.db.transaction() as session:
+            rec_id = select(Recurrence.id).where(Recurrence.key == key).scalar_subquery()
+            await session.execute(
+                update(ScheduledJob)
+                .where(ScheduledJob.recurrence_id == rec_id, ScheduledJob.status == "cancelled")
+                .values(dedupe_key=None)
+                .execution_options(synchronize_session=False)
+            )
+
+    async def _reschedule(
+        self, key: str, kind: str, rule: Rule, timezone: str, payload: dict[str, Any], enabled: bool
+    ) -> None:
+        """``put_recurrence``, safe when the next occurrence stays the same."""
+        await self.scheduler.set_recurrence_enabled(key, False)
+        await self._release_cancelled(key)
+        await self.scheduler.put_recurrence(key, kind, rule, timezone, payload, enabled=enabled)
+
+    async def _put(self, entry: CalendarEntry) -> None:
+        await self._reschedule(
+            entry_key(entry.guild_id, entry.id),
+            ENTRY_KIND,
+            YearlyRule(entry.month, entry.day, entry.hour, entry.minute),
+            entry.timezone,
+            {"guild_id": entry.guild_id, "entry_id": entry.id},
+            entry.enabled,
+        )
+
+    async def get(self, guild_id: int, name: str) -> CalendarEntry:
+        async with self.db.session() as session:
+            entry = await session.scalar(
+                select(CalendarEntry).where(
+                    CalendarEntry.guild_id == guild_id,
+                    func.lower(CalendarEntry.name) == " ".join(name.split()).lower(),
+                )
+            )
+        if entry is None:
+            raise NotFound(
+                _("There is no calendar entry called '{name}'. See /calendar list."), name=name[:MAX_NAME]
+            )
+        return entry
+
+    async def names(self, guild_id: int, query: str = "", limit: int = 25) -> list[str]:
+        needle = query.strip().lower()
+        async with self.db.session() as session:
+            names = (
+                await session.scalars(
+                    select(CalendarEntry.name)
+                    .where(CalendarEntry.guild_id == guild_id)
+                    .order_by(CalendarEntry.name)
+                )
+            ).all()
+        prefix = [n for n in names if n.lower().startswith(needle)]
+        contains = [n for n in names if needle in n.lower() and n not in prefix]
+        return (prefix + contains)[:limit]
+
+    async def entries(self, guild_id: int) -> list[EntryView]:
+        async with self.db.session() as session:
+            rows = (
+                await session.scalars(
+                    select(CalendarEntry)
+                    .where(CalendarEntry.guild_id == guild_id)
+                    .order_by(CalendarEntry.month, CalendarEntry.day, CalendarEntry.name)
+                )
+            ).all()
+        return [
+            EntryView(row, await self.scheduler.next_occurrence(entry_key(guild_id, row.id))) for row in rows
+        ]
+
+    async def next_at(self, entry: CalendarEntry) -> datetime | None:
+        return await self.scheduler.next_occurrence(entry_key(entry.guild_id, entry.id))
+
+    async def edit(
+        self,
+        guild_id: int,
+        name: str,
+        *,
+        new_name: str | None = None,
+        schedule: Schedule | None = None,
+        channel_id: int | None = None,
+        role_id: int | None = None,
+        clear_role: bool = False,
+        last_year: int | None = None,
+        clear_last_year: bool = False,
+        template: str | None = None,
+    ) -> CalendarEntry:
+        entry = await self.get(guild_id, name)
+        new_name = check_name(new_name) if new_name is not None else None
+        template = check_message(template) if template is not None else None
+        if schedule is not None or last_year is not None:
+            effective = schedule or Schedule(
+                YearlyRule(entry.month, entry.day, entry.hour, entry.minute), entry.timezone
+            )
+            upcoming = effective.rule.next_after(self.clock.now(), ZoneInfo(effective.timezone))
+            self._check_last_year(
+                last_year if last_year is not None else entry.last_year,
+                local_year(upcoming, effective.timezone),
+            )
+        async with self.db.transaction() as session:
+            row = await session.get(CalendarEntry, entry.id)
+            if row is None:
+                raise NotFound(
+                    _("There is no calendar entry called '{name}'. See /calendar list."), name=name
+                )
+            if new_name is not None:
+                await self._check_free(session, guild_id, new_name, except_id=row.id)
+                row.name = new_name
+            if schedule is not None:
+                row.month, row.day = schedule.rule.month, schedule.rule.day
+                row.hour, row.minute = schedule.rule.hour, schedule.rule.minute
+                row.timezone = schedule.timezone
+            if channel_id is not None:
+                row.channel_id = channel_id
+            if clear_role:
+                row.role_id = None
+            elif role_id is not None:
+                row.role_id = role_id
+            if clear_last_year:
+                row.last_year = None
+            elif last_year is not None:
+                row.last_year = last_year
+            if template is not None:
+                row.template = template
+            row.updated_at = self.clock.now()
+            entry = row
+        if schedule is not None:
+            await self._put(entry)
+        return entry
+
+    async def set_enabled(self, guild_id: int, name: str, enabled: bool) -> CalendarEntry:
+        entry = await self.get(guild_id, name)
+        async with self.db.transaction() as session:
+            row = await session.get(CalendarEntry, entry.id)
+            assert row is not None
+            row.enabled = enabled
+            row.updated_at = self.clock.now()
+            entry = row
+        if enabled:
+            await self._release_cancelled(entry_key(guild_id, entry.id))
+        if not await self.scheduler.set_recurrence_enabled(entry_key(guild_id, entry.id), enabled):
+            await self._put(entry)
+        return entry
+
+    async def remove(self, guild_id: int, name: str) -> CalendarEntry:
+        entry = await self.get(guild_id, name)
+        async with self.db.transaction() as session:
+            row = await session.get(CalendarEntry, entry.id)
+            if row is not None:
+                await session.delete(row)
+        await self.scheduler.remove_recurrence(entry_key(guild_id, entry.id))
+        return entry
+
+    # -- what an occurrence says --------------------------------------------------------------
+
+    @staticmethod
+    def entry_values(entry: CalendarEntry, occurrence: datetime, server: str) -> dict[str, Any]:
+        year = local_year(occurrence, entry.timezone)
+        return {
+            "year": year,
+            "edition": year - entry.first_year + 1,
+            "server": server,
+            "date": f"<t:{int(occurrence.timestamp())}:D>",
+        }
+
+    def entry_delivery(self, entry: CalendarEntry, occurrence: datetime, server: str) -> Delivery:
+        return Delivery(
+            guild_id=entry.guild_id,
+            name=entry.name,
+            template=entry.template,
+            values=self.entry_values(entry, occurrence, server),
+            channel_id=entry.channel_id,
+            role_id=entry.role_id,
+            entry_id=entry.id,
+            last=entry.last_year is not None and local_year(occurrence, entry.timezone) >= entry.last_year,
+        )
+
+    async def delivery_for(self, context: JobContext, server: str) -> Delivery | None:
+        """What the occurrence in ``context`` posts, or None when it has nothing to do any more."""
+        payload = context.payload
+        guild_id = int(payload["guild_id"])
+        if context.kind == ENTRY_KIND:
+            async with self.db.session() as session:
+                entry = await session.get(CalendarEntry, int(payload["entry_id"]))
+            if entry is None or not entry.enabled:
+                return None
+            if entry.last_year is not None and local_year(context.due_at, entry.timezone) > entry.last_year:
+                await self.finish(entry.id)
+                return None
+            return self.entry_delivery(entry, context.due_at, server)
+        cycle = BUILTINS.get(str(payload.get("builtin")))
+        if cycle is None or cycle.template is None:
+            return None
+        view = await self.builtin(guild_id, cycle.key, "UTC")
+        if not view.enabled:
+            return None
+        year = local_year(context.due_at, view.timezone)
+        return Delivery(
+            guild_id=guild_id,
+            name=cycle.label,
+            template=cycle.template,
+            values={
+                "year": year,
+                "edition": year - cycle.edition_of_year,
+                "server": server,
+                "date": f"<t:{int(context.due_at.timestamp())}:D>",
+            },
+            channel_purpose=cycle.channel,
+            ping_staff=cycle.ping_staff,
+            translate=True,
+        )
+
+    async def finish(self, entry_id: int) -> None:
+        """The entry's last year has been delivered: pause it for good (it stays listed)."""
+        async with self.db.transaction() as session:
+            row = await session.get(CalendarEntry, entry_id)
+            if row is None:
+                return
+            row.enabled = False
+            row.updated_at = self.clock.now()
+            guild_id = row.guild_id
+        await self.scheduler.set_recurrence_enabled(entry_key(guild_id, entry_id), False)
+
+    # -- built-in cycles ----------------------------------------------------------------------
+
+    @staticmethod
+    def builtin_cycle(key: str) -> BuiltinCycle:
+        cycle = BUILTINS.get(key)
+        if cycle is None:
+            raise NotFound(
+                _("There is no built-in cycle '{name}'; they are: {names}."),
+                name=key[:40],
+                names=", ".join(BUILTINS),
+            )
+        return cycle
+
+    async def builtin(self, guild_id: int, key: str, default_timezone: str) -> BuiltinView:
+        cycle = self.builtin_cycle(key)
+        async with self.db.session() as session:
+            row = await session.get(CalendarBuiltin, (guild_id, key))
+        return await self._builtin_view(guild_id, cycle, row, default_timezone)
+
+    async def _builtin_view(
+        self, guild_id: int, cycle: BuiltinCycle, row: CalendarBuiltin | None, default_timezone: str
+    ) -> BuiltinView:
+        def pick(value: int | None, default: int) -> int:
+            return default if value is None else value
+
+        enabled = bool(row and row.enabled)
+        return BuiltinView(
+            cycle=cycle,
+            enabled=enabled,
+            month=pick(row.month if row else None, cycle.month),
+            day=pick(row.day if row else None, cycle.day),
+            hour=pick(row.hour if row else None, cycle.hour),
+            minute=pick(row.minute if row else None, cycle.minute),
+            timezone=(row.timezone if row and row.timezone else default_timezone),
+            next_at=await self.scheduler.next_occurrence(builtin_key(guild_id, cycle.key))
+            if enabled
+            else None,
+        )
+
+    async def builtins(self, guild_id: int, default_timezone: str) -> list[BuiltinView]:
+        async with self.db.session() as session:
+            rows = {
+                row.key: row
+                for row in (
+                    await session.scalars(select(CalendarBuiltin).where(CalendarBuiltin.guild_id == guild_id))
+                ).all()
+            }
+        return [
+            await self._builtin_view(guild_id, cycle, rows.get(key), default_timezone)
+            for key, cycle in BUILTINS.items()
+        ]
+
+    async def set_builtin(
+        self,
+        guild_id: int,
+        key: str,
+        enabled: bool,
+        default_timezone: str,
+        *,
+        month: int | None = None,
+        day: int | None = None,
+        time: str | None = None,
+        timezone: str | None = None,
+    ) -> BuiltinView:
+        cycle = self.builtin_cycle(key)
+        current = await self.builtin(guild_id, key, default_timezone)
+        hour, minute = parse_time(time) if time is not None else (current.hour, current.minute)
+        month = current.month if month is None else month
+        day = current.day if day is None else day
+        tz = zone(timezone).key if timezone is not None else current.timezone
+        rule: YearlyRule | CronRule
+        if cycle.daily:
+            YearlyRule(1, 1, hour, minute)  # validates the time
+            rule = CronRule(f"{minute} {hour} * * *")
+        else:
+            rule = YearlyRule(month, day, hour, minute)
+        async with self.db.transaction() as session:
+            row = await session.get(CalendarBuiltin, (guild_id, key))
+            if row is None:
+                row = CalendarBuiltin(guild_id=guild_id, key=key)
+                session.add(row)
+            row.enabled = enabled
+            row.month, row.day, row.hour, row.minute = month, day, hour, minute
+            row.timezone = tz
+            row.updated_at = self.clock.now()
+        payload: dict[str, Any] = {"guild_id": guild_id}
+        if cycle.kind == BUILTIN_KIND:
+            payload["builtin"] = key
+        await self._reschedule(builtin_key(guild_id, key), cycle.kind, rule, tz, payload, enabled)
+        return await self.builtin(guild_id, key, default_timezone)

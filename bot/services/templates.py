@@ -1,0 +1,71 @@
+"""Message templates with ``{placeholders}``, checked when saved and filled in when sent.
+
+Only the placeholders a feature offers are accepted; ``{{`` and ``}}`` write literal braces. Format
+specs, conversions and attribute or index access (``{year:>10}``, ``{server!r}``, ``{year.real}``)
+are refused, so a template can never reach anything but the values it is given.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Collection
+from typing import Any
+
+from bot.i18n import _
+from bot.services.errors import DomainError
+
+_FORMATTER = string.Formatter()
+
+
+def placeholders_in(template: str) -> list[str]:
+    """The placeholder names used in ``template``, or a DomainError when its braces are wrong."""
+    try:
+        parsed = list(_FORMATTER.parse(template))
+    except ValueError:
+        raise DomainError(
+            _(
+                "The message has an unmatched brace. Placeholders look like {example}; "
+                "write {literal} for a literal brace."
+            ),
+            example="{year}",
+            literal="{{ or }}",
+        ) from None
+    names = []
+    for _literal, name, spec, conversion in parsed:
+        if name is None:
+            continue
+        if not name.isidentifier() or spec or conversion:
+            raise DomainError(
+                _("'{placeholder}' is not a placeholder: write a bare name such as {example}."),
+                example="{year}",
+                placeholder="{"
+                + (name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else ""))[:40]
+                + "}",
+            )
+        names.append(name)
+    return names
+
+
+def check_template(template: str, allowed: Collection[str]) -> str:
+    """``template`` stripped, when it is non-empty and uses only ``allowed`` placeholders."""
+    text = template.strip()
+    if not text:
+        raise DomainError(_("The message is empty."))
+    unknown = sorted({name for name in placeholders_in(text) if name not in allowed})
+    if unknown:
+        raise DomainError(
+            _("Unknown placeholder {placeholders}: you can use {allowed}."),
+            placeholders=", ".join(f"{{{name}}}" for name in unknown),
+            allowed=", ".join(f"{{{name}}}" for name in sorted(allowed)),
+        )
+    return text
+
+
+def render(template: str, values: dict[str, Any]) -> str:
+    """Fill ``template`` in (it was checked when saved; unknown names are left as written)."""
+    out = []
+    for literal, name, _spec, _conversion in _FORMATTER.parse(template):
+        out.append(literal)
+        if name is not None:
+            out.append(str(values[name]) if name in values else f"{{{name}}}")
+    return "".join(out)
