@@ -1,4 +1,4 @@
-"""The command line: ``cisip-bot run | check | db upgrade | db current``.
+"""The command line: ``cisip-bot run | check | db upgrade | db current | parks import | parks export``.
 
 Every failure is one line on stderr; bad arguments and bad configuration exit with code 2.
 """
@@ -212,6 +212,107 @@ async def _db_current(settings: Settings) -> int:
     state = "current" if revision == head else f"out of date, newest is {head}"
     click.echo(f"{revision or 'empty'} ({state})")
     return 0 if revision == head else 1
+
+
+@cli.group()
+def parks() -> None:
+    """Park directory: import and export CSV files."""
+
+
+@parks.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check every row and report; write nothing.")
+@click.pass_obj
+def parks_import(env_file: Path | None, file: Path, dry_run: bool) -> None:
+    """Add or replace the parks of FILE (columns as in data/parks.csv); all rows or none."""
+    settings = load_settings(env_file)
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(f"cannot read {file}: {_one_line(exc)}", 2)
+    sys.exit(run_async(_parks_import(settings, file, text, dry_run)))
+
+
+async def _parks_import(settings: Settings, file: Path, text: str, dry_run: bool) -> int:
+    from rich.progress import Progress
+
+    from bot.scheduler import Clock
+    from bot.services.parks import read_csv
+
+    rows = max(0, text.count("\n") - 1) or 1
+    clock = Clock()
+    with Progress(transient=True) as progress:
+        task = progress.add_task("checking", total=rows)
+        check = read_csv(text, clock.now().year, progress=lambda: progress.advance(task))
+    if check.problems:
+        for line, reason in check.problems:
+            click.echo(f"{file}:{line}: {reason}", err=True)
+        bad = len({line for line, _ in check.problems})
+        fail(f"{file}: {bad} invalid row{'s' if bad != 1 else ''}; nothing was imported", 2)
+    if dry_run:
+        click.echo(f"{file}: {len(check.records)} parks are valid (dry run: nothing was written)")
+        return 0
+    database, service = await _park_service(settings, clock)
+    try:
+        with Progress(transient=True) as progress:
+            task = progress.add_task("importing", total=len(check.records))
+            result = await service.import_records(check.records, progress=lambda: progress.advance(task))
+    except Exception as exc:
+        fail(f"could not import: {_one_line(exc)}; nothing was imported")
+    finally:
+        await database.dispose()
+    click.echo(f"imported {file}: {result.added} added, {result.updated} replaced")
+    return 0
+
+
+@parks.command("export")
+@click.argument("file", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+@click.pass_obj
+def parks_export(env_file: Path | None, file: Path) -> None:
+    """Write every park of the directory to FILE (CSV, the columns of data/parks.csv)."""
+    settings = load_settings(env_file)
+    exported: list[str] = []
+    code = run_async(_parks_export(settings, exported))
+    if code:
+        sys.exit(code)
+    text, count = exported
+    try:
+        file.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        fail(f"cannot write {file}: {_one_line(exc)}", 2)
+    click.echo(f"exported {count} parks to {file}")
+    sys.exit(0)
+
+
+async def _parks_export(settings: Settings, exported: list[str]) -> int:
+    from bot.scheduler import Clock
+
+    database, service = await _park_service(settings, Clock())
+    try:
+        exported.extend([await service.export_csv(), str(len(service.records))])
+    except Exception as exc:
+        fail(f"could not read the directory: {_one_line(exc)}")
+    finally:
+        await database.dispose()
+    return 0
+
+
+async def _park_service(settings: Settings, clock: Any) -> tuple[Any, Any]:
+    from bot.db.database import Database
+    from bot.db.migrate import ensure_current
+    from bot.services.parks import ParkService
+
+    database = Database(settings.database_url)
+    try:
+        await ensure_current(database)
+    except Exception as exc:
+        await database.dispose()
+        fail(
+            str(exc)
+            if "cisip-bot db upgrade" in str(exc)
+            else f"could not read the database: {_one_line(exc)}"
+        )
+    return database, ParkService(database, clock)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,209 @@
+"""The park service: search quality on the real directory, seeding, staff changes, CSV checks."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.db.database import Database
+from bot.db.models_parks import Park
+from bot.scheduler import MovableClock
+from bot.services.errors import DomainError, NotFound
+from bot.services.park_search import ParkDoc, ParkIndex, normalise
+from bot.services.parks import SEED_CSV, ParkDraft, ParkService, read_csv, resolve_country, search_countries
+
+NOW = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def index() -> ParkIndex:
+    check = read_csv(SEED_CSV.read_text(encoding="utf-8"), 2027)
+    assert check.problems == []
+    return ParkIndex(record.doc() for record in check.records)
+
+
+# (query, expected first result): typos, partial names, native script, aliases, word order, cities.
+QUERIES = [
+    ("zhonguancun", "zhongguancun"),
+    ("Zhongguancun Science Park", "zhongguancun"),
+    ("bangkok scince park", "thailand-science-park"),
+    ("中关村", "zhongguancun"),
+    ("张江", "zhangjiang-hi-tech-park"),
+    ("苏州工业园区", "suzhou-industrial-park"),
+    ("ZGC", "zhongguancun"),
+    ("Z-Park", "zhongguancun"),
+    ("SIP", "suzhou-industrial-park"),
+    ("hsinchu", "hsinchu-science-park"),
+    ("hsinchu sceince park", "hsinchu-science-park"),
+    ("science park hsinchu", "hsinchu-science-park"),
+    ("skolkovo", "skolkovo"),
+    ("skolkovo innovation centre", "skolkovo"),
+    ("sklkovo", "skolkovo"),
+    ("Sophia Antipolis", "sophia-antipolis"),
+    ("sophia antipollis", "sophia-antipolis"),
+    ("daedeok", "daedeok-innopolis"),
+    ("innopolis", "innopolis"),
+    ("cambridge science", "cambridge-science-park"),
+    ("tsukuba", "tsukuba-science-city"),
+    ("one north", "one-north"),
+    ("cyberjaya", "cyberjaya"),
+    ("tashkent", "it-park-uzbekistan"),
+    ("dubai silicon oasis", "dubai-silicon-oasis"),
+    ("masdar", "masdar-city"),
+    ("research triangle", "research-triangle-park"),
+    ("stanford reserch park", "stanford-research-park"),
+    ("Kista", "kista-science-city"),
+    ("adlershof", "adlershof"),
+    ("technopark casablanca", "technopark-casablanca"),
+    ("konza", "konza-technopolis"),
+    ("hong kong science park", "hong-kong-science-park"),
+    ("shenzen hi tech", "shenzhen-hi-tech-industrial-park"),
+    ("wuhan east lake", "wuhan-east-lake"),
+    ("Optics Valley", "wuhan-east-lake"),
+    ("teda", "teda"),
+    ("astana hub", "astana-hub"),
+    ("belarus hi-tech", "belarus-hi-tech-park"),
+    ("Hi-Tech Park Belarus", "belarus-hi-tech-park"),
+]
+
+
+@pytest.mark.parametrize(("query", "expected"), QUERIES)
+def test_the_right_park_comes_first(index: ParkIndex, query: str, expected: str) -> None:
+    hits = index.search(query, limit=5)
+    assert hits, f"nothing for {query!r}"
+    assert hits[0].slug == expected, f"{query!r}: {[(h.slug, h.tier_name, h.score) for h in hits]}"
+
+
+def test_ranking_is_exact_then_prefix_then_alias_then_fuzzy() -> None:
+    index = ParkIndex(
+        [
+            ParkDoc("a", "Nova Park"),
+            ParkDoc("b", "Nova Park West"),
+            ParkDoc("c", "Other Place", aliases=("Nova Park",)),
+            ParkDoc("d", "Nova Prak"),
+        ]
+    )
+    hits = index.search("nova park")
+    assert [(h.slug, h.tier_name) for h in hits] == [
+        ("a", "exact"),
+        ("b", "prefix"),
+        ("c", "alias"),
+        ("d", "fuzzy"),
+    ]
+
+
+def test_normalise_folds_case_accents_and_punctuation() -> None:
+    assert normalise("  Parc Científic  de Barcelona!") == "parc cientific de barcelona"
+    assert normalise("Hi-Tech") == "hi tech"
+
+
+def test_nonsense_matches_nothing_but_still_gets_suggestions(index: ParkIndex) -> None:
+    assert index.search("hogwarts") == []
+    assert len(index.suggest("hogwarts")) == 3
+
+
+def test_countries_resolve_from_codes_and_names_in_english_and_chinese() -> None:
+    assert resolve_country("cn") == "CN"
+    assert resolve_country("Kazakhstan") == "KZ"
+    assert resolve_country("哈萨克斯坦") == "KZ"
+    with pytest.raises(DomainError, match="Unknown country 'Atlantis'"):
+        resolve_country("Atlantis")
+    assert search_countries("kaz")[0] == ("KZ", "Kazakhstan")
+    assert search_countries("中国", "zh-CN")[0][0] == "CN"
+
+
+# -- the database side -------------------------------------------------------------------------
+
+
+async def count(database: Database) -> int:
+    async with database.session() as session:
+        return int(await session.scalar(select(func.count()).select_from(Park)) or 0)
+
+
+async def test_seeding_is_idempotent_and_keeps_staff_changes(database: Database) -> None:
+    clock = MovableClock(NOW)
+    service = ParkService(database, clock)
+    first = await service.seed()
+    assert (first.added, first.updated, first.kept) == (166, 0, 0)
+    again = await service.seed()
+    assert (again.added, again.updated, again.kept) == (0, 0, 0)
+    assert await count(database) == 166
+
+    draft = ParkDraft(name="Zhongguancun Science Park (Z-Park)", country="CN", region="East Asia")
+    draft.city = "Haidian"
+    await service.edit("zhongguancun", draft)
+    await service.remove("tuspark")
+    # A fresh process seeds again: the edit and the removal stay.
+    fresh = ParkService(database, clock)
+    result = await fresh.seed()
+    assert (result.added, result.updated, result.kept) == (0, 0, 2)
+    assert fresh.get("zhongguancun").city == "Haidian"
+    assert "tuspark" not in fresh.records
+    assert await count(database) == 166
+
+
+async def test_seeding_refreshes_untouched_rows_from_a_newer_file(database: Database, tmp_path: Path) -> None:
+    service = ParkService(database, MovableClock(NOW))
+    await service.seed()
+    text = SEED_CSV.read_text(encoding="utf-8").replace(
+        ",Beijing,East Asia,1988,", ",Beijing (Haidian),East Asia,1988,"
+    )
+    newer = tmp_path / "parks.csv"
+    newer.write_text(text, encoding="utf-8")
+    result = await service.seed(newer)
+    assert (result.added, result.updated) == (0, 1)
+    assert service.get("zhongguancun").city == "Beijing (Haidian)"
+
+
+async def test_bad_staff_input_writes_nothing(database: Database) -> None:
+    service = ParkService(database, MovableClock(NOW))
+    await service.seed()
+    with pytest.raises(DomainError, match="established '1066' is not a year"):
+        await service.add(
+            ParkDraft(name="Old Park", country="GB", region="Western Europe", established="1066")
+        )
+    with pytest.raises(DomainError, match="already listed"):
+        await service.add(ParkDraft(name="konza technopolis", country="KE", region="Africa"))
+    with pytest.raises(NotFound, match="No park matches 'hogwarts'"):
+        await service.remove("hogwarts")
+    assert await count(database) == 166
+
+
+async def test_search_filters_and_limits(database: Database) -> None:
+    service = ParkService(database, MovableClock(NOW))
+    await service.seed()
+    assert {p.country for p in service.search("science park", country="Taiwan")} == {"TW"}
+    assert {p.region for p in service.search("park", region="Africa")} == {"Africa"}
+    assert all("Biotechnology" in p.focus for p in service.search("park", focus="biotech"))
+    with pytest.raises(DomainError, match="too long"):
+        service.search("x" * 101)
+    with pytest.raises(DomainError, match="Type part of a park's name"):
+        service.search("  ")
+    with pytest.raises(NotFound, match="No park matches 'konza'"):
+        service.search("konza", country="CN")
+
+
+def test_csv_problems_name_their_lines() -> None:
+    header = "slug,name,local_name,aliases,country,city,region,established,focus,website,description,source"
+    text = "\n".join(
+        [
+            header,
+            "good-park,Good Park,,,KE,Nairobi,Africa,2010,ICT,https://good.example,Fine.,https://src.example",
+            "bad-park,Bad Park,,,XX,Nowhere,Mars,3000,Magic,not a url,,",
+            "good-park,Good Park Two,,,KE,Nairobi,Africa,,,,,",
+            "short,row",
+        ]
+    )
+    check = read_csv(text, 2027)
+    lines = {line for line, _ in check.problems}
+    assert lines == {3, 4, 5}
+    reasons = " | ".join(reason for line, reason in check.problems if line == 3)
+    assert "country 'XX'" in reasons and "region 'Mars'" in reasons and "established '3000'" in reasons
+    assert "unknown focus Magic" in reasons and "website 'not a url'" in reasons
+    assert "already on line 2" in dict(check.problems)[4]
+    line, reason = read_csv("name,country\nX,CN\n", 2027).problems[0]
+    assert line == 1
+    assert reason.startswith("missing columns: slug, local_name, aliases, city, region, established")

@@ -1,0 +1,117 @@
+"""`cisip-bot parks import|export`: all rows or none, line numbers and reasons, one-line errors."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.services.parks import SEED_CSV
+
+HEADER = "slug,name,local_name,aliases,country,city,region,established,focus,website,description,source"
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    for name in ("DISCORD_TOKEN", "DATABASE_URL", "DEV_GUILD_ID", "OWNER_IDS", "LOG_LEVEL", "DATA_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
+    return tmp_path
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exit_info:
+        main(list(args))
+    out, err = capsys.readouterr()
+    code = exit_info.value.code
+    return (code if isinstance(code, int) else 0), out, err
+
+
+def exported(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> list[dict[str, str]]:
+    target = tmp_path / "out.csv"
+    code, out, _err = run(capsys, "parks", "export", str(target))
+    assert code == 0, out
+    return list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8"))))
+
+
+def test_import_the_shipped_file_then_export_it_back(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    run(capsys, "db", "upgrade")
+    code, out, err = run(capsys, "parks", "import", str(SEED_CSV))
+    assert code == 0, err
+    assert out.strip().endswith("166 added, 0 replaced")
+    rows = exported(capsys, tmp_path)
+    assert len(rows) == 166
+    zgc = next(r for r in rows if r["slug"] == "zhongguancun")
+    assert zgc["local_name"] == "中关村科技园区" and zgc["aliases"] == "ZGC;Zhongguancun;Z-Park"
+    code, out, _ = run(capsys, "parks", "import", str(SEED_CSV))
+    assert out.strip().endswith("0 added, 166 replaced")
+
+
+def test_a_bad_file_reports_every_line_and_imports_nothing(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    run(capsys, "db", "upgrade")
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "\n".join(
+            [
+                HEADER,
+                "good,Good Park,,,KE,Nairobi,Africa,2010,ICT,https://good.example,Fine.,https://s.example",
+                "worse,Worse Park,,,QQ,Nowhere,Africa,1700,,,,",
+                ",,,,KE,Nairobi,Africa,,,,,",
+            ]
+        ),
+        encoding="utf-8",
+    )
+    code, _out, err = run(capsys, "parks", "import", str(bad))
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert any(line.startswith(f"{bad}:3: country 'QQ'") for line in lines)
+    assert any(line.startswith(f"{bad}:3: established '1700'") for line in lines)
+    assert any(line.startswith(f"{bad}:4: name is empty") for line in lines)
+    assert lines[-1] == f"cisip-bot: {bad}: 2 invalid rows; nothing was imported"
+    assert "Traceback" not in err
+    assert exported(capsys, tmp_path) == []
+
+
+def test_dry_run_checks_without_writing(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    run(capsys, "db", "upgrade")
+    code, out, _ = run(capsys, "parks", "import", "--dry-run", str(SEED_CSV))
+    assert code == 0
+    assert "166 parks are valid (dry run: nothing was written)" in out
+    assert exported(capsys, tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("", ":1: the file is empty"),
+        ("name,country\nX,CN\n", ":1: missing columns: slug"),
+        (HEADER + '\n"unterminated,x', "malformed CSV"),
+        (HEADER + "\na,b,c\n", ":2: 3 fields, expected 12"),
+    ],
+)
+def test_malformed_files_are_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, content: str, expected: str
+) -> None:
+    run(capsys, "db", "upgrade")
+    path = tmp_path / "file.csv"
+    path.write_text(content, encoding="utf-8")
+    code, _out, err = run(capsys, "parks", "import", str(path))
+    assert code == 2
+    assert expected in err
+    assert err.strip().splitlines()[-1].endswith("nothing was imported")
+
+
+def test_missing_file_and_old_schema_are_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _out, err = run(capsys, "parks", "import", "nope.csv")
+    assert code == 2 and err.count("\n") == 1 and "does not exist" in err
+    code, _out, err = run(capsys, "parks", "export", str(tmp_path / "x.csv"))
+    assert code == 1 and err.count("\n") == 1
+    assert "run `cisip-bot db upgrade`" in err
