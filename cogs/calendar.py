@@ -236,6 +236,7 @@ class CalendarGroup(app_commands.Group):
             check_role(role, channel, guild.me)
         if name.lower() in (n.lower() for n in await self.service.names(guild.id, name)):
             raise DomainError(_("There is already a calendar entry called '{name}'."), name=name)
+        self.service.check_last_year(schedule, last_year)
 
         async def save(submit: discord.Interaction[CisipBot], template: str) -> None:
             entry = await self.service.add(
@@ -605,7 +606,7 @@ class Calendar(commands.Cog):
         log.warning(
             "calendar occurrence #%d (%s) due at %s was missed", context.id, context.payload, context.due_at
         )
-        what = context.payload.get("builtin") or f"entry #{context.payload.get('entry_id')}"
+        what = await self.service.occurrence_name(context.payload)
         if guild is not None:
             await self.bot.audit(
                 guild,

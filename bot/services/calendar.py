@@ -256,9 +256,7 @@ class CalendarService:
         name = check_name(name)
         template = check_message(template)
         now = self.clock.now()
-        first = schedule.rule.next_after(now, ZoneInfo(schedule.timezone))
-        first_year = local_year(first, schedule.timezone)
-        self._check_last_year(last_year, first_year)
+        first_year = self.check_last_year(schedule, last_year)
         async with self.db.transaction() as session:
             count = await session.scalar(
                 select(func.count()).select_from(CalendarEntry).where(CalendarEntry.guild_id == guild_id)
@@ -313,6 +311,13 @@ class CalendarService:
         )
         if clash is not None and clash != except_id:
             raise self._taken(name)
+
+    def check_last_year(self, schedule: Schedule, last_year: int | None) -> int:
+        """The year of the schedule's next occurrence, when ``last_year`` is not before it."""
+        upcoming = schedule.rule.next_after(self.clock.now(), ZoneInfo(schedule.timezone))
+        year = local_year(upcoming, schedule.timezone)
+        self._check_last_year(last_year, year)
+        return year
 
     def _check_last_year(self, last_year: int | None, first_year: int) -> None:
         if last_year is not None and last_year < first_year:
@@ -537,6 +542,14 @@ class CalendarService:
             ping_staff=cycle.ping_staff,
             translate=True,
         )
+
+    async def occurrence_name(self, payload: dict[str, Any]) -> str:
+        """A readable name for the occurrence a scheduled row stands for (for logs and the audit)."""
+        if "builtin" in payload:
+            return str(payload["builtin"])
+        async with self.db.session() as session:
+            entry = await session.get(CalendarEntry, int(payload.get("entry_id", 0)))
+        return entry.name if entry else f"entry #{payload.get('entry_id')}"
 
     async def finish(self, entry_id: int) -> None:
         """The entry's last year has been delivered: pause it for good (it stays listed)."""

@@ -318,9 +318,8 @@ async def test_the_last_year_is_the_last_one_posted(cisip: BotHarness) -> None:
     refused = await discord.slash(
         admin, "calendar add", name="X", month=1, day=1, time="09:00", channel="general", last_year=2026
     )
-    assert refused.modal is not None  # the year is checked with the message
-    done = await discord.submit_modal(admin, refused.modal, {"message": "x"})
-    assert done.content == "The last year (2026) is before the next occurrence, in 2028."
+    assert refused.modal is None
+    assert refused.content == "The last year (2026) is before the next occurrence, in 2028."
     await add(cisip, admin, "Final {year}", last_year=2028)
     await run_until(cisip, datetime(2027, 3, 15, 9, tzinfo=UTC))
     await run_until(cisip, datetime(2028, 3, 15, 9, tzinfo=UTC))
@@ -350,6 +349,14 @@ async def test_missed_while_down_is_sent_late_within_grace_and_logged_beyond(cis
     await cisip.bot.scheduler.run_due()
     assert len(discord.messages_in("general")) == 1
     assert "calendar.missed" in await audit_actions(cisip)
+    async with cisip.bot.db.session() as session:
+        summary = await session.scalar(
+            select(AuditEntry.summary).where(AuditEntry.action == "calendar.missed")
+        )
+    assert summary == (
+        f"Spring due {stamp(due.replace(year=2028))} was not posted: "
+        "the bot was offline for longer than the grace window"
+    )
     nxt = await cisip.bot.scheduler.next_occurrence(f"calendar:{discord.guild.id}:1")
     assert nxt == due.replace(year=2029)
 
@@ -410,3 +417,38 @@ async def test_the_renewal_sweep_is_a_daily_job_and_the_release_reminder_pings_s
     assert len(reminder) == 1
     assert reminder[0].content.startswith(f"<@&{staff.id}> ⏰ Reminder for staff: the 2027 Science Park")
     assert reminder[0].pinged == {hana.user.id}
+
+
+async def test_a_deleted_channel_fails_the_occurrence_and_tells_staff(cisip: BotHarness) -> None:
+    discord = cisip.discord
+    admin = admin_of(cisip)
+    doomed = discord.add_channel("doomed")
+    await add(cisip, admin, "Hello", channel=doomed)
+    discord.set_permissions(doomed, discord.bot_member, deny=Perm.VIEW_CHANNEL)
+    await run_until(cisip, datetime(2027, 3, 15, 9, tzinfo=UTC))
+    assert discord.messages_in(doomed) == []
+    async with cisip.bot.db.session() as session:
+        failed = (await session.scalars(select(ScheduledJob).where(ScheduledJob.status == "failed"))).all()
+        summary = await session.scalar(
+            select(AuditEntry.summary).where(AuditEntry.action == "calendar.failed")
+        )
+    assert len(failed) == 1
+    assert summary is not None and summary.startswith(f"Spring: I cannot post in <#{doomed.id}>")
+    nxt = await cisip.bot.scheduler.next_occurrence(f"calendar:{discord.guild.id}:1")
+    assert nxt == datetime(2028, 3, 15, 9, tzinfo=UTC)  # next year is still planned
+
+
+async def test_staff_whose_discord_is_in_chinese_are_answered_in_chinese(cisip: BotHarness) -> None:
+    discord = cisip.discord
+    wang = discord.add_member(
+        "wang", locale="zh-CN", roles=[discord.add_role("Admins", permissions=Perm.MANAGE_GUILD)]
+    )
+    reply = await discord.slash(
+        wang, "calendar add", name="X", month=2, day=30, time="09:00", channel="general"
+    )
+    assert reply.content == "February 没有第 30 天。"
+    listed = await discord.slash(wang, "calendar list")
+    assert listed.embeds[0]["title"] == "CISIP Test 的日历"
+    assert listed.embeds[0]["description"] == "还没有公告：用 /calendar add 添加一个。"
+    command = next(c for c in discord.commands() if c["name"] == "calendar")
+    assert command["name_localizations"]["zh-CN"] == "日历"
