@@ -20,6 +20,9 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+$")
 _SQLITE_PREFIXES = ("sqlite://", "sqlite+aiosqlite://")
 _POSTGRES_PREFIXES = ("postgresql://", "postgres://", "postgresql+asyncpg://")
+# SMTP_SECURITY values and their usual ports.
+SMTP_SECURITIES = {"starttls": 587, "tls": 465, "none": 25}
+_MAIL_SHAPE = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 
 
 class ConfigError(Exception):
@@ -37,6 +40,29 @@ class Settings:
     discord_api_base_url: str = DISCORD_API_BASE_URL
     discord_gateway_url: str = DISCORD_GATEWAY_URL
     scheduler_grace_seconds: int = 86_400
+    # Member verification: outgoing mail for one-time codes (all None = no email step).
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
+    smtp_security: str = "starttls"
+    mail_from: str | None = None
+    secret_key: str | None = field(default=None, repr=False)
+    membership_months: int = 12
+    membership_reminder_days: tuple[int, ...] = (30, 7)
+    membership_grace_days: int = 7
+    membership_nicknames: bool = False
+    # Reports: the largest PDF /report publish accepts (bytes).
+    report_max_bytes: int = 25 * 1024 * 1024
+
+    @property
+    def smtp_configured(self) -> bool:
+        return self.smtp_host is not None
+
+    @property
+    def reports_dir(self) -> Path:
+        """Where published report PDFs are kept, named by their SHA-256."""
+        return self.data_dir / "reports"
 
     @property
     def database_backend(self) -> str:
@@ -72,6 +98,27 @@ class Settings:
         if log_level not in LOG_LEVELS:
             raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {log_level!r}")
 
+        smtp_host = get("SMTP_HOST")
+        smtp_security = (get("SMTP_SECURITY") or "starttls").lower()
+        if smtp_security not in SMTP_SECURITIES:
+            raise ConfigError(f"SMTP_SECURITY must be starttls, tls or none, not {smtp_security!r}")
+        smtp_port = _port("SMTP_PORT", get("SMTP_PORT"), SMTP_SECURITIES[smtp_security])
+        mail_from = get("MAIL_FROM")
+        secret_key = get("SECRET_KEY")
+        if smtp_host is not None:
+            if mail_from is None or not _MAIL_SHAPE.match(mail_from):
+                raise ConfigError(
+                    "MAIL_FROM must be the sender address of verification emails (such as "
+                    f"verify@cisip.org) when SMTP_HOST is set, not {mail_from!r}"
+                )
+            if secret_key is None or len(secret_key) < 16:
+                raise ConfigError(
+                    "SECRET_KEY must be at least 16 random characters when SMTP_HOST is set: "
+                    "run python -c 'import secrets; print(secrets.token_hex(32))' and paste the result"
+                )
+        if (get("SMTP_USERNAME") is None) != (get("SMTP_PASSWORD") is None):
+            raise ConfigError("SMTP_USERNAME and SMTP_PASSWORD must be set together (or both left empty)")
+
         return cls(
             discord_token=token,
             database_url=database_url,
@@ -88,6 +135,20 @@ class Settings:
             scheduler_grace_seconds=_positive_int(
                 "SCHEDULER_GRACE_SECONDS", get("SCHEDULER_GRACE_SECONDS"), 86_400
             ),
+            smtp_host=smtp_host,
+            smtp_port=smtp_port,
+            smtp_username=get("SMTP_USERNAME"),
+            smtp_password=get("SMTP_PASSWORD"),
+            smtp_security=smtp_security,
+            mail_from=mail_from,
+            secret_key=secret_key,
+            membership_months=_bounded_int("MEMBERSHIP_MONTHS", get("MEMBERSHIP_MONTHS"), 12, 1, 120),
+            membership_reminder_days=_day_list("MEMBERSHIP_REMINDER_DAYS", get("MEMBERSHIP_REMINDER_DAYS")),
+            membership_grace_days=_bounded_int(
+                "MEMBERSHIP_GRACE_DAYS", get("MEMBERSHIP_GRACE_DAYS"), 7, 0, 365
+            ),
+            membership_nicknames=_flag("MEMBERSHIP_NICKNAMES", get("MEMBERSHIP_NICKNAMES")),
+            report_max_bytes=_bounded_int("REPORT_MAX_MB", get("REPORT_MAX_MB"), 25, 1, 500) * 1024 * 1024,
         )
 
 
@@ -156,6 +217,44 @@ def _positive_int(name: str, value: str | None, default: int) -> int:
     if not value.isdigit() or int(value) <= 0:
         raise ConfigError(f"{name} must be a whole number of seconds above 0, not {value!r}")
     return int(value)
+
+
+def _port(name: str, value: str | None, default: int) -> int:
+    if value is None:
+        return default
+    if not value.isdigit() or not 1 <= int(value) <= 65535:
+        raise ConfigError(f"{name} must be a port number from 1 to 65535, not {value!r}")
+    return int(value)
+
+
+def _bounded_int(name: str, value: str | None, default: int, low: int, high: int) -> int:
+    if value is None:
+        return default
+    if not value.isdigit() or not low <= int(value) <= high:
+        raise ConfigError(f"{name} must be a whole number from {low} to {high}, not {value!r}")
+    return int(value)
+
+
+def _day_list(name: str, value: str | None) -> tuple[int, ...]:
+    if value is None:
+        return (30, 7)
+    parts = [part.strip() for part in value.split(",") if part.strip()]
+    if not parts or not all(part.isdigit() and 1 <= int(part) <= 365 for part in parts):
+        raise ConfigError(
+            f"{name} must be comma-separated days before expiry from 1 to 365 (such as 30,7), not {value!r}"
+        )
+    return tuple(sorted({int(part) for part in parts}, reverse=True))
+
+
+def _flag(name: str, value: str | None) -> bool:
+    if value is None:
+        return False
+    lowered = value.lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be true or false, not {value!r}")
 
 
 def configure_logging(level: str) -> None:

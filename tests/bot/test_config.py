@@ -102,3 +102,68 @@ def test_the_token_is_never_shown() -> None:
     with pytest.raises(ConfigError) as error:
         Settings.from_env({"DISCORD_TOKEN": TOKEN + " extra"})
     assert TOKEN not in str(error.value)
+
+
+SMTP_OK = {
+    "SMTP_HOST": "smtp.example.org",
+    "MAIL_FROM": "verify@cisip.example.org",
+    "SECRET_KEY": "0123456789abcdef0123",
+}
+
+
+def test_smtp_and_membership_settings_are_read() -> None:
+    settings = Settings.from_env(
+        {
+            **SMTP_OK,
+            "SMTP_SECURITY": "TLS",
+            "SMTP_USERNAME": "bot",
+            "SMTP_PASSWORD": "hunter2-secret",
+            "MEMBERSHIP_MONTHS": "6",
+            "MEMBERSHIP_REMINDER_DAYS": "7, 30,1",
+            "MEMBERSHIP_GRACE_DAYS": "0",
+            "MEMBERSHIP_NICKNAMES": "yes",
+        }
+    )
+    assert settings.smtp_configured
+    assert (settings.smtp_host, settings.smtp_port, settings.smtp_security) == (
+        "smtp.example.org",
+        465,
+        "tls",
+    )
+    assert settings.membership_months == 6
+    assert settings.membership_reminder_days == (30, 7, 1)
+    assert settings.membership_grace_days == 0
+    assert settings.membership_nicknames is True
+    assert "hunter2-secret" not in repr(settings)
+    assert SMTP_OK["SECRET_KEY"] not in repr(settings)
+
+
+def test_smtp_defaults() -> None:
+    settings = Settings.from_env({})
+    assert not settings.smtp_configured
+    assert (settings.smtp_port, settings.smtp_security) == (587, "starttls")
+    assert settings.membership_reminder_days == (30, 7)
+    assert Settings.from_env({**SMTP_OK, "SMTP_SECURITY": "none", "SMTP_PORT": "2525"}).smtp_port == 2525
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"SMTP_SECURITY": "ssl"}, "SMTP_SECURITY must be starttls, tls or none"),
+        ({"SMTP_PORT": "99999"}, "SMTP_PORT must be a port number"),
+        ({"MAIL_FROM": ""}, "MAIL_FROM must be the sender address"),
+        ({"MAIL_FROM": "not an address"}, "MAIL_FROM must be the sender address"),
+        ({"SECRET_KEY": "short"}, "SECRET_KEY must be at least 16 random characters"),
+        ({"SMTP_USERNAME": "bot"}, "SMTP_USERNAME and SMTP_PASSWORD must be set together"),
+        ({"MEMBERSHIP_MONTHS": "0"}, "MEMBERSHIP_MONTHS must be a whole number from 1 to 120"),
+        ({"MEMBERSHIP_REMINDER_DAYS": "30,soon"}, "MEMBERSHIP_REMINDER_DAYS must be comma-separated"),
+        ({"MEMBERSHIP_GRACE_DAYS": "-1"}, "MEMBERSHIP_GRACE_DAYS must be a whole number from 0 to 365"),
+        ({"MEMBERSHIP_NICKNAMES": "maybe"}, "MEMBERSHIP_NICKNAMES must be true or false"),
+    ],
+)
+def test_a_wrong_smtp_or_membership_variable_is_one_line(changes: dict[str, str], expected: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        Settings.from_env({**SMTP_OK, **changes})
+    assert str(error.value).startswith(expected)
+    assert "\n" not in str(error.value)
+    assert SMTP_OK["SECRET_KEY"] not in str(error.value)

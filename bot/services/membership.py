@@ -1,0 +1,427 @@
+"""The membership year and member organizations: approval, renewal, expiry, erasure, export.
+
+Every reminder and every expiry is a scheduler row with a dedupe key
+``membership:<id>:<cycle>:<what>`` (``cycle`` is the expiry as a Unix time), so each fires exactly
+once and survives restarts; a renewal starts a new cycle and cancels the old one's rows.
+"""
+
+from __future__ import annotations
+
+import calendar
+import csv
+import importlib
+import io
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.database import Database
+from bot.db.models import AuditEntry
+from bot.db.models_members import MemberOrganization, Membership
+from bot.i18n import _
+from bot.scheduler import Clock, Scheduler
+from bot.services.errors import DomainError, NotFound
+
+REMINDER_KIND = "membership.reminder"
+EXPIRY_KIND = "membership.expire"
+SWEEP_KIND = "membership.sweep"
+
+CODE, PENDING, APPROVED, REJECTED, EXPIRED, REVOKED = (
+    "code",
+    "pending",
+    "approved",
+    "rejected",
+    "expired",
+    "revoked",
+)
+STATUS_LABELS = {
+    CODE: _("waiting for the email code"),
+    PENDING: _("waiting for staff review"),
+    APPROVED: _("verified member"),
+    REJECTED: _("rejected"),
+    EXPIRED: _("expired"),
+    REVOKED: _("revoked"),
+}
+MEMBER_TYPES = {
+    "park": _("Science park"),
+    "company": _("Company"),
+    "investor": _("Investor"),
+    "research": _("University or research institute"),
+    "government": _("Government"),
+    "other": _("Other"),
+}
+_DOMAIN = re.compile(r"^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+_SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,98}[a-z0-9])?$")
+
+
+@dataclass(frozen=True)
+class MembershipPolicy:
+    months: int = 12
+    reminder_days: tuple[int, ...] = (30, 7)
+    grace: timedelta = timedelta(days=7)
+    nicknames: bool = False
+
+
+def add_months(when: datetime, months: int) -> datetime:
+    """``when`` plus whole months, the day clamped to the month's length (31 Jan + 1 = 28/29 Feb)."""
+    month_index = when.month - 1 + months
+    year, month = when.year + month_index // 12, month_index % 12 + 1
+    day = min(when.day, calendar.monthrange(year, month)[1])
+    return when.replace(year=year, month=month, day=day)
+
+
+def cycle_of(expires_at: datetime) -> int:
+    return int(expires_at.timestamp())
+
+
+def job_prefix(membership_id: int) -> str:
+    return f"membership:{membership_id}:"
+
+
+def email_domain(email: str) -> str:
+    return email.rsplit("@", 1)[-1].lower()
+
+
+class MembershipService:
+    def __init__(
+        self, database: Database, clock: Clock, scheduler: Scheduler, policy: MembershipPolicy
+    ) -> None:
+        self.db = database
+        self.clock = clock
+        self.scheduler = scheduler
+        self.policy = policy
+
+    # -- reading ------------------------------------------------------------------------------
+
+    async def get(self, guild_id: int, user_id: int) -> Membership | None:
+        async with self.db.session() as session:
+            return await session.scalar(
+                select(Membership).where(Membership.guild_id == guild_id, Membership.user_id == user_id)
+            )
+
+    async def get_by_id(self, membership_id: int) -> Membership:
+        async with self.db.session() as session:
+            row = await session.get(Membership, membership_id)
+        if row is None:
+            raise NotFound(_("This application no longer exists (the member may have erased their data)."))
+        return row
+
+    async def require(self, guild_id: int, user_id: int) -> Membership:
+        row = await self.get(guild_id, user_id)
+        if row is None:
+            raise NotFound(_("This member has not applied."))
+        return row
+
+    async def pending(self, guild_id: int, limit: int = 25) -> list[Membership]:
+        async with self.db.session() as session:
+            rows = await session.scalars(
+                select(Membership)
+                .where(Membership.guild_id == guild_id, Membership.status.in_((PENDING, CODE)))
+                .order_by(Membership.applied_at)
+                .limit(limit)
+            )
+            return list(rows.all())
+
+    async def set_queue_message(self, membership_id: int, channel_id: int, message_id: int) -> None:
+        async with self.db.transaction() as session:
+            await session.execute(
+                update(Membership)
+                .where(Membership.id == membership_id)
+                .values(queue_channel_id=channel_id, queue_message_id=message_id)
+            )
+
+    def still_valid(self, row: Membership) -> bool:
+        """Approved and not past expiry plus grace: a rejoining member gets the role back."""
+        return (
+            row.status == APPROVED
+            and row.expires_at is not None
+            and self.clock.now() < row.expires_at + self.policy.grace
+        )
+
+    # -- decisions ----------------------------------------------------------------------------
+
+    async def approve(self, membership_id: int, actor_id: int | None) -> Membership:
+        async with self.db.transaction() as session:
+            row = await session.get(Membership, membership_id, with_for_update=True)
+            if row is None:
+                raise NotFound(
+                    _("This application no longer exists (the member may have erased their data).")
+                )
+            if row.status == APPROVED:
+                raise DomainError(_("This member is already verified."))
+            now = self.clock.now()
+            row.status = APPROVED
+            row.decided_at = now
+            row.decided_by = actor_id
+            row.reason = None
+            row.approved_at = now
+            row.expires_at = add_months(now, self.policy.months)
+            row.renewing = False
+            await self._schedule_cycle(session, row)
+        self.scheduler.wake()
+        return row
+
+    async def reject(self, membership_id: int, actor_id: int, reason: str) -> Membership:
+        reason = reason.strip()
+        if not 1 <= len(reason) <= 500:
+            raise DomainError(_("Give a reason of 1 to 500 characters."))
+        async with self.db.transaction() as session:
+            row = await session.get(Membership, membership_id, with_for_update=True)
+            if row is None:
+                raise NotFound(
+                    _("This application no longer exists (the member may have erased their data).")
+                )
+            if row.status not in (PENDING, CODE):
+                raise DomainError(
+                    _("Only an application waiting for review can be rejected (this one is {status})."),
+                    status=STATUS_LABELS[row.status],
+                )
+            row.status = REJECTED
+            row.decided_at = self.clock.now()
+            row.decided_by = actor_id
+            row.reason = reason
+        return row
+
+    async def revoke(self, guild_id: int, user_id: int, actor_id: int, reason: str | None) -> Membership:
+        async with self.db.transaction() as session:
+            row = await session.scalar(
+                select(Membership).where(Membership.guild_id == guild_id, Membership.user_id == user_id)
+            )
+            if row is None:
+                raise NotFound(_("This member has not applied."))
+            if row.status != APPROVED:
+                raise DomainError(_("Only a verified membership can be revoked."))
+            row.status = REVOKED
+            row.decided_at = self.clock.now()
+            row.decided_by = actor_id
+            row.reason = (reason or "").strip()[:500] or None
+            await self.scheduler.cancel(dedupe_prefix=job_prefix(row.id), session=session)
+        self.scheduler.wake()
+        return row
+
+    async def renew(self, session: AsyncSession, row: Membership) -> None:
+        """Extend by one membership year from the later of now and the current expiry."""
+        now = self.clock.now()
+        start = row.expires_at if row.expires_at is not None and row.expires_at > now else now
+        await self.scheduler.cancel(dedupe_prefix=job_prefix(row.id), session=session)
+        row.status = APPROVED
+        row.renewing = False
+        row.expires_at = add_months(start, self.policy.months)
+        row.approved_at = row.approved_at or now
+        await self._schedule_cycle(session, row)
+
+    # -- the membership year on the scheduler -------------------------------------------------
+
+    async def _schedule_cycle(self, session: AsyncSession, row: Membership) -> None:
+        assert row.expires_at is not None
+        if row.id is None:
+            await session.flush()
+        cycle = cycle_of(row.expires_at)
+        now = self.clock.now()
+        for days in self.policy.reminder_days:
+            due = row.expires_at - timedelta(days=days)
+            if due > now:
+                await self.scheduler.schedule(
+                    REMINDER_KIND,
+                    due,
+                    {"membership_id": row.id, "cycle": cycle, "days": days},
+                    dedupe_key=f"{job_prefix(row.id)}{cycle}:remind{days}",
+                    session=session,
+                )
+        await self.scheduler.schedule(
+            EXPIRY_KIND,
+            row.expires_at + self.policy.grace,
+            {"membership_id": row.id, "cycle": cycle},
+            dedupe_key=f"{job_prefix(row.id)}{cycle}:expire",
+            session=session,
+        )
+
+    async def sweep(self) -> int:
+        """Make sure every active membership has its reminder and expiry rows (idempotent)."""
+        async with self.db.transaction() as session:
+            rows = (await session.scalars(select(Membership).where(Membership.status == APPROVED))).all()
+            for row in rows:
+                await self._schedule_cycle(session, row)
+        self.scheduler.wake()
+        return len(rows)
+
+    async def due_reminder(self, membership_id: int, cycle: int) -> Membership | None:
+        """The membership a reminder is for, if it is still the same membership year."""
+        async with self.db.session() as session:
+            row = await session.get(Membership, membership_id)
+        if row is None or row.status != APPROVED or row.expires_at is None:
+            return None
+        return row if cycle_of(row.expires_at) == cycle else None
+
+    async def expire(self, membership_id: int, cycle: int) -> Membership | None:
+        """End a membership year that was not renewed; None when there is nothing to end."""
+        async with self.db.transaction() as session:
+            row = await session.get(Membership, membership_id, with_for_update=True)
+            if row is None or row.status != APPROVED or row.expires_at is None:
+                return None
+            if cycle_of(row.expires_at) != cycle:
+                return None  # renewed since
+            row.status = EXPIRED
+        return row
+
+    # -- erasure and export -------------------------------------------------------------------
+
+    async def forget(self, guild_id: int, user_id: int) -> int:
+        """Erase a member's personal data; returns the erased membership's number."""
+        async with self.db.transaction() as session:
+            row = await session.scalar(
+                select(Membership).where(Membership.guild_id == guild_id, Membership.user_id == user_id)
+            )
+            if row is None:
+                raise NotFound(_("There is no membership data to erase."))
+            number = row.id
+            await self.scheduler.cancel(dedupe_prefix=job_prefix(row.id), session=session)
+            await session.delete(row)
+            # The audit log keeps what staff did, but no longer says who the member was.
+            await session.execute(
+                update(AuditEntry)
+                .where(AuditEntry.guild_id == guild_id, AuditEntry.actor_id == user_id)
+                .values(actor_id=None)
+            )
+            mention = f"<@{user_id}>"
+            entries = await session.scalars(
+                select(AuditEntry).where(
+                    AuditEntry.guild_id == guild_id, AuditEntry.summary.contains(mention, autoescape=True)
+                )
+            )
+            for entry in entries:
+                entry.summary = entry.summary.replace(mention, f"member #{number}")
+        return number
+
+    async def export_csv(self, guild_id: int) -> bytes:
+        async with self.db.session() as session:
+            rows = (
+                await session.scalars(
+                    select(Membership).where(Membership.guild_id == guild_id).order_by(Membership.id)
+                )
+            ).all()
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(
+            [
+                "user_id",
+                "status",
+                "full_name",
+                "organization",
+                "email",
+                "country",
+                "member_type",
+                "applied_at",
+                "approved_at",
+                "expires_at",
+            ]
+        )
+        for row in rows:
+            writer.writerow(
+                [
+                    row.user_id,
+                    row.status,
+                    _csv_safe(row.full_name),
+                    _csv_safe(row.organization),
+                    row.email,
+                    _csv_safe(row.country),
+                    row.member_type,
+                    row.applied_at.isoformat(),
+                    row.approved_at.isoformat() if row.approved_at else "",
+                    row.expires_at.isoformat() if row.expires_at else "",
+                ]
+            )
+        return out.getvalue().encode("utf-8-sig")
+
+    # -- member organizations -----------------------------------------------------------------
+
+    async def add_organization(
+        self, guild_id: int, name: str, domain: str, park_slug: str | None
+    ) -> MemberOrganization:
+        name = " ".join(name.split())
+        domain = domain.strip().lower().removeprefix("@")
+        if not 2 <= len(name) <= 100:
+            raise DomainError(_("The organization name must be 2 to 100 characters."))
+        if not _DOMAIN.match(domain):
+            raise DomainError(
+                _("'{domain}' is not an email domain: give one like tsinghua.edu.cn."), domain=domain[:100]
+            )
+        slug = park_slug.strip().lower() if park_slug else None
+        if slug is not None:
+            await self._check_park(slug)
+        async with self.db.transaction() as session:
+            org = MemberOrganization(
+                guild_id=guild_id, name=name, domain=domain, park_slug=slug, created_at=self.clock.now()
+            )
+            try:
+                async with session.begin_nested():
+                    session.add(org)
+            except IntegrityError:
+                raise DomainError(_("The domain {domain} is already registered."), domain=domain) from None
+        return org
+
+    async def _check_park(self, slug: str) -> None:
+        if not _SLUG.match(slug):
+            raise DomainError(
+                _("'{park}' is not a park identifier (lower-case letters, digits and dashes)."),
+                park=slug[:100],
+            )
+        try:
+            importlib.import_module("bot.services.parks")
+            parks: Any = importlib.import_module("bot.db.models_parks")
+        except ImportError:
+            return  # the directory is not installed: any slug-shaped value is kept
+        park_model = getattr(parks, "Park", None)
+        if park_model is None:
+            return
+        async with self.db.session() as session:
+            found = await session.scalar(select(park_model.id).where(park_model.slug == slug))
+        if found is None:
+            raise NotFound(_("There is no park '{park}' in the directory."), park=slug)
+
+    async def organizations(self, guild_id: int) -> list[MemberOrganization]:
+        async with self.db.session() as session:
+            rows = await session.scalars(
+                select(MemberOrganization)
+                .where(MemberOrganization.guild_id == guild_id)
+                .order_by(MemberOrganization.name)
+            )
+            return list(rows.all())
+
+    async def remove_organization(self, guild_id: int, domain: str) -> MemberOrganization:
+        domain = domain.strip().lower().removeprefix("@")
+        async with self.db.transaction() as session:
+            org = await session.scalar(
+                select(MemberOrganization).where(
+                    MemberOrganization.guild_id == guild_id, MemberOrganization.domain == domain
+                )
+            )
+            if org is None:
+                raise NotFound(_("No organization has the domain {domain}."), domain=domain[:100])
+            await session.execute(delete(MemberOrganization).where(MemberOrganization.id == org.id))
+        return org
+
+    async def organization_for(self, guild_id: int, email: str) -> MemberOrganization | None:
+        """The organization whose domain (or a parent domain) the address belongs to."""
+        domain = email_domain(email)
+        parts = domain.split(".")
+        candidates = [".".join(parts[i:]) for i in range(len(parts) - 1)]
+        async with self.db.session() as session:
+            rows = (
+                await session.scalars(
+                    select(MemberOrganization).where(
+                        MemberOrganization.guild_id == guild_id, MemberOrganization.domain.in_(candidates)
+                    )
+                )
+            ).all()
+        return max(rows, key=lambda org: len(org.domain), default=None)
+
+
+def _csv_safe(value: str) -> str:
+    """Keep spreadsheet programs from running member-typed text as a formula."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value

@@ -1,0 +1,337 @@
+"""Applying to become a member: validation, the one-time email code, and where it leads.
+
+The code is 6 digits from ``secrets``; only an HMAC-SHA256 of it (keyed with SECRET_KEY and bound to
+the member) is stored. It is valid 10 minutes; 5 wrong tries lock it for 15 minutes; a new code can
+be asked for once a minute. A member cannot submit the forms more than a few times a minute.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections import defaultdict, deque
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.database import Database
+from bot.db.models_members import MemberOrganization, Membership
+from bot.i18n import _
+from bot.scheduler import Clock
+from bot.services.errors import DomainError
+from bot.services.mail import Mailer, paragraphs_html
+from bot.services.membership import (
+    APPROVED,
+    CODE,
+    EXPIRED,
+    MEMBER_TYPES,
+    PENDING,
+    MembershipService,
+)
+
+CODE_DIGITS = 6
+CODE_VALIDITY = timedelta(minutes=10)
+MAX_WRONG_CODES = 5
+LOCK_DURATION = timedelta(minutes=15)
+RESEND_COOLDOWN = timedelta(seconds=60)
+APPLICATIONS_PER_MINUTE = 3
+CODES_PER_MINUTE = 5
+
+LIMITS = {
+    "full_name": (2, 100),
+    "organization": (2, 100),
+    "country": (2, 60),
+}
+
+
+@dataclass(frozen=True)
+class Application:
+    full_name: str
+    organization: str
+    email: str
+    country: str
+    member_type: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened: ``code`` (a code was mailed), ``queued`` (staff review), ``verified`` (the
+    code was right; ``organization`` is set when its domain is registered) or ``renewed``."""
+
+    step: str
+    membership: Membership
+    organization: MemberOrganization | None = None
+
+
+def validate_application(
+    full_name: str, organization: str, email: str, country: str, member_type: str
+) -> Application:
+    values = {
+        "full_name": " ".join(full_name.split()),
+        "organization": " ".join(organization.split()),
+        "country": " ".join(country.split()),
+    }
+    names = {"full_name": _("Full name"), "organization": _("Organization"), "country": _("Country")}
+    for key, (low, high) in LIMITS.items():
+        if not low <= len(values[key]) <= high:
+            raise DomainError(
+                _("{field} must be {low} to {high} characters."), field=names[key], low=low, high=high
+            )
+        if "@everyone" in values[key] or "@here" in values[key] or "<@" in values[key]:
+            raise DomainError(_("{field} cannot contain mentions."), field=names[key])
+    if member_type not in MEMBER_TYPES:
+        raise DomainError(_("Choose your member type from the list."))
+    try:
+        checked = validate_email(email.strip(), check_deliverability=False)
+    except EmailNotValidError:
+        raise DomainError(
+            _("'{email}' is not a valid email address: check it and try again."), email=email.strip()[:80]
+        ) from None
+    return Application(
+        values["full_name"],
+        values["organization"],
+        checked.normalized.lower(),
+        values["country"],
+        member_type,
+    )
+
+
+class RateLimiter:
+    """At most ``limit`` events per key in ``window`` (in memory: a restart forgives)."""
+
+    def __init__(self, clock: Clock, limit: int, window: timedelta = timedelta(minutes=1)) -> None:
+        self.clock = clock
+        self.limit = limit
+        self.window = window
+        self._events: defaultdict[tuple[int, int], deque[datetime]] = defaultdict(deque)
+
+    def hit(self, key: tuple[int, int]) -> None:
+        now = self.clock.now()
+        events = self._events[key]
+        while events and now - events[0] >= self.window:
+            events.popleft()
+        if len(events) >= self.limit:
+            wait = self.window - (now - events[0])
+            raise DomainError(
+                _("Too many attempts: wait {seconds} seconds and try again."),
+                seconds=max(1, int(wait.total_seconds()) + 1),
+            )
+        events.append(now)
+
+
+class VerificationService:
+    def __init__(
+        self,
+        database: Database,
+        clock: Clock,
+        memberships: MembershipService,
+        mailer: Mailer | None,
+        secret_key: str | None,
+    ) -> None:
+        if mailer is not None and not secret_key:
+            raise ValueError("a mailer needs a secret key for hashing codes")
+        self.db = database
+        self.clock = clock
+        self.memberships = memberships
+        self.mailer = mailer
+        self.secret_key = (secret_key or "").encode()
+        self.applications = RateLimiter(clock, APPLICATIONS_PER_MINUTE)
+        self.codes = RateLimiter(clock, CODES_PER_MINUTE)
+
+    @property
+    def email_codes(self) -> bool:
+        return self.mailer is not None
+
+    def _hash(self, guild_id: int, user_id: int, code: str) -> str:
+        message = f"{guild_id}:{user_id}:{code}".encode()
+        return hmac.new(self.secret_key, message, hashlib.sha256).hexdigest()
+
+    # -- applying -----------------------------------------------------------------------------
+
+    def count_submission(self, guild_id: int, user_id: int) -> None:
+        """Every submitted application counts, valid or not: refuses a member who submits too often."""
+        self.applications.hit((guild_id, user_id))
+
+    async def apply(
+        self,
+        guild_id: int,
+        user_id: int,
+        application: Application,
+        *,
+        server_name: str,
+        renewing: bool = False,
+    ) -> Outcome:
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            row = await session.scalar(
+                select(Membership).where(Membership.guild_id == guild_id, Membership.user_id == user_id)
+            )
+            taken = await session.scalar(
+                select(Membership.id).where(
+                    Membership.guild_id == guild_id,
+                    Membership.email == application.email,
+                    Membership.user_id != user_id,
+                )
+            )
+            if taken is not None:
+                raise DomainError(
+                    _("This email address is already used by another member. Use your own work address.")
+                )
+            if row is not None and row.status == APPROVED and not renewing:
+                raise DomainError(_("You are already a verified member. /verify status shows until when."))
+            if renewing and (row is None or row.status not in (APPROVED, EXPIRED)):
+                raise DomainError(_("There is no membership to renew: press Verify to apply."))
+            if row is None:
+                row = Membership(
+                    guild_id=guild_id,
+                    user_id=user_id,
+                    status=PENDING,
+                    email=application.email,
+                    applied_at=now,
+                    code_attempts=0,
+                    email_verified=False,
+                    renewing=False,
+                )
+                session.add(row)
+            row.full_name = application.full_name
+            row.organization = application.organization
+            row.country = application.country
+            row.member_type = application.member_type
+            if renewing:
+                if application.email == row.email or self.mailer is None:
+                    row.email = application.email
+                    await self.memberships.renew(session, row)
+                    await session.flush()
+                    outcome = Outcome("renewed", row)
+                else:
+                    row.renewing = True
+                    row.new_email = application.email
+                    await self._send_code(row, application.email, server_name)
+                    outcome = Outcome("code", row)
+            else:
+                email_changed = row.email != application.email
+                row.email = application.email
+                row.applied_at = now
+                row.reason = None
+                if email_changed:
+                    row.email_verified = False
+                if self.mailer is not None and not row.email_verified:
+                    row.status = CODE
+                    await self._send_code(row, application.email, server_name)
+                    outcome = Outcome("code", row)
+                else:
+                    row.status = PENDING
+                    await session.flush()
+                    outcome = Outcome("queued", row)
+        self.memberships.scheduler.wake()
+        return outcome
+
+    async def _send_code(self, row: Membership, to: str, server_name: str) -> None:
+        """Mail a fresh code; a failure raises and rolls the caller's transaction back."""
+        assert self.mailer is not None
+        now = self.clock.now()
+        self._check_lock(row, now)
+        code = "".join(secrets.choice("0123456789") for _ in range(CODE_DIGITS))
+        row.code_hash = self._hash(row.guild_id, row.user_id, code)
+        row.code_expires_at = now + CODE_VALIDITY
+        row.code_sent_at = now
+        row.code_attempts = 0
+        row.code_locked_until = None
+        minutes = int(CODE_VALIDITY.total_seconds() // 60)
+        lines = [
+            f"Your CISIP verification code for {server_name} is {code}.",
+            f'It is valid for {minutes} minutes. In Discord, press "Enter code" and type it in.',
+            "If you did not ask for this code, ignore this email.",
+            f"您在 {server_name} 的 CISIP 验证码是 {code}，{minutes} 分钟内有效。",
+        ]
+        await self.mailer.send(
+            to, f"CISIP verification code: {code}", "\n\n".join(lines) + "\n", paragraphs_html(lines)
+        )
+
+    @staticmethod
+    def _check_lock(row: Membership, now: datetime) -> None:
+        locked = row.code_locked_until
+        if locked is not None and locked > now:
+            raise DomainError(
+                _("Too many wrong codes: try again in {minutes} minutes."),
+                minutes=max(1, int((locked - now).total_seconds() // 60) + 1),
+            )
+
+    async def resend(self, guild_id: int, user_id: int, *, server_name: str) -> Membership:
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            row = await self._code_row(session, guild_id, user_id)
+            self._check_lock(row, now)
+            if row.code_sent_at is not None and now - row.code_sent_at < RESEND_COOLDOWN:
+                wait = RESEND_COOLDOWN - (now - row.code_sent_at)
+                raise DomainError(
+                    _("A code was sent moments ago: you can ask for a new one in {seconds} seconds."),
+                    seconds=max(1, int(wait.total_seconds()) + 1),
+                )
+            await self._send_code(row, row.new_email or row.email, server_name)
+        return row
+
+    async def _code_row(self, session: AsyncSession, guild_id: int, user_id: int) -> Membership:
+        if self.mailer is None:
+            raise DomainError(_("Email codes are not used on this server."))
+        row = await session.scalar(
+            select(Membership).where(Membership.guild_id == guild_id, Membership.user_id == user_id)
+        )
+        if row is None or not (row.status == CODE or row.renewing):
+            raise DomainError(_("There is no code waiting for you: press Verify to apply."))
+        return row
+
+    async def check_code(self, guild_id: int, user_id: int, code: str) -> Outcome:
+        now = self.clock.now()
+        code = code.strip().replace(" ", "")
+        async with self.db.transaction() as session:
+            row = await self._code_row(session, guild_id, user_id)
+            self._check_lock(row, now)
+            self.codes.hit((guild_id, user_id))
+            if row.code_hash is None or row.code_expires_at is None or row.code_expires_at <= now:
+                raise DomainError(_("This code has expired: press Resend code to get a new one."))
+            failure: DomainError | None = None
+            outcome: Outcome | None = None
+            if not (
+                code.isdigit() and hmac.compare_digest(row.code_hash, self._hash(guild_id, user_id, code))
+            ):
+                # The wrong try is counted (committed) even though the member is refused.
+                row.code_attempts += 1
+                if row.code_attempts >= MAX_WRONG_CODES:
+                    row.code_locked_until = now + LOCK_DURATION
+                    row.code_hash = None
+                    row.code_attempts = 0
+                    failure = DomainError(
+                        _("Wrong code 5 times: codes are locked for {minutes} minutes."),
+                        minutes=int(LOCK_DURATION.total_seconds() // 60),
+                    )
+                else:
+                    failure = DomainError(
+                        _("Wrong code: {left} tries left."), left=MAX_WRONG_CODES - row.code_attempts
+                    )
+            else:
+                row.code_hash = None
+                row.code_expires_at = None
+                row.code_attempts = 0
+                row.email_verified = True
+                if row.renewing:
+                    assert row.new_email is not None
+                    row.email = row.new_email
+                    row.new_email = None
+                    await self.memberships.renew(session, row)
+                    outcome = Outcome("renewed", row)
+                else:
+                    row.status = PENDING
+                    outcome = Outcome("verified", row)
+        if failure is not None:
+            raise failure
+        assert outcome is not None
+        self.memberships.scheduler.wake()
+        if outcome.step == "verified":
+            org = await self.memberships.organization_for(guild_id, row.email)
+            return Outcome("verified", row, org)
+        return outcome

@@ -1,0 +1,238 @@
+"""Staff commands for members: /members pending|info|approve|reject|revoke|export|forget and
+/members org add|list|remove (registered organizations whose email domains are approved
+automatically). Every command is for staff only, checked on the bot's side, and audited."""
+
+from __future__ import annotations
+
+import builtins
+import io
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.app_commands import locale_str
+
+from bot.checks import NotStaff, is_staff
+from bot.services.membership import STATUS_LABELS
+from bot.ui.text import translator_for
+from bot.ui.time import full_and_relative, timestamp
+from cogs.verification import approve, reject, services, status_embed, take_roles
+
+if TYPE_CHECKING:
+    from bot.client import CisipBot
+
+
+class StaffGroup(app_commands.Group):
+    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
+        # default_permissions only hides the command; server admins can show it to anyone.
+        if await is_staff(interaction):
+            return True
+        raise NotStaff()
+
+
+class OrgGroup(StaffGroup):
+    def __init__(self, bot: CisipBot) -> None:
+        super().__init__(
+            name="org", description=locale_str("Member organizations (approved by email domain)")
+        )
+        self.bot = bot
+
+    @app_commands.command(name="add", description=locale_str("Register a member organization"))
+    @app_commands.describe(
+        name=locale_str("The organization's name"),
+        domain=locale_str("Its email domain, such as tsinghua.edu.cn"),
+        park=locale_str("The park of the directory it runs (its identifier)"),
+    )
+    async def add(
+        self,
+        interaction: discord.Interaction[CisipBot],
+        name: app_commands.Range[str, 2, 100],
+        domain: app_commands.Range[str, 4, 253],
+        park: app_commands.Range[str, 1, 100] | None = None,
+    ) -> None:
+        assert interaction.guild is not None
+        t = await translator_for(interaction)
+        org = await services(self.bot).memberships.add_organization(interaction.guild.id, name, domain, park)
+        await self.bot.audit(
+            interaction.guild,
+            interaction.user,
+            "members.org-add",
+            f"{org.name} (@{org.domain})" + (f", park {org.park_slug}" if org.park_slug else ""),
+        )
+        await interaction.response.send_message(
+            t(
+                "{name} is registered: members with a verified @{domain} email are approved automatically.",
+                name=org.name,
+                domain=org.domain,
+            ),
+            ephemeral=True,
+        )
+
+    @app_commands.command(name="list", description=locale_str("List the member organizations"))
+    async def list(self, interaction: discord.Interaction[CisipBot]) -> None:
+        assert interaction.guild is not None
+        t = await translator_for(interaction)
+        orgs = await services(self.bot).memberships.organizations(interaction.guild.id)
+        if not orgs:
+            await interaction.response.send_message(
+                t("No member organizations yet: add one with /members org add."), ephemeral=True
+            )
+            return
+        lines = [
+            f"• **{org.name}** @{org.domain}" + (f" ({t('park')}: {org.park_slug})" if org.park_slug else "")
+            for org in orgs
+        ]
+        embed = discord.Embed(title=t("Member organizations"), colour=discord.Colour.blurple())
+        embed.description = "\n".join(lines)[:4000]
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    @app_commands.command(name="remove", description=locale_str("Remove a member organization"))
+    @app_commands.describe(domain=locale_str("Its email domain"))
+    async def remove(
+        self, interaction: discord.Interaction[CisipBot], domain: app_commands.Range[str, 1, 253]
+    ) -> None:
+        assert interaction.guild is not None
+        t = await translator_for(interaction)
+        org = await services(self.bot).memberships.remove_organization(interaction.guild.id, domain)
+        await self.bot.audit(
+            interaction.guild, interaction.user, "members.org-remove", f"{org.name} (@{org.domain})"
+        )
+        await interaction.response.send_message(
+            t("{name} (@{domain}) is no longer a member organization.", name=org.name, domain=org.domain),
+            ephemeral=True,
+        )
+
+    @remove.autocomplete("domain")
+    async def domain_autocomplete(
+        self, interaction: discord.Interaction[CisipBot], current: str
+    ) -> builtins.list[app_commands.Choice[str]]:
+        if interaction.guild_id is None or not await is_staff(interaction):
+            return []
+        orgs = await services(self.bot).memberships.organizations(interaction.guild_id)
+        needle = current.lower()
+        return [
+            app_commands.Choice(name=f"{org.name} (@{org.domain})"[:100], value=org.domain)
+            for org in orgs
+            if needle in org.domain or needle in org.name.lower()
+        ][:25]
+
+
+@app_commands.guild_only()
+@app_commands.default_permissions(manage_roles=True)
+class MembersGroup(StaffGroup):
+    def __init__(self, bot: CisipBot) -> None:
+        super().__init__(name="members", description=locale_str("Review and manage CISIP members"))
+        self.bot = bot
+        self.add_command(OrgGroup(bot))
+
+    @app_commands.command(name="pending", description=locale_str("Applications waiting for review"))
+    async def pending(self, interaction: discord.Interaction[CisipBot]) -> None:
+        assert interaction.guild is not None
+        t = await translator_for(interaction)
+        rows = await services(self.bot).memberships.pending(interaction.guild.id)
+        if not rows:
+            await interaction.response.send_message(t("No applications are waiting."), ephemeral=True)
+            return
+        lines = [
+            f"• <@{row.user_id}>: {row.full_name}, {row.organization} ({t(STATUS_LABELS[row.status])}, "
+            f"{timestamp(row.applied_at, 'R')})"
+            for row in rows
+        ]
+        embed = discord.Embed(title=t("Applications waiting"), colour=discord.Colour.gold())
+        embed.description = "\n".join(lines)[:4000]
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    @app_commands.command(name="info", description=locale_str("Show a member's application and membership"))
+    @app_commands.describe(user=locale_str("The member"))
+    async def info(self, interaction: discord.Interaction[CisipBot], user: discord.User) -> None:
+        assert interaction.guild is not None
+        t = await translator_for(interaction)
+        row = await services(self.bot).memberships.require(interaction.guild.id, user.id)
+        embed = status_embed(t, row)
+        embed.title = t("Membership of {name}", name=row.full_name)
+        embed.add_field(name=t("Applied"), value=full_and_relative(row.applied_at), inline=False)
+        if row.decided_by is not None:
+            embed.add_field(name=t("Decided by"), value=f"<@{row.decided_by}>")
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    @app_commands.command(name="approve", description=locale_str("Approve a member's application"))
+    @app_commands.describe(user=locale_str("The member"))
+    async def approve(self, interaction: discord.Interaction[CisipBot], user: discord.User) -> None:
+        assert interaction.guild is not None
+        t = await translator_for(interaction)
+        row = await services(self.bot).memberships.require(interaction.guild.id, user.id)
+        message = await approve(self.bot, interaction.guild, interaction.user, row.id, t)
+        await interaction.response.send_message(message, ephemeral=True)
+
+    @app_commands.command(name="reject", description=locale_str("Reject a member's application"))
+    @app_commands.describe(user=locale_str("The member"), reason=locale_str("Why (sent to the member)"))
+    async def reject(
+        self,
+        interaction: discord.Interaction[CisipBot],
+        user: discord.User,
+        reason: app_commands.Range[str, 1, 500],
+    ) -> None:
+        assert interaction.guild is not None
+        t = await translator_for(interaction)
+        row = await services(self.bot).memberships.require(interaction.guild.id, user.id)
+        message = await reject(self.bot, interaction.guild, interaction.user, row.id, reason, t)
+        await interaction.response.send_message(message, ephemeral=True)
+
+    @app_commands.command(name="revoke", description=locale_str("End a verified membership now"))
+    @app_commands.describe(user=locale_str("The member"), reason=locale_str("Why (sent to the member)"))
+    async def revoke(
+        self,
+        interaction: discord.Interaction[CisipBot],
+        user: discord.User,
+        reason: app_commands.Range[str, 1, 500] | None = None,
+    ) -> None:
+        assert interaction.guild is not None
+        t = await translator_for(interaction)
+        row = await services(self.bot).memberships.revoke(
+            interaction.guild.id, user.id, interaction.user.id, reason
+        )
+        await take_roles(self.bot, interaction.guild, user.id, f"CISIP membership #{row.id} revoked")
+        await self.bot.audit(
+            interaction.guild,
+            interaction.user,
+            "members.revoke",
+            f"<@{user.id}> (membership #{row.id})" + (f": {row.reason}" if row.reason else ""),
+        )
+        await interaction.response.send_message(
+            t("The membership of <@{user}> is revoked and the verified role removed.", user=user.id),
+            ephemeral=True,
+        )
+
+    @app_commands.command(name="export", description=locale_str("Download every membership as CSV"))
+    async def export(self, interaction: discord.Interaction[CisipBot]) -> None:
+        assert interaction.guild is not None
+        t = await translator_for(interaction)
+        data = await services(self.bot).memberships.export_csv(interaction.guild.id)
+        await self.bot.audit(interaction.guild, interaction.user, "members.export", "CSV of every membership")
+        await interaction.response.send_message(
+            t("Every membership of this server (personal data: keep it safe)."),
+            file=discord.File(io.BytesIO(data), filename="cisip-members.csv"),
+            ephemeral=True,
+        )
+
+    @app_commands.command(name="forget", description=locale_str("Erase a member's personal data"))
+    @app_commands.describe(user=locale_str("The member"))
+    async def forget(self, interaction: discord.Interaction[CisipBot], user: discord.User) -> None:
+        assert interaction.guild is not None
+        t = await translator_for(interaction)
+        number = await services(self.bot).memberships.forget(interaction.guild.id, user.id)
+        await take_roles(self.bot, interaction.guild, user.id, "CISIP data erased by staff")
+        await self.bot.audit(
+            interaction.guild, interaction.user, "members.forget", f"membership #{number} erased"
+        )
+        await interaction.response.send_message(
+            t("The personal data of membership #{number} is erased.", number=number), ephemeral=True
+        )
+
+
+async def setup(bot: CisipBot) -> None:
+    bot.tree.add_command(MembersGroup(bot))
+
+
+async def teardown(bot: CisipBot) -> None:
+    bot.tree.remove_command("members")

@@ -1,0 +1,519 @@
+"""Member verification end to end: the real bot, the loopback Discord and a local SMTP server."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import re
+import socket
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import timedelta
+from email import message_from_bytes
+from email.message import Message as EmailMessage
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import func, select
+
+from bot.db.models import AuditEntry, ScheduledJob
+from bot.db.models_members import Membership
+from bot.scheduler import MovableClock
+from tests.cogs.conftest import START, BotHarness, bot_settings
+from tests.fakediscord import Perm
+from tests.fakediscord.dsl import FakeDiscord, Reply
+from tests.fakediscord.state import Member, Message
+
+pytestmark = pytest.mark.e2e
+
+T = TypeVar("T")
+APPLICATION = {
+    "full_name": "Li Wei",
+    "organization": "Zhongguancun Science Park",
+    "email": "li.wei@zgc.example.cn",
+    "country": "China",
+    "member_type": "park",
+}
+
+
+# -- a local mail server ------------------------------------------------------------------------
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        message = message_from_bytes(envelope.content)
+        message["X-Rcpt"] = ", ".join(envelope.rcpt_tos)
+        self.messages.append(message)
+        return "250 Message accepted for delivery"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.messages if m["To"] == address]
+
+    def last_code(self, address: str) -> str:
+        mails = self.to(address)
+        assert mails, f"no mail to {address}"
+        text = text_part(mails[-1])
+        found = re.search(r"\b(\d{6})\b", text)
+        assert found, text
+        return found.group(1)
+
+
+def text_part(message: EmailMessage) -> str:
+    for part in message.walk():
+        if part.get_content_type() == "text/plain":
+            payload = part.get_payload(decode=True)
+            assert isinstance(payload, bytes)
+            return payload.decode(part.get_content_charset() or "utf-8")
+    raise AssertionError("no text part")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def inbox() -> Iterator[tuple[Inbox, int]]:
+    box = Inbox()
+    port = free_port()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield box, port
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+async def cisip(
+    fake_discord: FakeDiscord, tmp_path: Path, inbox: tuple[Inbox, int]
+) -> AsyncIterator[BotHarness]:
+    """The bot, with SMTP pointing at the local inbox (no TLS: it is a loopback test server)."""
+    settings = dataclasses.replace(
+        bot_settings(fake_discord, tmp_path),
+        smtp_host="127.0.0.1",
+        smtp_port=inbox[1],
+        smtp_security="none",
+        mail_from="verify@cisip.example.org",
+        secret_key="test-secret-key-0123456789",
+    )
+    harness = BotHarness(fake_discord, settings, MovableClock(START, ticking=False))
+    await harness.start()
+    try:
+        yield harness
+    finally:
+        await harness.stop()
+
+
+@pytest.fixture
+def mail(inbox: tuple[Inbox, int]) -> Inbox:
+    return inbox[0]
+
+
+# -- helpers ------------------------------------------------------------------------------------
+
+
+async def eventually(probe: Callable[[], T | None], within: float = 5.0) -> T:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while True:
+        value = probe()
+        if value:
+            return value
+        if loop.time() > deadline:
+            raise AssertionError("the condition did not come true in time")
+        await asyncio.sleep(0.02)
+
+
+@dataclasses.dataclass
+class Server:
+    staff: Member
+    verified: Any
+    unverified: Any
+    welcome: Any
+    queue: Any
+    audit: Any
+
+
+async def set_up(cisip: BotHarness) -> Server:
+    d = cisip.discord
+    settings = cisip.bot.guild_settings
+    gid = d.guild.id
+    staff_role = d.add_role("CISIP Staff")
+    server = Server(
+        staff=d.add_member("sam", roles=[staff_role]),
+        verified=d.add_role("Verified"),
+        unverified=d.add_role("Unverified"),
+        welcome=d.add_channel("welcome"),
+        queue=d.add_channel("verification"),
+        audit=d.add_channel("audit"),
+    )
+    await settings.set_role(gid, "staff", staff_role.id)
+    await settings.set_role(gid, "verified", server.verified.id)
+    await settings.set_role(gid, "unverified", server.unverified.id)
+    await settings.set_channel(gid, "welcome", server.welcome.id)
+    await settings.set_channel(gid, "verification", server.queue.id)
+    await settings.set_channel(gid, "audit", server.audit.id)
+    return server
+
+
+async def join(cisip: BotHarness, server: Server, name: str, **kwargs: Any) -> tuple[Member, Message]:
+    member = cisip.discord.add_member(name, **kwargs)
+    welcome = await eventually(
+        lambda: [m for m in cisip.discord.messages_in(server.welcome) if f"<@{member.id}>" in m.content]
+    )
+    return member, welcome[-1]
+
+
+async def apply(cisip: BotHarness, member: Member, welcome: Message, **changes: str) -> Reply:
+    opened = await cisip.discord.click(member, welcome, label="Verify")
+    assert opened.modal is not None
+    return await cisip.discord.submit_modal(member, opened.modal, {**APPLICATION, **changes})
+
+
+async def enter_code(cisip: BotHarness, member: Member, reply: Reply, code: str) -> Reply:
+    opened = await cisip.discord.click(member, reply, label="Enter code")
+    return await cisip.discord.submit_modal(member, opened.modal, {"code": code})
+
+
+async def row_of(cisip: BotHarness, member: Member) -> Membership | None:
+    async with cisip.bot.db.session() as session:
+        return await session.scalar(select(Membership).where(Membership.user_id == member.id))
+
+
+async def audit_actions(cisip: BotHarness) -> list[str]:
+    async with cisip.bot.db.session() as session:
+        return list((await session.scalars(select(AuditEntry.action).order_by(AuditEntry.id))).all())
+
+
+def queue_messages(cisip: BotHarness, server: Server) -> list[Message]:
+    return cisip.discord.messages_in(server.queue)
+
+
+# -- the tests ----------------------------------------------------------------------------------
+
+
+async def test_join_verify_by_code_then_staff_approve(cisip: BotHarness, mail: Inbox) -> None:
+    d = cisip.discord
+    server = await set_up(cisip)
+    alice, welcome = await join(cisip, server, "alice")
+
+    # Join: the unverified role, a welcome with a Verify button (in the channel and by DM), no ping.
+    assert server.unverified.id in alice.role_ids
+    assert welcome.pinged == set()
+    assert [b["label"] for b in welcome.components[0]["components"]] == ["Verify"]
+    assert any("Press Verify" in m.content for m in d.dms_to(alice))
+
+    sent = await apply(cisip, alice, welcome)
+    assert sent.ephemeral
+    assert sent.content.startswith("We sent a 6-digit code to l***@zgc.example.cn.")
+    mails = mail.to("li.wei@zgc.example.cn")
+    assert len(mails) == 1
+    assert {p.get_content_type() for p in mails[0].walk()} >= {"text/plain", "text/html"}
+    code = mail.last_code("li.wei@zgc.example.cn")
+    row = await row_of(cisip, alice)
+    assert row is not None and row.code_hash is not None and code not in row.code_hash
+
+    done = await enter_code(cisip, alice, sent, code)
+    assert done.content.startswith("Thank you! Staff will review your application")
+
+    # The queue: an embed without the address, three buttons.
+    [card] = queue_messages(cisip, server)
+    embed = card.embeds[0]
+    assert embed["title"] == "Membership application"
+    assert "li.wei@" not in str(embed)
+    assert "@zgc.example.cn (verified by code)" in str(embed)
+    assert [b["label"] for b in card.components[0]["components"]] == ["Approve", "Reject", "Ask for info"]
+
+    approved = await d.click(server.staff, card, label="Approve")
+    assert approved.ephemeral
+    assert approved.content.startswith(f"<@{alice.id}> is now a verified member until <t:")
+    assert server.verified.id in alice.role_ids
+    assert server.unverified.id not in alice.role_ids
+    assert any(m.content.startswith("Welcome to CISIP! Your membership") for m in d.dms_to(alice))
+    card = queue_messages(cisip, server)[0]
+    assert card.components == []
+    assert "Approved by" in str(card.embeds[0])
+    assert "members.approve" in await audit_actions(cisip)
+    assert all("li.wei" not in m.content for m in d.messages_in(server.audit))
+
+    status = await d.slash(alice, "verify status")
+    assert status.ephemeral
+    assert "verified member" in str(status.embeds[0])
+
+
+async def test_member_organization_email_is_approved_automatically(cisip: BotHarness, mail: Inbox) -> None:
+    d = cisip.discord
+    server = await set_up(cisip)
+    added = await d.slash(server.staff, "members org add", name="Zhongguancun", domain="zgc.example.cn")
+    assert added.content.startswith("Zhongguancun is registered")
+    listed = await d.slash(server.staff, "members org list")
+    assert "@zgc.example.cn" in listed.embeds[0]["description"]
+
+    bob, welcome = await join(cisip, server, "bob")
+    sent = await apply(cisip, bob, welcome, email="bob@mail.zgc.example.cn")
+    done = await enter_code(cisip, bob, sent, mail.last_code("bob@mail.zgc.example.cn"))
+
+    assert done.content.startswith("Welcome! Your email belongs to Zhongguancun")
+    assert server.verified.id in bob.role_ids
+    assert queue_messages(cisip, server) == []
+    assert "members.auto-approve" in await audit_actions(cisip)
+
+
+async def test_wrong_code_five_times_locks_then_an_expired_code(cisip: BotHarness, mail: Inbox) -> None:
+    server = await set_up(cisip)
+    carol, welcome = await join(cisip, server, "carol")
+    sent = await apply(cisip, carol, welcome, email="carol@example.org")
+    right = mail.last_code("carol@example.org")
+    wrong = "000000" if right != "000000" else "111111"
+
+    for left in (4, 3, 2, 1):
+        reply = await enter_code(cisip, carol, sent, wrong)
+        assert reply.ephemeral and reply.content == f"Wrong code: {left} tries left."
+    locked = await enter_code(cisip, carol, sent, wrong)
+    assert locked.content == "Wrong code 5 times: codes are locked for 15 minutes."
+    still = await enter_code(cisip, carol, sent, right)
+    assert still.content.startswith("Too many wrong codes: try again in")
+    refused = await cisip.discord.click(carol, sent, label="Resend code")
+    assert refused.content.startswith("Too many wrong codes")
+
+    cisip.clock.advance(minutes=16)
+    again = await cisip.discord.click(carol, sent, label="Resend code")
+    assert again.content == "A new code is on its way to c***@example.org."
+    assert len(mail.to("carol@example.org")) == 2
+    too_soon = await cisip.discord.click(carol, sent, label="Resend code")
+    assert too_soon.content.startswith("A code was sent moments ago")
+
+    cisip.clock.advance(minutes=11)
+    expired = await enter_code(cisip, carol, sent, mail.last_code("carol@example.org"))
+    assert expired.content == "This code has expired: press Resend code to get a new one."
+    row = await row_of(cisip, carol)
+    assert row is not None and row.status == "code"
+
+
+async def test_bad_input_and_duplicate_email_are_refused(cisip: BotHarness, mail: Inbox) -> None:
+    server = await set_up(cisip)
+    dan, welcome = await join(cisip, server, "dan")
+    bad = await apply(cisip, dan, welcome, email="not-an-address")
+    assert bad.content == "'not-an-address' is not a valid email address: check it and try again."
+    assert await row_of(cisip, dan) is None
+
+    sent = await apply(cisip, dan, welcome, email="dan@example.org")
+    await enter_code(cisip, dan, sent, mail.last_code("dan@example.org"))
+
+    erin, welcome2 = await join(cisip, server, "erin")
+    dup = await apply(cisip, erin, welcome2, email="DAN@example.org")
+    assert dup.content.startswith("This email address is already used by another member.")
+    assert await row_of(cisip, erin) is None
+    assert mail.to("DAN@example.org") == [] and len(mail.to("dan@example.org")) == 1
+
+
+async def test_submitting_too_often_is_slowed_down(cisip: BotHarness, mail: Inbox) -> None:
+    server = await set_up(cisip)
+    fay, welcome = await join(cisip, server, "fay")
+    for _ in range(3):
+        await apply(cisip, fay, welcome, email="not-an-email")
+    slowed = await apply(cisip, fay, welcome, email="not-an-email")
+    assert slowed.content.startswith("Too many attempts: wait")
+
+
+async def test_only_staff_can_approve_and_a_restart_keeps_the_buttons(cisip: BotHarness, mail: Inbox) -> None:
+    d = cisip.discord
+    server = await set_up(cisip)
+    gus, welcome = await join(cisip, server, "gus")
+    sent = await apply(cisip, gus, welcome, email="gus@example.org")
+    await enter_code(cisip, gus, sent, mail.last_code("gus@example.org"))
+    [card] = queue_messages(cisip, server)
+
+    mallory = d.add_member("mallory")
+    refused = await d.click(mallory, card, label="Approve")
+    assert refused.ephemeral and refused.content.startswith("Only CISIP staff can do this")
+    refused = await d.click(gus, card, label="Reject")
+    assert refused.content.startswith("Only CISIP staff can do this")
+    assert server.verified.id not in gus.role_ids
+
+    await cisip.restart()
+
+    asked = await d.click(server.staff, card, label="Ask for info")
+    assert asked.modal is not None
+    told = await d.submit_modal(server.staff, asked.modal, {"text": "Which department are you in?"})
+    assert told.content == f"Question sent to <@{gus.id}>."
+    assert "Which department are you in?" in d.dms_to(gus)[-1].content
+
+    approved = await d.click(server.staff, card, label="Approve")
+    assert approved.content.startswith(f"<@{gus.id}> is now a verified member")
+    assert server.verified.id in gus.role_ids
+
+
+async def test_reject_with_a_reason(cisip: BotHarness, mail: Inbox) -> None:
+    d = cisip.discord
+    server = await set_up(cisip)
+    hal, welcome = await join(cisip, server, "hal")
+    sent = await apply(cisip, hal, welcome, email="hal@example.org")
+    await enter_code(cisip, hal, sent, mail.last_code("hal@example.org"))
+    [card] = queue_messages(cisip, server)
+    opened = await d.click(server.staff, card, label="Reject")
+    done = await d.submit_modal(server.staff, opened.modal, {"text": "Not a science-industry organization."})
+    assert done.content == "Application rejected; the member was told why."
+    assert "Not a science-industry organization." in d.dms_to(hal)[-1].content
+    assert server.verified.id not in hal.role_ids
+    assert "members.reject" in await audit_actions(cisip)
+
+
+async def test_without_manage_roles_staff_are_told_exactly_what_is_wrong(
+    cisip: BotHarness, mail: Inbox
+) -> None:
+    d = cisip.discord
+    server = await set_up(cisip)
+    ivy, welcome = await join(cisip, server, "ivy")
+    sent = await apply(cisip, ivy, welcome, email="ivy@example.org")
+    await enter_code(cisip, ivy, sent, mail.last_code("ivy@example.org"))
+    d.edit_role(d.bot_role, permissions=Perm.VIEW_CHANNEL | Perm.SEND_MESSAGES | Perm.EMBED_LINKS)
+    await asyncio.sleep(0.1)
+
+    refused = await d.click(server.staff, queue_messages(cisip, server)[0], label="Approve")
+    assert refused.ephemeral
+    assert refused.content == (
+        "I cannot give the verified role: the Manage Roles permission. Fix this and try again."
+    )
+    row = await row_of(cisip, ivy)
+    assert row is not None and row.status == "pending"
+
+
+async def test_reminders_expiry_renewal_and_rejoin(cisip: BotHarness, mail: Inbox) -> None:
+    d = cisip.discord
+    server = await set_up(cisip)
+    jo, welcome = await join(cisip, server, "jo")
+    sent = await apply(cisip, jo, welcome, email="jo@example.org")
+    await enter_code(cisip, jo, sent, mail.last_code("jo@example.org"))
+    await d.click(server.staff, queue_messages(cisip, server)[0], label="Approve")
+    row = await row_of(cisip, jo)
+    assert row is not None and row.expires_at == START.replace(year=2028)
+
+    # The sweep is idempotent: the rows exist once each.
+    await cisip.bot.scheduler.schedule("membership.sweep", cisip.clock.now())
+    await cisip.bot.scheduler.run_due()
+    async with cisip.bot.db.session() as session:
+        keys = (
+            await session.scalars(
+                select(ScheduledJob.dedupe_key).where(ScheduledJob.kind != "membership.sweep")
+            )
+        ).all()
+    assert sorted(k.rsplit(":", 1)[1] for k in keys if k) == ["expire", "remind30", "remind7"]
+
+    # 30 days before: a reminder with a Renew button, exactly once (even after a restart).
+    cisip.clock.set(row.expires_at - timedelta(days=30))
+    await cisip.bot.scheduler.run_due()
+    await cisip.restart()
+    await cisip.bot.scheduler.run_due()
+    reminders = [m for m in d.dms_to(jo) if "ends" in m.content]
+    assert len(reminders) == 1
+    assert reminders[0].components[0]["components"][0]["label"] == "Renew"
+
+    # Leaving and rejoining while valid gives the role back without applying again.
+    d.remove_member(jo)
+    await asyncio.sleep(0.1)
+    jo2 = d.guild.members.get(jo.id)
+    assert jo2 is None
+    rejoined = cisip.discord.em.add_member("jo-again")
+    del rejoined  # a different user: only the same user gets the role back
+
+    # 7 days before, then expiry after the grace: the role is removed and the member told.
+    cisip.clock.set(row.expires_at - timedelta(days=7))
+    await cisip.bot.scheduler.run_due()
+    cisip.clock.set(row.expires_at + timedelta(days=7, minutes=1))
+    await cisip.bot.scheduler.run_due()
+    after = await row_of(cisip, jo)
+    assert after is not None and after.status == "expired"
+    dms = [m.content for m in d.dms_to(jo)]
+    assert sum("ends" in c for c in dms) == 2
+    assert any("has ended" in c for c in dms)
+
+
+async def test_rejoin_gets_the_role_back_and_renewal_extends(cisip: BotHarness, mail: Inbox) -> None:
+    d = cisip.discord
+    server = await set_up(cisip)
+    kim, welcome = await join(cisip, server, "kim")
+    sent = await apply(cisip, kim, welcome, email="kim@example.org")
+    await enter_code(cisip, kim, sent, mail.last_code("kim@example.org"))
+    await d.click(server.staff, queue_messages(cisip, server)[0], label="Approve")
+
+    # Rejoin: the same user leaves and comes back.
+    d.remove_member(kim)
+    await asyncio.sleep(0.1)
+    d.guild.members[kim.id] = kim
+    kim.role_ids = []
+    d.em.gateway.dispatch("GUILD_MEMBER_ADD", {**kim.to_json(), "guild_id": str(d.guild.id)})
+    await eventually(lambda: server.verified.id in kim.role_ids)
+    assert any(m.content.startswith("Welcome back") for m in d.dms_to(kim))
+
+    # Renewal from the reminder: the same details, one more year.
+    row = await row_of(cisip, kim)
+    assert row is not None and row.expires_at is not None
+    cisip.clock.set(row.expires_at - timedelta(days=30))
+    await cisip.bot.scheduler.run_due()
+    reminder = [m for m in d.dms_to(kim) if "ends" in m.content][-1]
+    opened = await d.click(kim, reminder, label="Renew")
+    assert opened.modal is not None
+    assert opened.modal.inputs["email"]["value"] == "kim@example.org"
+    renewed = await d.submit_modal(kim, opened.modal, {"member_type": "park"})
+    assert renewed.content.startswith("Thank you! Your membership is renewed until")
+    after = await row_of(cisip, kim)
+    assert after is not None and after.expires_at == row.expires_at.replace(year=row.expires_at.year + 1)
+    async with cisip.bot.db.session() as session:
+        cancelled = await session.scalar(
+            select(func.count()).select_from(ScheduledJob).where(ScheduledJob.status == "cancelled")
+        )
+    assert cancelled == 2  # the old year's 7-day reminder and expiry
+
+
+async def test_staff_commands_export_revoke_and_forget(cisip: BotHarness, mail: Inbox) -> None:
+    d = cisip.discord
+    server = await set_up(cisip)
+    lu, welcome = await join(cisip, server, "lu")
+    sent = await apply(cisip, lu, welcome, email="lu@example.org")
+    await enter_code(cisip, lu, sent, mail.last_code("lu@example.org"))
+
+    pending = await d.slash(server.staff, "members pending")
+    assert f"<@{lu.id}>: Li Wei" in pending.embeds[0]["description"]
+    info = await d.slash(server.staff, "members info", user=lu)
+    assert info.ephemeral and "lu@example.org" in str(info.embeds[0])
+    approved = await d.slash(server.staff, "members approve", user=lu)
+    assert approved.content.startswith(f"<@{lu.id}> is now a verified member")
+
+    export = await d.slash(server.staff, "members export")
+    assert export.ephemeral
+    [(name, data)] = export.files
+    assert name == "cisip-members.csv" and b"lu@example.org" in data
+
+    revoked = await d.slash(server.staff, "members revoke", user=lu, reason="Left the organization")
+    assert revoked.content.startswith(f"The membership of <@{lu.id}> is revoked")
+    assert server.verified.id not in lu.role_ids
+
+    forgot = await d.slash(server.staff, "members forget", user=lu)
+    assert forgot.content.startswith("The personal data of membership #")
+    assert await row_of(cisip, lu) is None
+    async with cisip.bot.db.session() as session:
+        summaries = (await session.scalars(select(AuditEntry.summary))).all()
+    assert all(f"<@{lu.id}>" not in s for s in summaries)
+
+    mallory = d.add_member("mallory")
+    refused = await d.slash(mallory, "members pending")
+    assert refused.content.startswith("Only CISIP staff can do this")
+
+
+async def test_forget_me(cisip: BotHarness, mail: Inbox) -> None:
+    d = cisip.discord
+    server = await set_up(cisip)
+    mo, welcome = await join(cisip, server, "mo")
+    await apply(cisip, mo, welcome, email="mo@example.org")
+    asked = await d.slash(mo, "verify forget-me")
+    done = await d.click(mo, asked, label="Erase my data")
+    assert done.content.startswith("Your membership data is erased.")
+    assert await row_of(cisip, mo) is None
+    assert "members.forget-me" in await audit_actions(cisip)
