@@ -452,3 +452,19 @@ async def test_staff_whose_discord_is_in_chinese_are_answered_in_chinese(cisip: 
     assert listed.embeds[0]["description"] == "还没有公告：用 /calendar add 添加一个。"
     command = next(c for c in discord.commands() if c["name"] == "calendar")
     assert command["name_localizations"]["zh-CN"] == "日历"
+
+
+async def test_time_zones_autocomplete_and_builtin_input_is_checked(cisip: BotHarness) -> None:
+    discord = cisip.discord
+    admin = admin_of(cisip)
+    choices = await discord.autocomplete(admin, "calendar add", "timezone", "shang")
+    assert choices[0]["value"] == "Asia/Shanghai"
+    bad = await discord.slash(admin, "calendar builtin", name="membership-renewal", enabled=True, time="3pm")
+    assert bad.content == "'3pm' is not a time of day: write it as HH:MM, for example 09:30."
+    zone = await discord.slash(
+        admin, "calendar builtin", name="membership-renewal", enabled=True, timezone="X/Y"
+    )
+    assert zone.content.startswith("Unknown time zone 'X/Y'")
+    day = await discord.slash(admin, "calendar builtin", name="report-call", enabled=False, month=2, day=30)
+    assert day.content == "February has no day 30."
+    assert await job_count(cisip) == 0
