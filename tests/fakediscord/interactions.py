@@ -22,12 +22,12 @@ from .errors import (
     FormErrors,
 )
 from .messages import WEBHOOK_PARSE, Messages
-from .state import EPHEMERAL, LOADING, Channel, Member, Message, User, channel_permissions
+from .state import LOADING, Channel, Member, Message, User, channel_permissions
 
 if TYPE_CHECKING:
     from .server import ApiRequest, Emulator
 
-from .rules import validate_autocomplete, validate_message, validate_modal
+from .rules import validate_autocomplete, validate_deferred, validate_message, validate_modal
 
 UNKNOWN_WEBHOOK = 10015
 INVALID_WEBHOOK_TOKEN = 50027
@@ -223,6 +223,9 @@ class Interactions:
         body = api.json or {}
         cb_type = body.get("type")
         data = body.get("data") or {}
+        # 6 and 7 are "only valid for component-based interactions" (and modal submits); 7 needs
+        # a message to update, while 6 only acknowledges, so a modal opened by a slash command may
+        # still defer with it. Neither takes flags of its own: 6 has no data, 7 is a message edit.
         if cb_type not in ALLOWED_CALLBACKS.get(inter.type, set()) or (
             cb_type == CallbackType.UPDATE_MESSAGE and inter.message is None
         ):
@@ -245,10 +248,11 @@ class Interactions:
                 msg_type=20 if inter.type == InteractionType.APPLICATION_COMMAND else 0,
             )
         elif cb_type == CallbackType.DEFERRED_CHANNEL_MESSAGE:
+            validate_deferred(body.get("data"))
             inter.original = self.messages.create(
                 inter.channel,
                 self.em.bot_user,
-                {"content": "", "flags": int(data.get("flags") or 0) & EPHEMERAL},
+                {"content": "", "flags": int(data.get("flags") or 0)},
                 [],
                 webhook_id=self.em.application_id,
                 interaction_metadata=self.metadata(inter),

@@ -14,6 +14,34 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+#: Route templates of the interaction endpoints (interactions/receiving-and-responding#endpoints):
+#: the initial callback and the webhook routes of the interaction token.
+INTERACTION_CALLBACK = "/interactions/{interaction_id}/{token}/callback"
+INTERACTION_WEBHOOK_PREFIX = "/webhooks/{application_id}/{token}"
+
+
+def is_interaction_route(template: str) -> bool:
+    """Interaction endpoints "are not bound to the application's Global Rate Limit"
+    (topics/rate-limits, Global Rate Limit)."""
+    return template == INTERACTION_CALLBACK or template.startswith(INTERACTION_WEBHOOK_PREFIX)
+
+
+def major_parameter(template: str, params: dict[str, str]) -> str:
+    """The top-level resource a route's bucket is kept per (topics/rate-limits): channel, guild,
+    or webhook id + token; interaction routes per interaction (callback: id + token; follow-ups
+    and @original: application id + token, like any webhook)."""
+    if template == INTERACTION_CALLBACK:
+        return f"interaction:{params['interaction_id']}:{params['token']}"
+    if template.startswith(INTERACTION_WEBHOOK_PREFIX):
+        return f"webhook:{params['application_id']}:{params['token']}"
+    if "channel_id" in params:
+        return f"channel:{params['channel_id']}"
+    if "guild_id" in params:
+        return f"guild:{params['guild_id']}"
+    if "webhook_id" in params:
+        return f"webhook:{params['webhook_id']}:{params.get('webhook_token', '')}"
+    return ""
+
 
 @dataclass
 class _Window:
@@ -71,12 +99,16 @@ class RateLimits:
         """Give one route (e.g. ``"POST", "/channels/{channel_id}/messages"``) its own limit."""
         self._overrides[(method.upper(), template)] = (limit, period)
 
-    def check(self, method: str, template: str, major: str) -> RateLimitVerdict:
+    def check(
+        self, method: str, template: str, major: str, *, global_limited: bool = True
+    ) -> RateLimitVerdict:
+        """Count one request against its bucket ``(method template, major)`` and, when
+        ``global_limited`` (every route but the interaction endpoints), the global limit."""
         if not self.enabled:
             return RateLimitVerdict({})
         now = time.monotonic()
         name = f"{method} {template}"
-        if self.global_per_second is not None:
+        if global_limited and self.global_per_second is not None:
             self._global.roll(now)
             if self._global.used >= self._global.limit:
                 retry = max(self._global.reset_at - now, 0.001)

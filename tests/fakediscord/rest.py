@@ -6,6 +6,8 @@ Handlers return a JSON body (200), ``None`` (204) or ``(status, body)``, and rai
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 from typing import TYPE_CHECKING, Any
 
 from .errors import (
@@ -21,7 +23,6 @@ from .errors import (
     UNKNOWN_ROLE,
     UNKNOWN_USER,
     DiscordError,
-    FormErrors,
 )
 from .state import (
     Channel,
@@ -38,9 +39,11 @@ from .state import (
 if TYPE_CHECKING:
     from .server import ApiRequest, Emulator
 
-from .rules import validate_commands, validate_message
+from .rules import validate_commands, validate_message, validate_scheduled_event
 
 CANNOT_EDIT_OTHERS_MESSAGE = 50005
+MAX_EVENTS_REACHED = 30038
+MAX_UNFINISHED_EVENTS = 100
 
 
 def missing_permissions() -> DiscordError:
@@ -407,36 +410,49 @@ def register_routes(em: Emulator) -> None:
             raise DiscordError(404, UNKNOWN_GUILD_SCHEDULED_EVENT, "Unknown Guild Scheduled Event")
         return event
 
-    def check_event(guild: Guild, event: dict[str, Any]) -> None:
-        errors = FormErrors()
-        name = event.get("name")
-        if not isinstance(name, str) or not 1 <= len(name) <= 100:
-            errors.add(["name"], "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.")
-        if event.get("privacy_level") != 2:
-            errors.add(["privacy_level"], "BASE_TYPE_CHOICES", "Value must be one of {2}.")
-        if not event.get("scheduled_start_time"):
-            errors.add(["scheduled_start_time"], "BASE_TYPE_REQUIRED", "This field is required")
-        if len(event.get("description") or "") > 1000:
-            errors.add(["description"], "BASE_TYPE_BAD_LENGTH", "Must be 1000 or fewer in length.")
-        kind = event.get("entity_type")
-        if kind == 3:
-            location = (event.get("entity_metadata") or {}).get("location")
-            if not location:
-                errors.add(["entity_metadata", "location"], "BASE_TYPE_REQUIRED", "This field is required")
-            if not event.get("scheduled_end_time"):
-                errors.add(["scheduled_end_time"], "BASE_TYPE_REQUIRED", "This field is required")
-        elif kind in (1, 2):
-            if _int(event.get("channel_id") or 0) not in guild.channels:
-                errors.add(["channel_id"], "BASE_TYPE_REQUIRED", "This field is required")
-        else:
-            errors.add(["entity_type"], "BASE_TYPE_CHOICES", "Value must be one of {1, 2, 3}.")
-        errors.raise_if_any()
+    def event_now() -> dt.datetime:
+        # Discord's "now", moved on with the emulator clock by ``advance()``.
+        return dt.datetime.now(dt.UTC) + dt.timedelta(seconds=em.clock_offset)
 
-    def require_events_permission(guild: Guild, *, creating: bool) -> None:
+    def channel_type(guild: Guild) -> Any:
+        def lookup(channel_id: Any) -> int | None:
+            channel = guild.channels.get(_int(str(channel_id)))
+            return channel.type if channel is not None else None
+
+        return lookup
+
+    def require_events_permission(guild: Guild, event: dict[str, Any] | None) -> None:
+        """Create: CREATE_EVENTS. Modify/delete: MANAGE_EVENTS, or CREATE_EVENTS when the bot
+        created the event (resources/guild-scheduled-event, Permissions Requirements)."""
         perms = find.bot_perms(guild)
-        allowed = Perm.MANAGE_EVENTS | (Perm.CREATE_EVENTS if creating else 0)
+        if event is None:
+            allowed = Perm.CREATE_EVENTS
+        elif event.get("creator_id") == str(em.bot_user.id):
+            allowed = Perm.MANAGE_EVENTS | Perm.CREATE_EVENTS
+        else:
+            allowed = Perm.MANAGE_EVENTS
         if not perms & allowed:
             raise missing_permissions()
+
+    def require_channel_permissions(guild: Guild, event: dict[str, Any]) -> None:
+        """Stage events need Manage Channels, Mute and Move Members in the channel; voice events
+        View Channel and Connect."""
+        kind = event.get("entity_type")
+        if kind not in (1, 2):
+            return
+        channel = guild.channels.get(_int(str(event.get("channel_id"))))
+        if channel is None:
+            return
+        needed = (
+            Perm.MANAGE_CHANNELS | Perm.MUTE_MEMBERS | Perm.MOVE_MEMBERS
+            if kind == 1
+            else Perm.VIEW_CHANNEL | Perm.CONNECT
+        )
+        if find.bot_perms(guild, channel) & needed != needed:
+            raise missing_permissions()
+
+    def image_hash(image: Any) -> str | None:
+        return hashlib.md5(image.encode()).hexdigest() if isinstance(image, str) and image else None
 
     @route("GET", "/guilds/{guild_id}/scheduled-events")
     async def list_events(api: ApiRequest) -> Any:
@@ -450,17 +466,25 @@ def register_routes(em: Emulator) -> None:
     @route("POST", "/guilds/{guild_id}/scheduled-events")
     async def create_event(api: ApiRequest) -> Any:
         guild = find.guild(api.params["guild_id"])
-        require_events_permission(guild, creating=True)
-        body = api.json or {}
+        require_events_permission(guild, None)
+        changes = validate_scheduled_event(api.json, now=event_now(), channel_type=channel_type(guild))
+        require_channel_permissions(guild, changes)
+        unfinished = [e for e in guild.scheduled_events.values() if e["status"] in (1, 2)]
+        if len(unfinished) >= MAX_UNFINISHED_EVENTS:
+            raise DiscordError(
+                400,
+                MAX_EVENTS_REACHED,
+                f"Maximum number of uncompleted guild scheduled events reached ({MAX_UNFINISHED_EVENTS})",
+            )
         event_id = em.ids.next()
         event: dict[str, Any] = {
             "description": None,
             "scheduled_end_time": None,
             "entity_metadata": None,
             "channel_id": None,
-            "image": None,
             "recurrence_rule": None,
-            **body,
+            **changes,
+            "image": image_hash(changes.get("image")),
             "id": str(event_id),
             "guild_id": str(guild.id),
             "creator_id": str(em.bot_user.id),
@@ -469,7 +493,6 @@ def register_routes(em: Emulator) -> None:
             "entity_id": None,
             "user_count": 0,
         }
-        check_event(guild, event)
         guild.scheduled_events[event_id] = event
         em.gateway.dispatch("GUILD_SCHEDULED_EVENT_CREATE", event)
         return event
@@ -478,18 +501,14 @@ def register_routes(em: Emulator) -> None:
     async def edit_event(api: ApiRequest) -> Any:
         guild = find.guild(api.params["guild_id"])
         event = event_or_404(guild, api.params["event_id"])
-        require_events_permission(guild, creating=False)
-        body = api.json or {}
-        updated = {**event, **body}
-        check_event(guild, updated)
-        status = body.get("status")
-        # Scheduled -> active or canceled; active -> completed (resources/guild-scheduled-event).
-        allowed_next = {1: {1, 2, 4}, 2: {2, 3}}.get(event["status"], {event["status"]})
-        if status is not None and status not in allowed_next:
-            errors = FormErrors()
-            errors.add(["status"], "GUILD_SCHEDULED_EVENT_INVALID_STATUS", "Invalid status transition")
-            errors.raise_if_any()
-        event.update(updated)
+        require_events_permission(guild, event)
+        changes = validate_scheduled_event(api.json, event, now=event_now(), channel_type=channel_type(guild))
+        require_channel_permissions(guild, {**event, **changes})
+        if "image" in changes:
+            changes["image"] = image_hash(changes["image"])
+        if changes.get("entity_type") == 3:
+            changes["channel_id"] = None
+        event.update(changes)
         em.gateway.dispatch("GUILD_SCHEDULED_EVENT_UPDATE", event)
         return event
 
@@ -497,7 +516,8 @@ def register_routes(em: Emulator) -> None:
     async def delete_event(api: ApiRequest) -> None:
         guild = find.guild(api.params["guild_id"])
         event = event_or_404(guild, api.params["event_id"])
-        require_events_permission(guild, creating=False)
+        require_events_permission(guild, event)
+        require_channel_permissions(guild, event)
         del guild.scheduled_events[int(event["id"])]
         em.gateway.dispatch("GUILD_SCHEDULED_EVENT_DELETE", event)
 

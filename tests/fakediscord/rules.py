@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -48,6 +48,9 @@ NUMBER, ATTACHMENT = 10, 11
 OPTION_TYPES = frozenset(range(1, 12))
 MAX_COMMANDS_PER_TYPE = {CHAT_INPUT: 100, USER_COMMAND: 15, MESSAGE_COMMAND: 15, PRIMARY_ENTRY_POINT: 1}
 MAX_SAFE_INTEGER = 2**53 - 1
+#: Combined size of a command's names, descriptions and choice values (docs:
+#: interactions/application-commands, "Slash commands can have a maximum of 8000 characters").
+MAX_COMMAND_SIZE = 8000
 
 # Message flags that may be set when sending (docs: resources/message#create-message, plus
 # EPHEMERAL for interaction responses and follow-ups).
@@ -81,6 +84,7 @@ REQUIRED_ORDER = "APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID_ORDER"
 OPTIONS_TYPE_INVALID = "APPLICATION_COMMAND_OPTIONS_TYPE_INVALID"
 OPTION_NAME_EXISTS = "APPLICATION_COMMAND_OPTIONS_NAME_ALREADY_EXISTS"
 DUPLICATE_COMMAND = "APPLICATION_COMMANDS_DUPLICATE_NAME"
+COMMAND_TOO_LARGE = "APPLICATION_COMMAND_TOO_LARGE"
 AUTOCOMPLETE_CHOICES = "APPLICATION_COMMAND_OPTION_AUTOCOMPLETE_AND_CHOICES_EXCLUSIVE"
 CUSTOM_ID_DUPLICATED = "COMPONENT_CUSTOM_ID_DUPLICATED"
 WIDTH_EXCEEDED = "COMPONENT_LAYOUT_WIDTH_EXCEEDED"
@@ -470,6 +474,42 @@ def _check_command(errs: FormErrors, path: Path, command: dict[str, Any]) -> Non
             _check_choice(errs, [*path, key, index], item, allowed)
 
 
+def _longest(obj: dict[str, Any], key: str) -> int:
+    """Length of ``obj[key]`` or of its longest localization, whichever is longer."""
+    lengths = [0]
+    value = obj.get(key)
+    if isinstance(value, str):
+        lengths.append(len(value))
+    localizations = obj.get(f"{key}_localizations")
+    if isinstance(localizations, dict):
+        lengths.extend(len(text) for text in localizations.values() if isinstance(text, str))
+    return max(lengths)
+
+
+def _value_size(value: Any) -> int:
+    if isinstance(value, str):
+        return len(value)
+    if _is_number(value):
+        return len(str(value))
+    return 0
+
+
+def command_size(node: dict[str, Any]) -> int:
+    """Characters a command (or option) counts towards Discord's 8000-character limit: name,
+    description and value of the command, its options (sub-commands and groups included) and
+    their choices; of each localized field only the longest text (default included) counts."""
+    size = _longest(node, "name") + _longest(node, "description")
+    choices = node.get("choices")
+    for choice in choices if isinstance(choices, list) else []:
+        if isinstance(choice, dict):
+            size += _longest(choice, "name") + _value_size(choice.get("value"))
+    options = node.get("options")
+    for option in options if isinstance(options, list) else []:
+        if isinstance(option, dict):
+            size += command_size(option)
+    return size
+
+
 def validate_commands(commands: list[dict[str, Any]], *, path_prefix: Sequence[str | int] = ()) -> None:
     """Validate the body of a bulk overwrite (PUT .../commands) of global or guild commands."""
     errs = FormErrors()
@@ -485,6 +525,8 @@ def validate_commands(commands: list[dict[str, Any]], *, path_prefix: Sequence[s
         if _check_dict(errs, path, command) is None:
             continue
         _check_command(errs, path, command)
+        if command_size(command) > MAX_COMMAND_SIZE:
+            errs.add(path, COMMAND_TOO_LARGE, f"Command exceeds maximum size ({MAX_COMMAND_SIZE})")
         command_type = command.get("type") or CHAT_INPUT
         counts[command_type] = counts.get(command_type, 0) + 1
         name = command.get("name")
@@ -962,6 +1004,24 @@ def validate_message(
 # --------------------------------------------------------------------------- interaction callbacks
 
 
+DEFERRED_FLAGS_MESSAGE = "Only EPHEMERAL can be set when deferring a response"
+
+
+def validate_deferred(data: Any, *, path_prefix: Sequence[str | int] = ("data",)) -> None:
+    """Validate the ``data`` of a deferred channel message callback (type 5): "the only valid
+    message flag you may use is EPHEMERAL" (interactions/receiving-and-responding, callback data);
+    a Components V2 message must be made by editing the original response instead."""
+    errs = FormErrors()
+    prefix: Path = list(path_prefix)
+    if _absent(data):
+        return
+    if _check_dict(errs, prefix, data) is not None:
+        flags = _flag_bits(errs, [*prefix, "flags"], data.get("flags"))
+        if flags & ~EPHEMERAL:
+            errs.add([*prefix, "flags"], "MESSAGE_FLAGS_INVALID", DEFERRED_FLAGS_MESSAGE)
+    errs.raise_if_any()
+
+
 def validate_autocomplete(data: dict[str, Any], *, path_prefix: Sequence[str | int] = ("data",)) -> None:
     """Validate the ``data`` of an autocomplete result callback (type 8)."""
     errs = FormErrors()
@@ -1005,3 +1065,144 @@ def validate_modal(data: dict[str, Any], *, path_prefix: Sequence[str | int] = (
         ):
             walker.component([*path, index], component, (ACTION_ROW, LABEL, TEXT_DISPLAY))
     errs.raise_if_any()
+
+
+# --------------------------------------------------------------------------- guild scheduled events
+
+#: Body keys Create/Modify Guild Scheduled Event take (resources/guild-scheduled-event); anything
+#: else in the body (``id``, ``guild_id``, ``creator_id``, ...) is ignored, never stored.
+EVENT_CREATE_FIELDS = (
+    "channel_id",
+    "entity_metadata",
+    "name",
+    "privacy_level",
+    "scheduled_start_time",
+    "scheduled_end_time",
+    "description",
+    "entity_type",
+    "image",
+    "recurrence_rule",
+)
+EVENT_MODIFY_FIELDS = (*EVENT_CREATE_FIELDS, "status")
+EVENT_SCHEDULED, EVENT_ACTIVE, EVENT_COMPLETED, EVENT_CANCELED = 1, 2, 3, 4
+#: Valid Guild Scheduled Event Status Transitions (staying put is not a transition).
+EVENT_TRANSITIONS = {EVENT_SCHEDULED: {EVENT_ACTIVE, EVENT_CANCELED}, EVENT_ACTIVE: {EVENT_COMPLETED}}
+STAGE_INSTANCE, VOICE, EXTERNAL = 1, 2, 3
+GUILD_VOICE, GUILD_STAGE_VOICE = 2, 13
+EVENT_SCHEDULE_PAST = "GUILD_SCHEDULED_EVENT_SCHEDULE_PAST"
+EVENT_END_BEFORE_START = "GUILD_SCHEDULED_EVENT_END_BEFORE_START"
+EVENT_INVALID_STATUS = "GUILD_SCHEDULED_EVENT_INVALID_STATUS_TRANSITION"
+#: JSON error code 180000 (topics/opcodes-and-status-codes).
+CANNOT_UPDATE_FINISHED_EVENT = 180000
+
+
+def parse_iso8601(value: Any) -> datetime | None:
+    """An ISO8601 timestamp as an aware datetime (UTC when it names no offset), else ``None``."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def _check_time(errs: FormErrors, path: Path, value: Any) -> datetime | None:
+    parsed = parse_iso8601(value)
+    if parsed is None:
+        errs.add(path, "DATE_TYPE_PARSE", f"Could not parse {value}. Should be ISO8601.")
+    return parsed
+
+
+def validate_scheduled_event(
+    body: Any,
+    current: dict[str, Any] | None = None,
+    *,
+    now: datetime,
+    channel_type: Any = lambda channel_id: None,
+) -> dict[str, Any]:
+    """Validate a Create (``current`` is None) or Modify Guild Scheduled Event body and return
+    the fields it sets (only the documented ones).
+
+    - ``name`` 1-100, ``description`` at most 1000, ``privacy_level`` GUILD_ONLY (2): required
+      on create;
+    - ``scheduled_start_time`` required on create, not in the past when it is set on a
+      SCHEDULED event; ``scheduled_end_time`` after the start;
+    - field requirements by entity type: STAGE_INSTANCE / VOICE need a ``channel_id`` of a stage
+      / voice channel; EXTERNAL needs ``entity_metadata.location`` (1-100) and an end time;
+    - ``status`` follows SCHEDULED -> ACTIVE | CANCELED, ACTIVE -> COMPLETED; a COMPLETED or
+      CANCELED event cannot be updated at all (``400 / 180000``).
+
+    ``channel_type(channel_id)`` gives the type of a channel of the guild, or None when unknown.
+    """
+    creating = current is None
+    if current is not None and current.get("status") in (EVENT_COMPLETED, EVENT_CANCELED):
+        raise DiscordError(400, CANNOT_UPDATE_FINISHED_EVENT, "Cannot update a finished event")
+    errs = FormErrors()
+    if _check_dict(errs, [], body) is None:
+        errs.raise_if_any()
+    allowed = EVENT_CREATE_FIELDS if creating else EVENT_MODIFY_FIELDS
+    changes = {key: body[key] for key in allowed if key in body}
+    merged = {**(current or {}), **changes}
+
+    if creating or "name" in changes:
+        _check_str(errs, ["name"], merged.get("name"), min_len=1, max_len=100, required=True)
+    if "description" in changes:
+        _check_str(errs, ["description"], changes["description"], max_len=1000)
+    if creating or "privacy_level" in changes:
+        level = merged.get("privacy_level")
+        if _absent(level):
+            errs.add(["privacy_level"], REQUIRED, "This field is required")
+        else:
+            _check_choice(errs, ["privacy_level"], level, [2])
+
+    start = parse_iso8601(merged.get("scheduled_start_time"))
+    if creating or "scheduled_start_time" in changes:
+        value = merged.get("scheduled_start_time")
+        if _absent(value):
+            errs.add(["scheduled_start_time"], REQUIRED, "This field is required")
+        else:
+            start = _check_time(errs, ["scheduled_start_time"], value)
+            status = EVENT_SCHEDULED if current is None else current.get("status")
+            if start is not None and status == EVENT_SCHEDULED and start < now:
+                errs.add(["scheduled_start_time"], EVENT_SCHEDULE_PAST, "Cannot schedule event in the past.")
+    end = None
+    if not _absent(merged.get("scheduled_end_time")):
+        if "scheduled_end_time" in changes:
+            end = _check_time(errs, ["scheduled_end_time"], merged["scheduled_end_time"])
+        else:
+            end = parse_iso8601(merged["scheduled_end_time"])
+        if end is not None and start is not None and end <= start:
+            errs.add(
+                ["scheduled_end_time"],
+                EVENT_END_BEFORE_START,
+                "Cannot schedule event to end before starting.",
+            )
+
+    kind = merged.get("entity_type")
+    if _absent(kind):
+        errs.add(["entity_type"], REQUIRED, "This field is required")
+    elif kind not in (STAGE_INSTANCE, VOICE, EXTERNAL) or isinstance(kind, bool):
+        errs.add(["entity_type"], CHOICES, _fmt_choices([STAGE_INSTANCE, VOICE, EXTERNAL]))
+    elif kind == EXTERNAL:
+        metadata = merged.get("entity_metadata")
+        location = metadata.get("location") if isinstance(metadata, dict) else None
+        _check_str(errs, ["entity_metadata", "location"], location, min_len=1, max_len=100, required=True)
+        if _absent(merged.get("scheduled_end_time")):
+            errs.add(["scheduled_end_time"], REQUIRED, "This field is required")
+    else:
+        channel_id = merged.get("channel_id")
+        wanted = GUILD_STAGE_VOICE if kind == STAGE_INSTANCE else GUILD_VOICE
+        if _absent(channel_id):
+            errs.add(["channel_id"], REQUIRED, "This field is required")
+        elif channel_type(channel_id) != wanted:
+            errs.add(["channel_id"], "CHANNEL_TYPE_INVALID", "Channel is not a valid type for this event")
+
+    if "status" in changes and current is not None:
+        status, was = changes["status"], current.get("status")
+        if not _is_int(status) or status not in (1, 2, 3, 4):
+            errs.add(["status"], CHOICES, _fmt_choices([1, 2, 3, 4]))
+        elif status != was and status not in EVENT_TRANSITIONS.get(was, set()):
+            errs.add(["status"], EVENT_INVALID_STATUS, "Invalid Guild Scheduled Event Status Transition")
+    errs.raise_if_any()
+    return changes

@@ -19,7 +19,7 @@ from aiohttp import BodyPartReader, web
 
 from .errors import DiscordError
 from .gateway import Gateway, Intent
-from .ratelimit import Faults, RateLimits
+from .ratelimit import Faults, RateLimits, is_interaction_route, major_parameter
 from .state import (
     DEFAULT_EVERYONE,
     Channel,
@@ -374,8 +374,12 @@ class Emulator:
         if entry.needs_auth and auth != f"Bot {self.token}":
             return self._reply(api, 401, {"message": "401: Unauthorized", "code": 0})
 
-        major = params.get("channel_id") or params.get("guild_id") or params.get("webhook_id") or ""
-        verdict = self.ratelimits.check(api.method, entry.template, major)
+        verdict = self.ratelimits.check(
+            api.method,
+            entry.template,
+            major_parameter(entry.template, params),
+            global_limited=not is_interaction_route(entry.template),
+        )
         if verdict.refused is not None:
             # discord.py only treats a 429 as a rate limit when it carries a Via header (Cloudflare
             # bans come without one), and real Discord answers through Google's front end.
