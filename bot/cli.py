@@ -6,7 +6,9 @@ Every failure is one line on stderr; bad arguments and bad configuration exit wi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import signal
 import sys
 from collections.abc import Coroutine
 from pathlib import Path
@@ -72,6 +74,7 @@ def run(env_file: Path | None, force_sync: bool) -> None:
 
 
 async def _run(settings: Settings, token: str, force_sync: bool) -> int:
+    import aiohttp
     import discord
 
     from bot.client import CisipBot
@@ -87,6 +90,10 @@ async def _run(settings: Settings, token: str, force_sync: bool) -> int:
     if before != after:
         log.info("database schema upgraded from %s to %s", before or "nothing", after)
     bot = CisipBot(settings, database=database, force_sync=force_sync)
+    # SIGTERM (systemd, docker stop) closes the bot like Ctrl-C: scheduled work is put back in order.
+    loop = asyncio.get_running_loop()
+    with contextlib.suppress(NotImplementedError):
+        loop.add_signal_handler(signal.SIGTERM, lambda: asyncio.ensure_future(bot.close()))
     try:
         async with bot:
             await bot.start(token)
@@ -100,6 +107,14 @@ async def _run(settings: Settings, token: str, force_sync: bool) -> int:
             "Discord refused the Server Members intent: enable it on the Developer Portal's Bot page "
             "(Privileged Gateway Intents)"
         )
+    except (OSError, aiohttp.ClientError, discord.GatewayNotFound, discord.HTTPException) as exc:
+        fail(
+            f"could not reach Discord at {settings.discord_api_base_url} ({_one_line(exc)}): "
+            "check the network, or DISCORD_API_BASE_URL / DISCORD_GATEWAY_URL in .env"
+        )
+    except Exception as exc:
+        log.exception("the bot stopped on an unexpected error")
+        fail(f"the bot stopped on an unexpected error: {_one_line(exc)} (traceback in the log above)")
     return 0
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import pkgutil
 import secrets
 import string
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import discord
@@ -20,13 +22,14 @@ from bot.config import Settings
 from bot.db.database import Database
 from bot.db.migrate import ensure_current
 from bot.endpoints import use_discord_endpoints
-from bot.scheduler import Clock, JobContext, Scheduler
+from bot.i18n import DEFAULT_LANGUAGE
+from bot.scheduler import Clock, JobContext, JobDeferred, Scheduler
 from bot.services.audit import AuditService
 from bot.services.command_sync import CommandSyncState, tree_hash
 from bot.services.errors import DomainError
 from bot.services.guild_settings import GuildSettingsService
 from bot.ui.replies import send_ephemeral
-from bot.ui.text import CisipTranslator, server_translator, translator_for
+from bot.ui.text import CisipTranslator, server_translator, translate_in, translator_for
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +154,14 @@ class CisipBot(commands.Bot):
         """Register a scheduled-job handler that runs once the bot is connected (caches filled)."""
 
         async def when_ready(context: JobContext) -> None:
-            await self.wait_until_ready()
+            if not self.is_ready():
+                ready = asyncio.ensure_future(self.wait_until_ready())
+                stopping = asyncio.ensure_future(self.scheduler.stopping.wait())
+                await asyncio.wait({ready, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                ready.cancel()
+                stopping.cancel()
+                if not self.is_ready():
+                    raise JobDeferred  # shutting down before we ever connected: run it next time
             await handler(context)
 
         self.scheduler.register(kind, when_ready, **options)
@@ -162,7 +172,12 @@ class CisipBot(commands.Bot):
         self, interaction: discord.Interaction[CisipBot], error: Exception
     ) -> None:
         """The one place an interaction's failure becomes a private message to its user."""
-        t = await translator_for(interaction)
+        try:
+            t = await translator_for(interaction)
+        except Exception:
+            # The error being handled may be the database itself: answer in English regardless.
+            log.warning("could not look up the reader's language; answering in English", exc_info=True)
+            t = partial(translate_in, DEFAULT_LANGUAGE)
         original = getattr(error, "original", None) or error
         if isinstance(original, DomainError):
             await send_ephemeral(interaction, t(original.message, **original.params))

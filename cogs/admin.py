@@ -16,7 +16,7 @@ from bot.permissions import channel_problems, role_problems
 from bot.scheduler.recurrence import search_zones
 from bot.services import status as status_service
 from bot.services.errors import DomainError
-from bot.services.guild_settings import CHANNEL_KINDS, ROLE_KINDS, GuildConfig
+from bot.services.guild_settings import ASSIGNABLE_ROLES, CHANNEL_KINDS, ROLE_KINDS, GuildConfig
 from bot.ui.text import Translate, translator_for
 from bot.ui.time import full_and_relative, timestamp
 
@@ -25,8 +25,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Roles the bot gives and takes itself; the staff role is only read, so its position does not matter.
-MANAGED_ROLES = ("verified", "unverified")
 OK, WARN = "✅", "⚠️"
 
 CHANNEL_CHOICES = [
@@ -76,7 +74,7 @@ def settings_embed(t: Translate, guild: discord.Guild, config: GuildConfig) -> d
         elif role is None:
             lines.append(f"{WARN} {t(label)}: {t('the role was deleted')}")
         else:
-            problems = role_problems(t, role, me, assignable=kind in MANAGED_ROLES)
+            problems = role_problems(t, role, me, assignable=kind in ASSIGNABLE_ROLES)
             mark = (
                 f"{WARN} " + t("cannot manage: {problems}", problems="; ".join(problems)) if problems else OK
             )
@@ -105,6 +103,8 @@ class SetupGroup(app_commands.Group):
             return True
         raise NotStaff()
 
+    # Handlers answer first and audit after: posting to the audit channel must not eat into
+    # Discord's three seconds for the first response.
     async def _show(
         self, interaction: discord.Interaction[CisipBot], t: Translate, note: str | None = None
     ) -> None:
@@ -142,9 +142,6 @@ class SetupGroup(app_commands.Group):
                 problems=", ".join(problems),
             )
         await self.bot.guild_settings.set_channel(interaction.guild.id, purpose.value, channel.id)
-        await self.bot.audit(
-            interaction.guild, interaction.user, "setup.channel", f"{purpose.value} = #{channel.name}"
-        )
         await self._show(
             interaction,
             t,
@@ -153,6 +150,9 @@ class SetupGroup(app_commands.Group):
                 purpose=t(CHANNEL_KINDS[purpose.value]),
                 channel=channel.mention,
             ),
+        )
+        await self.bot.audit(
+            interaction.guild, interaction.user, "setup.channel", f"{purpose.value} = #{channel.name}"
         )
 
     @app_commands.command(name="role", description=locale_str("Choose the role for one purpose"))
@@ -166,7 +166,7 @@ class SetupGroup(app_commands.Group):
     ) -> None:
         assert interaction.guild is not None
         t = await translator_for(interaction)
-        problems = role_problems(t, role, interaction.guild.me, assignable=purpose.value in MANAGED_ROLES)
+        problems = role_problems(t, role, interaction.guild.me, assignable=purpose.value in ASSIGNABLE_ROLES)
         if problems:
             raise DomainError(
                 _("I cannot use {role}: {problems}. Fix this and try again."),
@@ -174,13 +174,13 @@ class SetupGroup(app_commands.Group):
                 problems="; ".join(problems),
             )
         await self.bot.guild_settings.set_role(interaction.guild.id, purpose.value, role.id)
-        await self.bot.audit(
-            interaction.guild, interaction.user, "setup.role", f"{purpose.value} = @{role.name}"
-        )
         await self._show(
             interaction,
             t,
             t("{purpose} role set to {role}.", purpose=t(ROLE_KINDS[purpose.value]), role=role.mention),
+        )
+        await self.bot.audit(
+            interaction.guild, interaction.user, "setup.role", f"{purpose.value} = @{role.name}"
         )
 
     @app_commands.command(name="timezone", description=locale_str("Set the server's default time zone"))
@@ -191,8 +191,8 @@ class SetupGroup(app_commands.Group):
         assert interaction.guild is not None
         t = await translator_for(interaction)
         config = await self.bot.guild_settings.set_timezone(interaction.guild.id, zone)
-        await self.bot.audit(interaction.guild, interaction.user, "setup.timezone", config.timezone)
         await self._show(interaction, t, t("Time zone set to {zone}.", zone=config.timezone))
+        await self.bot.audit(interaction.guild, interaction.user, "setup.timezone", config.timezone)
 
     @timezone.autocomplete("zone")
     async def timezone_autocomplete(
@@ -210,11 +210,11 @@ class SetupGroup(app_commands.Group):
     ) -> None:
         assert interaction.guild is not None
         await self.bot.guild_settings.set_language(interaction.guild.id, language.value)
-        await self.bot.audit(interaction.guild, interaction.user, "setup.language", language.value)
         t = await translator_for(interaction)
         await self._show(
             interaction, t, t("Language set to {language}.", language=language_name(language.value))
         )
+        await self.bot.audit(interaction.guild, interaction.user, "setup.language", language.value)
 
     @app_commands.command(name="clear", description=locale_str("Unset a channel or role"))
     @app_commands.describe(setting=locale_str("The setting to unset"))
@@ -228,9 +228,9 @@ class SetupGroup(app_commands.Group):
             await self.bot.guild_settings.set_channel(interaction.guild.id, kind, None)
         else:
             await self.bot.guild_settings.set_role(interaction.guild.id, kind, None)
-        await self.bot.audit(interaction.guild, interaction.user, "setup.clear", setting.value)
         t = await translator_for(interaction)
         await self._show(interaction, t, t("{setting} is no longer set.", setting=setting.name))
+        await self.bot.audit(interaction.guild, interaction.user, "setup.clear", setting.value)
 
 
 class Admin(commands.Cog):

@@ -48,6 +48,9 @@ async def upgrade(database: Database, revision: str = "head") -> tuple[str | Non
     config = alembic_config()
 
     def run(connection: Connection) -> tuple[str | None, str | None]:
+        if connection.dialect.name == "postgresql":
+            # Two bot processes starting together on one database: one migrates, the other waits.
+            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7130521)")
         before = _current(connection)
         config.attributes["connection"] = connection
         command.upgrade(config, revision)

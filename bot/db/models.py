@@ -74,6 +74,8 @@ class ScheduledJob(Base):
     dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     payload: Mapped[dict[str, Any]]
     due_at: Mapped[datetime]
+    # Set on the first retry: lateness and grace are judged against the original time.
+    first_due_at: Mapped[datetime | None]
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     max_attempts: Mapped[int] = mapped_column(Integer, default=5)

@@ -56,10 +56,20 @@ PENDING, RUNNING, DONE, FAILED, MISSED, CANCELLED = (
 OPEN_STATUSES = (PENDING, RUNNING)
 # After a long outage a frequent rule could owe thousands of occurrences: record this many as missed.
 MAX_MISSED_RECORDED = 20
+# A deferred row is offered again this much later (not at once, or one dispatch would spin on it).
+DEFER_DELAY = timedelta(seconds=5)
 
 
 class JobFailed(Exception):
     """Raised by a handler for a failure that retrying cannot fix."""
+
+
+class JobDeferred(Exception):
+    """Raised by a handler that cannot run yet (e.g. the bot is shutting down before it was ready).
+
+    The row goes back to the queue a few seconds later; no attempt is counted, and lateness is
+    still judged against its original time.
+    """
 
 
 @dataclass(frozen=True)
@@ -141,6 +151,7 @@ class Scheduler:
         self._handlers: dict[str, _Registration] = {}
         self._semaphore = asyncio.Semaphore(concurrency)
         self._dispatch_lock = asyncio.Lock()
+        self._plan_lock = asyncio.Lock()
         self._aps: AsyncIOScheduler | None = None
         self._background: set[asyncio.Task[Any]] = set()
         self._stopping = asyncio.Event()
@@ -170,6 +181,11 @@ class Scheduler:
     def running(self) -> bool:
         return self._aps is not None
 
+    @property
+    def stopping(self) -> asyncio.Event:
+        """Set once :meth:`stop` is called; handlers waiting on something else can watch it."""
+        return self._stopping
+
     async def start(self) -> None:
         self._stopping.clear()
         self._aps = AsyncIOScheduler(timezone=UTC)
@@ -188,7 +204,7 @@ class Scheduler:
         )
         await self._plan_wakeup()
 
-    async def stop(self) -> None:
+    async def stop(self, grace_seconds: float = 30.0) -> None:
         """Stop waking up, and wait for work in flight to record how it ended.
 
         Nothing is cancelled mid-query: a cancelled database call can strand its connection and
@@ -196,8 +212,14 @@ class Scheduler:
         """
         self._stopping.set()
         # First let wake-ups finish (APScheduler's shutdown would cancel them), then stop it.
-        while self._background:
-            await asyncio.gather(*self._background, return_exceptions=True)
+        # A handler stuck past the timeout is cancelled: its row is reclaimed after the lease.
+        pending = set(self._background)
+        if pending:
+            _done, stuck = await asyncio.wait(pending, timeout=grace_seconds)
+            for task in stuck:
+                log.warning("scheduler work still running at shutdown was cancelled")
+                task.cancel()
+            await asyncio.gather(*stuck, return_exceptions=True)
         if self._aps is not None:
             self._aps.shutdown(wait=False)
             self._aps = None
@@ -289,7 +311,8 @@ class Scheduler:
             stmt = stmt.where(ScheduledJob.dedupe_key.startswith(dedupe_prefix, autoescape=True))
         else:
             raise ValueError("cancel needs job_id or dedupe_prefix")
-        stmt = stmt.values(status=CANCELLED, finished_at=self.clock.now()).execution_options(
+        # A cancelled row gives its dedupe key back, so the same thing can be scheduled again.
+        stmt = stmt.values(status=CANCELLED, dedupe_key=None, finished_at=self.clock.now()).execution_options(
             synchronize_session=False
         )
         if session is not None:
@@ -380,7 +403,7 @@ class Scheduler:
         await session.execute(
             update(ScheduledJob)
             .where(ScheduledJob.recurrence_id == rec.id, ScheduledJob.status == PENDING)
-            .values(status=CANCELLED, finished_at=self.clock.now())
+            .values(status=CANCELLED, dedupe_key=None, finished_at=self.clock.now())
             .execution_options(synchronize_session=False)
         )
 
@@ -455,11 +478,61 @@ class Scheduler:
         """Claim and run every row due now; returns how many ran. Tests call it after moving the clock."""
         total = 0
         async with self._dispatch_lock:
-            while rows := await self._claim(self.clock.now()):
-                outcomes = await asyncio.gather(*(self._execute(row) for row in rows))
-                await self._finish_all([o for o in outcomes if o is not None])
+            while not self._stopping.is_set() and (rows := await self._claim(self.clock.now())):
+                await self._run_batch(rows)
                 total += len(rows)
         return total
+
+    async def _run_batch(self, rows: list[_Claimed]) -> None:
+        """Run a claimed batch; while it runs, record finished rows and renew the lease of the rest.
+
+        A slow handler (a DM fan-out waiting on rate limits) thus neither holds back the record of
+        the fast ones nor lets its lease lapse, which would let another process run it again.
+        """
+        in_flight = {row.id for row in rows}
+        outcomes: list[_Outcome] = []
+        finished = asyncio.Event()
+
+        async def run_one(row: _Claimed) -> None:
+            outcome = await self._execute(row)
+            in_flight.discard(row.id)
+            if outcome is not None:
+                outcomes.append(outcome)
+
+        async def keep_books() -> None:
+            tick = min(1.0, self.lease.total_seconds() / 3)
+            while not finished.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(finished.wait(), tick)
+                if finished.is_set():
+                    return
+                done = outcomes[:]
+                del outcomes[: len(done)]
+                await self._finish_all(done)
+                await self._renew_lease(list(in_flight))
+
+        keeper = asyncio.ensure_future(keep_books())
+        try:
+            await asyncio.gather(*(run_one(row) for row in rows))
+        finally:
+            finished.set()
+            await keeper
+            await self._finish_all(outcomes)
+
+    async def _renew_lease(self, ids: list[int]) -> None:
+        if not ids:
+            return
+        async with self.db.transaction() as session:
+            await session.execute(
+                update(ScheduledJob)
+                .where(
+                    ScheduledJob.id.in_(ids),
+                    ScheduledJob.status == RUNNING,
+                    ScheduledJob.claimed_by == self.instance_id,
+                )
+                .values(claimed_at=self.clock.now())
+                .execution_options(synchronize_session=False)
+            )
 
     async def reclaim_stale(self) -> int:
         """Return rows claimed by a process that died (lease expired) to the queue."""
@@ -502,7 +575,8 @@ class Scheduler:
                 ScheduledJob.id,
                 ScheduledJob.kind,
                 ScheduledJob.payload,
-                ScheduledJob.due_at,
+                # A retried row is judged (late, grace) against when it was first due.
+                func.coalesce(ScheduledJob.first_due_at, ScheduledJob.due_at),
                 ScheduledJob.attempts,
                 ScheduledJob.max_attempts,
                 ScheduledJob.recurrence_id,
@@ -543,12 +617,30 @@ class Scheduler:
                 return _Outcome(row, MISSED, True)
             try:
                 await registration.handler(context)
+            except JobDeferred:
+                await self._put_back(row)
+                return None
             except JobFailed as exc:
                 log.error("scheduled %s #%d failed: %s", row.kind, row.id, exc)
                 return _Outcome(row, FAILED, context.late, str(exc))
             except Exception as exc:
                 return await self._failed_attempt(row, registration, context, exc)
             return _Outcome(row, DONE, context.late)
+
+    async def _put_back(self, row: _Claimed) -> None:
+        async with self.db.transaction() as session:
+            await session.execute(
+                update(ScheduledJob)
+                .where(ScheduledJob.id == row.id, ScheduledJob.claimed_by == self.instance_id)
+                .values(
+                    status=PENDING,
+                    claimed_by=None,
+                    attempts=ScheduledJob.attempts - 1,
+                    first_due_at=func.coalesce(ScheduledJob.first_due_at, ScheduledJob.due_at),
+                    due_at=self.clock.now() + DEFER_DELAY,
+                )
+                .execution_options(synchronize_session=False)
+            )
 
     async def _call(self, handler: Handler, context: JobContext) -> None:
         try:
@@ -584,7 +676,13 @@ class Scheduler:
             await session.execute(
                 update(ScheduledJob)
                 .where(ScheduledJob.id == row.id, ScheduledJob.claimed_by == self.instance_id)
-                .values(status=PENDING, due_at=self.clock.now() + delay, claimed_by=None, last_error=error)
+                .values(
+                    status=PENDING,
+                    first_due_at=func.coalesce(ScheduledJob.first_due_at, ScheduledJob.due_at),
+                    due_at=self.clock.now() + delay,
+                    claimed_by=None,
+                    last_error=error,
+                )
                 .execution_options(synchronize_session=False)
             )
         return None
@@ -611,9 +709,14 @@ class Scheduler:
     async def _mark(
         self, session: AsyncSession, ids: list[int], status: str, late: bool, error: str | None
     ) -> None:
+        # Only rows this process still holds: one reclaimed by another process is theirs now.
         await session.execute(
             update(ScheduledJob)
-            .where(ScheduledJob.id.in_(ids))
+            .where(
+                ScheduledJob.id.in_(ids),
+                ScheduledJob.status == RUNNING,
+                ScheduledJob.claimed_by == self.instance_id,
+            )
             .values(status=status, late=late, finished_at=self.clock.now(), last_error=error)
             .execution_options(synchronize_session=False)
         )
@@ -621,6 +724,11 @@ class Scheduler:
     # -- waking up ----------------------------------------------------------------------------
 
     async def _plan_wakeup(self) -> None:
+        # Serialised: two plans racing could leave the later (stale) due time in place.
+        async with self._plan_lock:
+            await self._plan_wakeup_locked()
+
+    async def _plan_wakeup_locked(self) -> None:
         if self._aps is None:
             return
         due = await self.next_due()
@@ -646,7 +754,7 @@ class Scheduler:
         self._track(asyncio.current_task())  # so stop() can wait for it
         try:
             while not self._stopping.is_set():
-                await self.run_due()
+                ran = await self.run_due()
                 due = await self.next_due()
                 if due is None:
                     return
@@ -654,6 +762,9 @@ class Scheduler:
                 if delay > 1.0:
                     await self._plan_wakeup()
                     return
+                if ran == 0:
+                    # Due rows exist but another process holds them: do not spin on them.
+                    delay = max(delay, 0.05)
                 # Rows due within a second are waited for here (cheaper and more punctual than
                 # another APScheduler job); stop() cuts the wait short.
                 with contextlib.suppress(TimeoutError):

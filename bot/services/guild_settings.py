@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 from bot.db.database import Database
@@ -20,6 +21,9 @@ CHANNEL_KINDS: dict[str, str] = {
     "verification": _("Verification queue"),
     "audit": _("Audit log"),
 }
+# Roles the bot gives and takes itself (it needs Manage Roles and a higher role); the staff role is
+# only read.
+ASSIGNABLE_ROLES = frozenset({"verified", "unverified"})
 ROLE_KINDS: dict[str, str] = {
     "staff": _("Staff"),
     "verified": _("Verified member"),
@@ -55,20 +59,26 @@ def _to_config(row: GuildSettings | None, guild_id: int) -> GuildConfig:
 
 
 class GuildSettingsService:
-    """Reads are cached per process; every write goes through here and refreshes the cache."""
+    """Reads are cached briefly per process (every reply needs the server's language); writes
+    through here refresh the cache at once, and another process's writes show within the TTL."""
+
+    CACHE_SECONDS = 30.0
 
     def __init__(self, database: Database, clock: Clock) -> None:
         self.db = database
         self.clock = clock
-        self._cache: dict[int, GuildConfig] = {}
+        self._cache: dict[int, tuple[float, GuildConfig]] = {}
 
     async def get(self, guild_id: int) -> GuildConfig:
         cached = self._cache.get(guild_id)
-        if cached is not None:
-            return cached
+        if cached is not None and time.monotonic() - cached[0] < self.CACHE_SECONDS:
+            return cached[1]
         async with self.db.session() as session:
             row = await session.get(GuildSettings, guild_id)
-        config = self._cache[guild_id] = _to_config(row, guild_id)
+        return self._remember(_to_config(row, guild_id))
+
+    def _remember(self, config: GuildConfig) -> GuildConfig:
+        self._cache[config.guild_id] = (time.monotonic(), config)
         return config
 
     async def _update(self, guild_id: int, **values: object) -> GuildConfig:
@@ -80,8 +90,7 @@ class GuildSettingsService:
             for name, value in values.items():
                 setattr(row, name, value)
             row.updated_at = self.clock.now()
-        config = self._cache[guild_id] = _to_config(row, guild_id)
-        return config
+        return self._remember(_to_config(row, guild_id))
 
     async def set_channel(self, guild_id: int, kind: str, channel_id: int | None) -> GuildConfig:
         if kind not in CHANNEL_KINDS:
@@ -104,6 +113,3 @@ class GuildSettingsService:
                 languages=", ".join(available_languages()),
             )
         return await self._update(guild_id, language=language)
-
-    def forget_cache(self) -> None:
-        self._cache.clear()

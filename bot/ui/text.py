@@ -33,16 +33,16 @@ async def language_of(interaction: discord.Interaction[CisipBot]) -> str:
 
 async def translator_for(interaction: discord.Interaction[CisipBot]) -> Translate:
     """``t(text, **params)`` in the reader's language."""
-    return partial(_translate, await language_of(interaction))
+    return partial(translate_in, await language_of(interaction))
 
 
 async def server_translator(bot: CisipBot, guild_id: int | None) -> Translate:
     """``t`` in the server's language, for channel posts and scheduled announcements."""
     language = DEFAULT_LANGUAGE if guild_id is None else (await bot.guild_settings.get(guild_id)).language
-    return partial(_translate, language)
+    return partial(translate_in, language)
 
 
-def _translate(language: str, text: str, /, **params: Any) -> str:
+def translate_in(language: str, text: str, /, **params: Any) -> str:
     return translate(text, language, **params)
 
 

@@ -328,3 +328,119 @@ async def test_two_schedulers_racing_run_each_row_exactly_once(database: Databas
     assert await statuses(database) == {"done": rows}
     if database.backend == "postgresql":
         assert all(ran), f"both processes should share the work on PostgreSQL, got {ran}"
+
+
+async def test_a_cancelled_key_can_be_scheduled_again(database: Database, clock: MovableClock) -> None:
+    scheduler = Scheduler(database, clock)
+    await scheduler.schedule("remind", START, dedupe_key="workshop:12:7d")
+    await scheduler.cancel(dedupe_prefix="workshop:12:")
+    # The workshop was edited: its reminders are scheduled again under the same keys.
+    assert await scheduler.schedule("remind", START, dedupe_key="workshop:12:7d") is not None
+    assert await scheduler.schedule("remind", START, dedupe_key="workshop:12:7d") is None
+
+
+async def test_editing_a_recurrence_before_it_is_due_keeps_its_next_occurrence(
+    database: Database, clock: MovableClock
+) -> None:
+    scheduler, seen = Scheduler(database, clock), Recorder()
+    scheduler.register("note", seen)
+    await scheduler.put_recurrence("note", "note", YearlyRule(5, 26, 10), "UTC", {"text": "old"})
+    await scheduler.put_recurrence("note", "note", YearlyRule(5, 26, 10), "UTC", {"text": "new"})
+    await scheduler.set_recurrence_enabled("note", False)
+    await scheduler.set_recurrence_enabled("note", True)
+    assert await scheduler.next_occurrence("note") == datetime(2027, 5, 26, 10, tzinfo=UTC)
+    clock.set(datetime(2027, 5, 26, 10, 0, 1, tzinfo=UTC))
+    await scheduler.run_due()
+    assert [c.payload["text"] for c in seen.calls] == ["new"]
+
+
+async def test_a_retry_is_judged_against_the_original_time(database: Database, clock: MovableClock) -> None:
+    scheduler = Scheduler(database, clock, retry_base=timedelta(minutes=5))
+    seen: list[JobContext] = []
+
+    async def flaky(context: JobContext) -> None:
+        seen.append(context)
+        if context.attempt == 1:
+            raise ConnectionError("blip")
+
+    scheduler.register("flaky", flaky)
+    await scheduler.schedule("flaky", START)
+    await scheduler.run_due()
+    clock.advance(minutes=5)
+    await scheduler.run_due()
+    assert [c.due_at for c in seen] == [START, START]
+    assert seen[1].late and seen[1].lateness == timedelta(minutes=5)
+
+
+async def test_a_slow_handler_keeps_its_lease_and_is_not_run_twice(database: Database) -> None:
+    clock = MovableClock(START)
+    lease = timedelta(seconds=0.6)
+    runs: Counter[int] = Counter()
+    release = asyncio.Event()
+
+    async def slow(context: JobContext) -> None:
+        runs[context.id] += 1
+        await release.wait()
+
+    first = Scheduler(database, clock, lease=lease, instance_id="first")
+    other_db = Database(database.url)
+    second = Scheduler(other_db, clock, lease=lease, instance_id="second")
+    for scheduler in (first, second):
+        scheduler.register("slow", slow)
+    await first.schedule("slow", START)
+    try:
+        running = asyncio.ensure_future(first.run_due())
+        await asyncio.sleep(1.5)  # well past the lease: the first process renewed it meanwhile
+        assert await second.reclaim_stale() == 0
+        assert await second.run_due() == 0
+        release.set()
+        assert await running == 1
+    finally:
+        await other_db.dispose()
+    assert runs == Counter({1: 1})
+    assert await statuses(database) == {"done": 1}
+
+
+async def test_a_row_reclaimed_by_another_process_is_not_overwritten(
+    database: Database, clock: MovableClock
+) -> None:
+    dead = Scheduler(database, clock, instance_id="dead")
+    dead.register("remind", Recorder())
+    await dead.schedule("remind", START)
+    claimed = await dead._claim(clock.now())
+    clock.advance(minutes=11)
+    alive = Scheduler(database, clock, instance_id="alive")
+    alive.register("remind", Recorder())
+    await alive.reclaim_stale()
+    await alive.run_due()
+    # The "dead" process wakes up and reports its stale outcome: it must not count.
+    from bot.scheduler.core import _Outcome
+
+    await dead._finish_all([_Outcome(claimed[0], "failed", False, "late report")])
+    async with database.session() as session:
+        row = (await session.scalars(select(ScheduledJob))).one()
+    assert (row.status, row.claimed_by, row.last_error) == ("done", "alive", None)
+
+
+async def test_a_deferred_job_goes_back_without_counting_an_attempt(
+    database: Database, clock: MovableClock
+) -> None:
+    from bot.scheduler import JobDeferred
+
+    scheduler = Scheduler(database, clock)
+    calls = 0
+
+    async def not_yet(context: JobContext) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise JobDeferred
+        assert context.attempt == 1
+
+    scheduler.register("later", not_yet)
+    await scheduler.schedule("later", START)
+    assert await scheduler.run_due() == 1
+    assert await statuses(database) == {"pending": 1}
+    clock.advance(seconds=5)
+    await scheduler.run_due()
+    assert calls == 2 and await statuses(database) == {"done": 1}

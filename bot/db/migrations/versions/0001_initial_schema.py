@@ -80,6 +80,7 @@ def upgrade() -> None:
         sa.Column("dedupe_key", sa.String(length=200), nullable=True),
         sa.Column("payload", sa.JSON(), nullable=False),
         sa.Column("due_at", bot.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("first_due_at", bot.db.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("max_attempts", sa.Integer(), nullable=False),
