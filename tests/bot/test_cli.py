@@ -129,3 +129,15 @@ def test_python_dash_m_bot_is_the_same_cli() -> None:
     )
     assert result.returncode == 0
     assert result.stdout.startswith("cisip-bot, version ")
+
+
+def test_run_with_discord_unreachable_is_one_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DISCORD_TOKEN", TOKEN)
+    monkeypatch.setenv("DISCORD_API_BASE_URL", "http://127.0.0.1:9/api/v10")  # nothing listens there
+    monkeypatch.setenv("LOG_LEVEL", "CRITICAL")
+    code, _out, err = run(capsys, "run")
+    assert code == 1
+    assert err.startswith("cisip-bot: could not reach Discord at http://127.0.0.1:9/api/v10 (")
+    assert err.count("\n") == 1 and TOKEN not in err
