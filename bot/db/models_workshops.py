@@ -1,0 +1,92 @@
+"""Workshops: editions, registrations (with the waitlist), reminder deliveries and yearly series."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bot.db.models import Base
+from bot.db.types import BigIntPK
+
+
+class WorkshopSeries(Base):
+    """A workshop held every year: each edition that ends drafts the next for staff to confirm."""
+
+    __tablename__ = "workshop_series"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    guild_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    # The call for participants is announced this many weeks before an edition starts.
+    call_weeks: Mapped[int] = mapped_column(Integer, default=8)
+    created_at: Mapped[datetime]
+
+
+class Workshop(Base):
+    """One edition. ``status``: ``draft`` (drafted by a series, not yet confirmed), ``scheduled``,
+    ``cancelled`` or ``ended``."""
+
+    __tablename__ = "workshops"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    guild_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    series_id: Mapped[int | None] = mapped_column(
+        ForeignKey("workshop_series.id", ondelete="SET NULL"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    title: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str] = mapped_column(Text)
+    location: Mapped[str] = mapped_column(String(100))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    timezone: Mapped[str] = mapped_column(String(64))
+    capacity: Mapped[int] = mapped_column(Integer)
+    deadline: Mapped[datetime]
+    # Canonical offsets before the start, e.g. "7d,1d,1h".
+    reminders: Mapped[str] = mapped_column(String(200))
+    ping_role_id: Mapped[int | None] = mapped_column(BigInteger)
+    members_only: Mapped[bool] = mapped_column(Boolean, default=True)
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    # The announcement and the mirrored Discord scheduled event (None when there is none).
+    channel_id: Mapped[int | None] = mapped_column(BigInteger)
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    event_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_by: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class WorkshopRegistration(Base):
+    """A member's place: ``registered``, ``waitlisted`` (promoted in ``queued_at`` order) or ``left``."""
+
+    __tablename__ = "workshop_registrations"
+    __table_args__ = (UniqueConstraint("workshop_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    workshop_id: Mapped[int] = mapped_column(ForeignKey("workshops.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16))
+    registered_at: Mapped[datetime]
+    queued_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class WorkshopReminderDelivery(Base):
+    """One reminder delivered (or not) to one member, so it is never sent twice.
+
+    ``user_id`` 0 is the post in the workshops channel. ``status``: ``sent``, ``dms_closed``,
+    ``skipped``.
+    """
+
+    __tablename__ = "workshop_reminder_deliveries"
+    __table_args__ = (UniqueConstraint("workshop_id", "reminder", "user_id"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    workshop_id: Mapped[int] = mapped_column(ForeignKey("workshops.id", ondelete="CASCADE"), index=True)
+    reminder: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16))
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    delivered_at: Mapped[datetime]

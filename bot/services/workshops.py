@@ -1,0 +1,668 @@
+"""Workshops: editions, seats and the waitlist, reminders and the yearly series. No discord here.
+
+Every scheduled thing is a scheduler row written in the same transaction as the change that needs
+it: one ``workshop.reminder`` row per workshop and reminder offset, one ``workshop.ended`` row at
+the end, and for a series edition one ``workshop.call`` row (the call for participants). Their
+dedupe keys carry the start time, so an edit that moves the start cancels the old rows and writes
+new ones. Each member gets each reminder at most once: deliveries are recorded per member.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.database import Database
+from bot.db.models_workshops import (
+    Workshop,
+    WorkshopRegistration,
+    WorkshopReminderDelivery,
+    WorkshopSeries,
+)
+from bot.i18n import _
+from bot.scheduler import Clock, Scheduler
+from bot.scheduler.recurrence import zone
+from bot.services.dates import parse_local
+from bot.services.errors import DomainError, NotFound
+
+log = logging.getLogger(__name__)
+
+DRAFT, SCHEDULED, CANCELLED, ENDED = "draft", "scheduled", "cancelled", "ended"
+REGISTERED, WAITLISTED, LEFT = "registered", "waitlisted", "left"
+SENT, DMS_CLOSED = "sent", "dms_closed"
+CHANNEL_POST = 0  # the user_id of a reminder's post in the workshops channel
+
+DEFAULT_REMINDERS = "7d,1d,1h"
+MAX_REMINDERS = 5
+MAX_CAPACITY = 10_000
+_OFFSET = re.compile(r"^(\d{1,3})\s*(w|d|h|m)$")
+_UNIT_MINUTES = {"w": 7 * 24 * 60, "d": 24 * 60, "h": 60, "m": 1}
+
+REMINDER_JOB, ENDED_JOB, CALL_JOB = "workshop.reminder", "workshop.ended", "workshop.call"
+
+
+def parse_reminders(text: str | None) -> list[str]:
+    """'7d, 1d, 1h' -> ['7d', '1d', '1h'] (largest first); '' or 'none' -> no reminders."""
+    if text is None:
+        text = DEFAULT_REMINDERS
+    cleaned = text.strip().lower()
+    if cleaned in ("", "none", "-"):
+        return []
+    tokens: dict[str, int] = {}
+    for part in re.split(r"[,\s;]+", cleaned):
+        if not part:
+            continue
+        match = _OFFSET.match(part)
+        if match is None or int(match.group(1)) == 0:
+            raise DomainError(
+                _("'{offset}' is not a reminder offset: write numbers with w, d, h or m, like 7d,1d,1h."),
+                offset=part[:20],
+            )
+        number, unit = int(match.group(1)), match.group(2)
+        tokens[f"{number}{unit}"] = number * _UNIT_MINUTES[unit]
+    if len(tokens) > MAX_REMINDERS:
+        raise DomainError(_("At most {count} reminders per workshop."), count=MAX_REMINDERS)
+    if any(minutes > 365 * 24 * 60 for minutes in tokens.values()):
+        raise DomainError(_("A reminder can be at most a year before the start."))
+    return sorted(tokens, key=lambda token: -tokens[token])
+
+
+def reminder_due(starts_at: datetime, tz: ZoneInfo, token: str) -> datetime:
+    """When the reminder ``token`` is due. Weeks and days count in the workshop's wall-clock time
+    (a day before 09:00 is 09:00 the day before, across a daylight-saving change); hours and
+    minutes count in elapsed time."""
+    number, unit = int(token[:-1]), token[-1]
+    if unit in ("w", "d"):
+        days = number * (7 if unit == "w" else 1)
+        local = starts_at.astimezone(tz).replace(tzinfo=None) - timedelta(days=days)
+        return local.replace(tzinfo=tz).astimezone(UTC)
+    return starts_at - timedelta(minutes=number * _UNIT_MINUTES[unit])
+
+
+@dataclass(frozen=True)
+class WorkshopForm:
+    """What staff typed (modal) and chose (options), before validation."""
+
+    title: str
+    starts: str
+    ends: str
+    location: str
+    description: str
+    timezone: str
+    capacity: int
+    deadline: str | None = None
+    reminders: str | None = None
+    ping_role_id: int | None = None
+    members_only: bool = True
+
+
+@dataclass(frozen=True)
+class Seats:
+    taken: int
+    capacity: int
+    waitlisted: int
+
+    @property
+    def free(self) -> int:
+        return max(0, self.capacity - self.taken)
+
+
+@dataclass(frozen=True)
+class Registration:
+    status: str  # registered or waitlisted
+    position: int  # on the waitlist (1 is next), 0 when registered
+    workshop: Workshop
+    already: bool = False
+
+
+@dataclass(frozen=True)
+class Departure:
+    workshop: Workshop
+    previous: str
+    promoted: list[int]
+
+
+@dataclass(frozen=True)
+class Reminder:
+    workshop: Workshop
+    targets: list[int]  # registered members not yet reminded
+    channel_due: bool  # the channel post is still owed
+
+
+@dataclass(frozen=True)
+class Attendee:
+    user_id: int
+    status: str
+    registered_at: datetime
+
+
+class WorkshopService:
+    def __init__(self, database: Database, clock: Clock, scheduler: Scheduler) -> None:
+        self.db = database
+        self.clock = clock
+        self.scheduler = scheduler
+
+    # -- validation ---------------------------------------------------------------------------
+
+    def _validated(self, form: WorkshopForm, *, is_new: bool, old_start: datetime | None = None) -> dict:
+        title, location = form.title.strip(), form.location.strip()
+        if not title:
+            raise DomainError(_("The title cannot be empty."))
+        if not location:
+            raise DomainError(_("The location cannot be empty."))
+        tz = zone(form.timezone)
+        starts = parse_local(form.starts, tz)
+        ends = parse_local(form.ends, tz)
+        now = self.clock.now()
+        if ends <= starts:
+            raise DomainError(_("The workshop must end after it starts."))
+        if starts <= now and (is_new or starts != old_start):
+            raise DomainError(_("The start is in the past: choose a time still to come."))
+        if not 1 <= form.capacity <= MAX_CAPACITY:
+            raise DomainError(
+                _("Capacity must be between 1 and {max}, not {capacity}."),
+                max=MAX_CAPACITY,
+                capacity=form.capacity,
+            )
+        deadline = parse_local(form.deadline, tz) if form.deadline and form.deadline.strip() else starts
+        if deadline > starts:
+            raise DomainError(_("The registration deadline must be at or before the start."))
+        return {
+            "title": title[:100],
+            "location": location[:100],
+            "description": form.description.strip()[:1000],
+            "starts_at": starts,
+            "ends_at": ends,
+            "timezone": tz.key,
+            "capacity": form.capacity,
+            "deadline": deadline,
+            "reminders": ",".join(parse_reminders(form.reminders)),
+            "ping_role_id": form.ping_role_id,
+            "members_only": form.members_only,
+        }
+
+    # -- staff --------------------------------------------------------------------------------
+
+    async def create(
+        self, guild_id: int, actor_id: int | None, form: WorkshopForm, *, series_name: str | None = None
+    ) -> Workshop:
+        values = self._validated(form, is_new=True)
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            series_id = None
+            if series_name:
+                series = WorkshopSeries(
+                    guild_id=guild_id, name=series_name[:100], call_weeks=8, created_at=now
+                )
+                session.add(series)
+                await session.flush()
+                series_id = series.id
+            workshop = Workshop(
+                guild_id=guild_id,
+                series_id=series_id,
+                status=SCHEDULED,
+                created_by=actor_id,
+                created_at=now,
+                updated_at=now,
+                **values,
+            )
+            session.add(workshop)
+            await session.flush()
+            await self._schedule(session, workshop)
+        self.scheduler.wake()
+        return workshop
+
+    async def update(self, guild_id: int, workshop_id: int, form: WorkshopForm) -> Departure:
+        """Apply an edit; a larger capacity promotes from the waitlist (``promoted``)."""
+        async with self.db.transaction() as session:
+            workshop = await self._get(session, guild_id, workshop_id, lock=True)
+            if workshop.status not in (SCHEDULED, DRAFT):
+                raise DomainError(
+                    _("This workshop is {status} and can no longer be changed."), status=workshop.status
+                )
+            values = self._validated(form, is_new=False, old_start=workshop.starts_at)
+            timing_changed = (workshop.starts_at, workshop.reminders, workshop.ends_at) != (
+                values["starts_at"],
+                values["reminders"],
+                values["ends_at"],
+            )
+            for name, value in values.items():
+                setattr(workshop, name, value)
+            workshop.updated_at = self.clock.now()
+            if timing_changed:
+                await self.scheduler.cancel(dedupe_prefix=f"workshop:{workshop.id}:", session=session)
+                await self._schedule(session, workshop)
+            promoted = await self._promote(session, workshop) if workshop.status == SCHEDULED else []
+        self.scheduler.wake()
+        return Departure(workshop, workshop.status, promoted)
+
+    async def cancel(self, guild_id: int, workshop_id: int, reason: str | None) -> tuple[Workshop, list[int]]:
+        """Cancel; returns the workshop and every member to tell (registered and waitlisted)."""
+        async with self.db.transaction() as session:
+            workshop = await self._get(session, guild_id, workshop_id, lock=True)
+            if workshop.status in (CANCELLED, ENDED):
+                raise DomainError(_("This workshop is already {status}."), status=workshop.status)
+            workshop.status = CANCELLED
+            workshop.cancel_reason = (reason or "").strip()[:500] or None
+            workshop.updated_at = self.clock.now()
+            await self.scheduler.cancel(dedupe_prefix=f"workshop:{workshop.id}:", session=session)
+            users = list(
+                (
+                    await session.scalars(
+                        select(WorkshopRegistration.user_id)
+                        .where(
+                            WorkshopRegistration.workshop_id == workshop.id,
+                            WorkshopRegistration.status.in_((REGISTERED, WAITLISTED)),
+                        )
+                        .order_by(WorkshopRegistration.queued_at, WorkshopRegistration.id)
+                    )
+                ).all()
+            )
+        self.scheduler.wake()
+        return workshop, users
+
+    async def set_announcement(self, workshop_id: int, channel_id: int, message_id: int) -> None:
+        async with self.db.transaction() as session:
+            workshop = await session.get(Workshop, workshop_id)
+            if workshop is not None:
+                workshop.channel_id, workshop.message_id = channel_id, message_id
+
+    async def set_event(self, workshop_id: int, event_id: int | None) -> None:
+        async with self.db.transaction() as session:
+            workshop = await session.get(Workshop, workshop_id)
+            if workshop is not None:
+                workshop.event_id = event_id
+
+    async def _schedule(self, session: AsyncSession, workshop: Workshop) -> None:
+        stamp = workshop.starts_at.strftime("%Y%m%dT%H%MZ")
+        tz = ZoneInfo(workshop.timezone)
+        now = self.clock.now()
+        payload = {"workshop_id": workshop.id, "starts_at": workshop.starts_at.isoformat()}
+        if workshop.status == SCHEDULED:
+            for token in filter(None, workshop.reminders.split(",")):
+                due = reminder_due(workshop.starts_at, tz, token)
+                if due <= now:
+                    continue  # already inside this window when created: nothing is owed
+                await self.scheduler.schedule(
+                    REMINDER_JOB,
+                    due,
+                    {**payload, "offset": token},
+                    dedupe_key=f"workshop:{workshop.id}:reminder:{token}@{stamp}",
+                    session=session,
+                )
+        await self.scheduler.schedule(
+            ENDED_JOB,
+            workshop.ends_at,
+            payload,
+            dedupe_key=f"workshop:{workshop.id}:ended@{stamp}",
+            session=session,
+        )
+
+    # -- reading ------------------------------------------------------------------------------
+
+    async def _get(
+        self, session: AsyncSession, guild_id: int | None, workshop_id: int, *, lock: bool = False
+    ) -> Workshop:
+        query = select(Workshop).where(Workshop.id == workshop_id)
+        if lock:
+            query = query.with_for_update()
+        workshop = await session.scalar(query)
+        if workshop is None or (guild_id is not None and workshop.guild_id != guild_id):
+            raise NotFound(_("There is no workshop #{id} in this server."), id=workshop_id)
+        return workshop
+
+    async def get(self, guild_id: int | None, workshop_id: int) -> Workshop:
+        async with self.db.session() as session:
+            return await self._get(session, guild_id, workshop_id)
+
+    async def seats(self, workshop_id: int) -> Seats:
+        async with self.db.session() as session:
+            return await self._seats(session, workshop_id)
+
+    async def _seats(self, session: AsyncSession, workshop_id: int) -> Seats:
+        rows = (
+            await session.execute(
+                select(WorkshopRegistration.status, func.count())
+                .where(WorkshopRegistration.workshop_id == workshop_id)
+                .group_by(WorkshopRegistration.status)
+            )
+        ).all()
+        counts = {status: int(count) for status, count in rows}
+        capacity = await session.scalar(select(Workshop.capacity).where(Workshop.id == workshop_id))
+        return Seats(counts.get(REGISTERED, 0), int(capacity or 0), counts.get(WAITLISTED, 0))
+
+    async def upcoming(self, guild_id: int, *, include_drafts: bool = False) -> list[Workshop]:
+        statuses = (SCHEDULED, DRAFT) if include_drafts else (SCHEDULED,)
+        async with self.db.session() as session:
+            return list(
+                (
+                    await session.scalars(
+                        select(Workshop)
+                        .where(
+                            Workshop.guild_id == guild_id,
+                            Workshop.status.in_(statuses),
+                            Workshop.ends_at > self.clock.now(),
+                        )
+                        .order_by(Workshop.starts_at, Workshop.id)
+                        .limit(25)
+                    )
+                ).all()
+            )
+
+    async def search(self, guild_id: int, text: str, *, include_drafts: bool = True) -> list[Workshop]:
+        """For autocomplete: workshops of this server whose title contains ``text``, newest first."""
+        async with self.db.session() as session:
+            query = select(Workshop).where(Workshop.guild_id == guild_id)
+            if not include_drafts:
+                query = query.where(Workshop.status != DRAFT)
+            if text.strip():
+                query = query.where(
+                    func.lower(Workshop.title).contains(text.strip().lower(), autoescape=True)
+                )
+            return list((await session.scalars(query.order_by(Workshop.starts_at.desc()).limit(25))).all())
+
+    async def mine(self, guild_id: int, user_id: int) -> list[tuple[Workshop, str, int]]:
+        """The member's upcoming workshops with their status and waitlist position (0 if registered)."""
+        async with self.db.session() as session:
+            rows = (
+                await session.execute(
+                    select(Workshop, WorkshopRegistration)
+                    .join(WorkshopRegistration, WorkshopRegistration.workshop_id == Workshop.id)
+                    .where(
+                        Workshop.guild_id == guild_id,
+                        Workshop.status == SCHEDULED,
+                        Workshop.ends_at > self.clock.now(),
+                        WorkshopRegistration.user_id == user_id,
+                        WorkshopRegistration.status.in_((REGISTERED, WAITLISTED)),
+                    )
+                    .order_by(Workshop.starts_at)
+                )
+            ).all()
+            out = []
+            for workshop, registration in rows:
+                position = 0
+                if registration.status == WAITLISTED:
+                    position = await self._position(session, registration)
+                out.append((workshop, registration.status, position))
+            return out
+
+    async def attendees(self, guild_id: int, workshop_id: int) -> list[Attendee]:
+        async with self.db.session() as session:
+            await self._get(session, guild_id, workshop_id)
+            rows = await session.scalars(
+                select(WorkshopRegistration)
+                .where(WorkshopRegistration.workshop_id == workshop_id)
+                .order_by(WorkshopRegistration.registered_at, WorkshopRegistration.id)
+            )
+            return [Attendee(r.user_id, r.status, r.registered_at) for r in rows]
+
+    # -- members ------------------------------------------------------------------------------
+
+    async def register(self, workshop_id: int, user_id: int, *, verified: bool | None) -> Registration:
+        """A seat, or a place on the waitlist. ``verified`` None: no verified role is set up."""
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            workshop = await self._get(session, None, workshop_id, lock=True)
+            if workshop.status != SCHEDULED:
+                raise DomainError(
+                    _("Registration is not open: this workshop is {status}."), status=workshop.status
+                )
+            if now > workshop.deadline:
+                raise DomainError(
+                    _("Registration for this workshop closed on {deadline}."), deadline=_ts(workshop.deadline)
+                )
+            if workshop.members_only and verified is None:
+                raise DomainError(
+                    _(
+                        "This workshop is for verified members, but no verified role is set up: "
+                        "please tell the staff."
+                    )
+                )
+            if workshop.members_only and not verified:
+                raise DomainError(
+                    _("This workshop is for verified CISIP members: verify first, then register.")
+                )
+            existing = await session.scalar(
+                select(WorkshopRegistration).where(
+                    WorkshopRegistration.workshop_id == workshop_id, WorkshopRegistration.user_id == user_id
+                )
+            )
+            if existing is not None and existing.status in (REGISTERED, WAITLISTED):
+                position = await self._position(session, existing) if existing.status == WAITLISTED else 0
+                return Registration(existing.status, position, workshop, already=True)
+            seats = await self._seats(session, workshop_id)
+            status = REGISTERED if seats.taken < workshop.capacity and seats.waitlisted == 0 else WAITLISTED
+            if existing is None:
+                existing = WorkshopRegistration(workshop_id=workshop_id, user_id=user_id)
+                session.add(existing)
+            existing.status, existing.registered_at, existing.queued_at, existing.updated_at = (
+                status,
+                now,
+                now,
+                now,
+            )
+            await session.flush()
+            position = await self._position(session, existing) if status == WAITLISTED else 0
+            return Registration(status, position, workshop)
+
+    async def leave(self, workshop_id: int, user_id: int) -> Departure:
+        """Give up a seat or a waitlist place; the next on the waitlist is promoted."""
+        async with self.db.transaction() as session:
+            workshop = await self._get(session, None, workshop_id, lock=True)
+            registration = await session.scalar(
+                select(WorkshopRegistration).where(
+                    WorkshopRegistration.workshop_id == workshop_id, WorkshopRegistration.user_id == user_id
+                )
+            )
+            if registration is None or registration.status == LEFT:
+                raise DomainError(_("You are not registered for this workshop."))
+            if workshop.status != SCHEDULED:
+                raise DomainError(
+                    _("This workshop is {status}: there is nothing to leave."), status=workshop.status
+                )
+            previous = registration.status
+            registration.status, registration.updated_at = LEFT, self.clock.now()
+            await session.flush()
+            promoted = await self._promote(session, workshop)
+            return Departure(workshop, previous, promoted)
+
+    async def _promote(self, session: AsyncSession, workshop: Workshop) -> list[int]:
+        """Fill free seats from the waitlist, in order; returns who was promoted."""
+        seats = await self._seats(session, workshop.id)
+        if seats.free == 0 or seats.waitlisted == 0:
+            return []
+        waiting = (
+            await session.scalars(
+                select(WorkshopRegistration)
+                .where(
+                    WorkshopRegistration.workshop_id == workshop.id, WorkshopRegistration.status == WAITLISTED
+                )
+                .order_by(WorkshopRegistration.queued_at, WorkshopRegistration.id)
+                .limit(seats.free)
+            )
+        ).all()
+        now = self.clock.now()
+        for registration in waiting:
+            registration.status, registration.updated_at = REGISTERED, now
+        return [r.user_id for r in waiting]
+
+    async def _position(self, session: AsyncSession, registration: WorkshopRegistration) -> int:
+        ahead = await session.scalar(
+            select(func.count())
+            .select_from(WorkshopRegistration)
+            .where(
+                WorkshopRegistration.workshop_id == registration.workshop_id,
+                WorkshopRegistration.status == WAITLISTED,
+                (WorkshopRegistration.queued_at < registration.queued_at)
+                | (
+                    (WorkshopRegistration.queued_at == registration.queued_at)
+                    & (WorkshopRegistration.id < registration.id)
+                ),
+            )
+        )
+        return int(ahead or 0) + 1
+
+    # -- reminders ----------------------------------------------------------------------------
+
+    async def reminder(self, workshop_id: int, token: str, starts_at: str) -> Reminder | None:
+        """What a reminder row still owes; None when the workshop was cancelled or moved."""
+        async with self.db.session() as session:
+            workshop = await session.get(Workshop, workshop_id)
+            if workshop is None or workshop.status != SCHEDULED:
+                return None
+            if workshop.starts_at.isoformat() != starts_at or token not in workshop.reminders.split(","):
+                return None
+            done = select(WorkshopReminderDelivery.user_id).where(
+                WorkshopReminderDelivery.workshop_id == workshop_id,
+                WorkshopReminderDelivery.reminder == token,
+            )
+            delivered = set((await session.scalars(done)).all())
+            targets = (
+                await session.scalars(
+                    select(WorkshopRegistration.user_id)
+                    .where(
+                        WorkshopRegistration.workshop_id == workshop_id,
+                        WorkshopRegistration.status == REGISTERED,
+                    )
+                    .order_by(WorkshopRegistration.registered_at, WorkshopRegistration.id)
+                )
+            ).all()
+            return Reminder(
+                workshop, [u for u in targets if u not in delivered], CHANNEL_POST not in delivered
+            )
+
+    async def record_delivery(
+        self, workshop_id: int, token: str, user_id: int, status: str, *, late: bool
+    ) -> bool:
+        """Record one delivery; False when it was recorded already (then it must not be sent again)."""
+        try:
+            async with self.db.transaction() as session:
+                session.add(
+                    WorkshopReminderDelivery(
+                        workshop_id=workshop_id,
+                        reminder=token,
+                        user_id=user_id,
+                        status=status,
+                        late=late,
+                        delivered_at=self.clock.now(),
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    async def deliveries(self, workshop_id: int) -> list[WorkshopReminderDelivery]:
+        async with self.db.session() as session:
+            return list(
+                (
+                    await session.scalars(
+                        select(WorkshopReminderDelivery)
+                        .where(WorkshopReminderDelivery.workshop_id == workshop_id)
+                        .order_by(WorkshopReminderDelivery.id)
+                    )
+                ).all()
+            )
+
+    # -- end of an edition and the yearly series ---------------------------------------------
+
+    async def end(self, workshop_id: int, starts_at: str) -> tuple[Workshop, Workshop | None] | None:
+        """Mark the edition ended; for a series, draft next year's edition (same local times).
+
+        Returns (ended, draft) or None when the row is stale (the workshop moved or was cancelled).
+        """
+        async with self.db.transaction() as session:
+            workshop = await session.get(Workshop, workshop_id)
+            if (
+                workshop is None
+                or workshop.status != SCHEDULED
+                or workshop.starts_at.isoformat() != starts_at
+            ):
+                return None
+            workshop.status, workshop.updated_at = ENDED, self.clock.now()
+            if workshop.series_id is None:
+                return workshop, None
+            tz = ZoneInfo(workshop.timezone)
+            now = self.clock.now()
+
+            def next_year(when: datetime) -> datetime:
+                local = when.astimezone(tz).replace(tzinfo=None)
+                try:
+                    local = local.replace(year=local.year + 1)
+                except ValueError:  # 29 February
+                    local = local.replace(year=local.year + 1, day=28)
+                return local.replace(tzinfo=tz).astimezone(UTC)
+
+            draft = Workshop(
+                guild_id=workshop.guild_id,
+                series_id=workshop.series_id,
+                status=DRAFT,
+                title=workshop.title,
+                description=workshop.description,
+                location=workshop.location,
+                starts_at=next_year(workshop.starts_at),
+                ends_at=next_year(workshop.ends_at),
+                timezone=workshop.timezone,
+                capacity=workshop.capacity,
+                deadline=next_year(workshop.deadline),
+                reminders=workshop.reminders,
+                ping_role_id=workshop.ping_role_id,
+                members_only=workshop.members_only,
+                created_by=None,
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(draft)
+            await session.flush()
+            return workshop, draft
+
+    async def confirm(self, guild_id: int, workshop_id: int) -> tuple[Workshop, datetime]:
+        """Confirm a drafted edition; its call for participants is scheduled ``call_weeks`` before
+        the start (at once when that has passed). Returns the workshop and when the call goes out."""
+        async with self.db.transaction() as session:
+            workshop = await self._get(session, guild_id, workshop_id, lock=True)
+            if workshop.status != DRAFT:
+                raise DomainError(
+                    _("Workshop #{id} is not a draft waiting for confirmation."), id=workshop_id
+                )
+            if workshop.starts_at <= self.clock.now():
+                raise DomainError(_("The start is in the past: choose a time still to come."))
+            series = await session.get(WorkshopSeries, workshop.series_id) if workshop.series_id else None
+            weeks = series.call_weeks if series else 0
+            workshop.status, workshop.updated_at = SCHEDULED, self.clock.now()
+            await session.flush()
+            await self._schedule(session, workshop)
+            call_at = max(self.clock.now(), workshop.starts_at - timedelta(weeks=weeks))
+            await self.scheduler.schedule(
+                CALL_JOB,
+                call_at,
+                {"workshop_id": workshop.id},
+                dedupe_key=f"workshop:{workshop.id}:call",
+                session=session,
+            )
+        self.scheduler.wake()
+        return workshop, call_at
+
+    async def set_call_weeks(self, guild_id: int, workshop_id: int, weeks: int) -> WorkshopSeries:
+        if not 0 <= weeks <= 52:
+            raise DomainError(
+                _("The call for participants goes out 0 to 52 weeks before, not {weeks}."), weeks=weeks
+            )
+        async with self.db.transaction() as session:
+            workshop = await self._get(session, guild_id, workshop_id)
+            if workshop.series_id is None:
+                raise DomainError(_("Workshop #{id} is not part of a yearly series."), id=workshop_id)
+            series = await session.get(WorkshopSeries, workshop.series_id)
+            assert series is not None
+            series.call_weeks = weeks
+            return series
+
+
+def _ts(when: datetime) -> str:
+    return f"<t:{int(when.timestamp())}:F>"

@@ -1,0 +1,309 @@
+"""Workshops end to end: create, announce, register, waitlist, reminders, cancel, bad input."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.db.models_workshops import Workshop, WorkshopReminderDelivery
+from tests.cogs.conftest import BotHarness
+from tests.fakediscord import Perm
+from tests.fakediscord.state import Member, Message
+
+pytestmark = pytest.mark.e2e
+
+# The harness starts the clock at 2027-03-01 09:00 UTC. 09:00 in Shanghai is 01:00 UTC.
+START_UTC = datetime(2027, 4, 20, 1, 0, tzinfo=UTC)
+END_UTC = datetime(2027, 4, 20, 9, 0, tzinfo=UTC)
+FORM = {
+    "title": "Science Park Management Workshop 2027",
+    "starts": "2027-04-20 09:00",
+    "ends": "20 Apr 2027 5pm",
+    "location": "Tianjin, TEDA",
+    "description": "Three days on running a science park.",
+}
+
+
+def field(embed: dict[str, Any], name: str) -> str:
+    for item in embed.get("fields", []):
+        if item["name"] == name:
+            return str(item["value"])
+    raise AssertionError(f"no field {name!r} in {[f['name'] for f in embed.get('fields', [])]}")
+
+
+def ts(when: datetime, style: str = "F") -> str:
+    return f"<t:{int(when.timestamp())}:{style}>"
+
+
+class World:
+    def __init__(self, cisip: BotHarness) -> None:
+        self.cisip = cisip
+        d = cisip.discord
+        self.staff = d.add_member("sam", roles=[d.add_role("Admins", permissions=Perm.MANAGE_GUILD)])
+        self.verified = d.add_role("Verified")
+        self.channel = d.add_channel("workshops")
+        self.audit = d.add_channel("audit-log")
+
+    async def configure(self) -> None:
+        settings = self.cisip.bot.guild_settings
+        guild_id = self.cisip.discord.guild.id
+        await settings.set_channel(guild_id, "workshops", self.channel.id)
+        await settings.set_channel(guild_id, "audit", self.audit.id)
+        await settings.set_role(guild_id, "verified", self.verified.id)
+        await settings.set_timezone(guild_id, "Asia/Shanghai")
+        self.fast_edits()
+
+    def fast_edits(self) -> None:
+        cog = self.cisip.bot.get_cog("Workshops")
+        assert cog is not None  # loaded as an extension: its own copy of cogs.workshops
+        cog.edit_interval = 0.0  # type: ignore[attr-defined]
+
+    def member(self, name: str, **kwargs: Any) -> Member:
+        return self.cisip.discord.add_member(name, roles=[self.verified], **kwargs)
+
+    async def create(self, form: dict[str, str] | None = None, **options: Any) -> Any:
+        opened = await self.cisip.discord.slash(self.staff, "workshop create", **{"capacity": 2, **options})
+        assert opened.modal is not None, opened.content
+        return await self.cisip.discord.submit_modal(self.staff, opened.modal, {**FORM, **(form or {})})
+
+    def announcement(self) -> Message:
+        return [m for m in self.cisip.discord.messages_in(self.channel) if m.embeds][-1]
+
+    async def run_at(self, when: datetime) -> int:
+        self.cisip.clock.set(when)
+        return await self.cisip.bot.scheduler.run_due()
+
+    async def workshops(self) -> int:
+        async with self.cisip.bot.db.session() as session:
+            return int(await session.scalar(select(func.count()).select_from(Workshop)) or 0)
+
+
+@pytest.fixture
+async def world(cisip: BotHarness) -> World:
+    w = World(cisip)
+    await w.configure()
+    return w
+
+
+async def eventually(check: Callable[[], Any], within: float = 3.0) -> None:
+    """The announcement is edited after the member's reply: wait for it."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while True:
+        try:
+            assert check()
+            return
+        except AssertionError:
+            if loop.time() > deadline:
+                raise
+            await asyncio.sleep(0.02)
+
+
+def seats(world: World) -> str:
+    return field(world.announcement().embeds[0], "Seats")
+
+
+def dms(messages: list[Message], start: str) -> list[Message]:
+    """The bot's DMs that start with ``start`` (other features DM members too, e.g. a welcome)."""
+    return [m for m in messages if m.content.startswith(start)]
+
+
+def reminders(messages: list[Message]) -> list[Message]:
+    return dms(messages, "Reminder:")
+
+
+async def test_a_workshop_from_announcement_to_cancellation(cisip: BotHarness, world: World) -> None:
+    d = cisip.discord
+    created = await world.create()
+    assert created.ephemeral
+    assert created.content.startswith("Workshop #1 created: Science Park Management Workshop 2027.")
+
+    post = world.announcement()
+    embed = post.embeds[0]
+    assert embed["title"] == "Science Park Management Workshop 2027"
+    assert embed["description"] == "Three days on running a science park."
+    assert field(embed, "Starts") == f"{ts(START_UTC)} ({ts(START_UTC, 'R')})"
+    assert field(embed, "Ends") == f"{ts(END_UTC)} ({ts(END_UTC, 'R')})"
+    assert field(embed, "Location") == "Tianjin, TEDA"
+    assert field(embed, "Seats") == "0 / 2"
+    assert field(embed, "Registration deadline").startswith(ts(START_UTC))
+    assert post.pinged == set()
+    # The native event mirrors it.
+    (event,) = d.guild.scheduled_events.values()
+    assert event["name"] == FORM["title"] and event["entity_type"] == 3
+    assert event["entity_metadata"]["location"] == "Tianjin, TEDA"
+    assert event["scheduled_start_time"].startswith("2027-04-20T01:00")
+
+    alice, bob, carol = world.member("alice"), world.member("bob"), world.member("carol")
+    first = await d.click(alice, post, label="Register")
+    assert first.ephemeral and first.content.startswith("You are registered for **Science Park")
+    await d.click(bob, post, label="Register")
+    third = await d.click(carol, post, label="Register")
+    assert third.content.startswith("**Science Park Management Workshop 2027** is full: you are number 1")
+    await eventually(lambda: seats(world) == "2 / 2 (1 on the waitlist)")
+
+    mine = await d.slash(carol, "workshop mine")
+    assert "waitlist, number 1" in mine.content
+
+    await cisip.restart()  # buttons and rows survive; nothing is sent twice
+    world.fast_edits()
+
+    left = await d.click(bob, world.announcement(), label="Leave")
+    assert left.content == "You left **Science Park Management Workshop 2027**."
+    await eventually(lambda: len(dms(d.dms_to(carol), "Good news: a seat freed up")) == 1)
+    await eventually(lambda: seats(world) == "2 / 2")
+
+    # 7 days, 1 day and 1 hour before: each exactly once, to the registered only.
+    for delta in (timedelta(days=7), timedelta(days=1), timedelta(hours=1)):
+        await world.run_at(START_UTC - delta + timedelta(seconds=5))
+        await cisip.bot.scheduler.run_due()
+    await cisip.restart()
+    await cisip.bot.scheduler.run_due()
+    assert len(reminders(d.dms_to(alice))) == 3
+    assert len(reminders(d.dms_to(carol))) == 3
+    assert reminders(d.dms_to(bob)) == []
+    assert all("late" not in m.content for m in reminders(d.dms_to(alice)))
+    assert len(dms(d.messages_in(world.channel), "Workshop reminder: **Science Park")) == 3
+
+    world.fast_edits()
+    cancelled = await d.slash(world.staff, "workshop cancel", workshop="1", reason="Venue flooded")
+    assert cancelled.content == "Workshop #1 is cancelled. 2 of 2 registrants were told by direct message."
+    for member in (alice, carol):
+        (last,) = dms(d.dms_to(member), "**Science Park Management Workshop 2027** (")
+        assert "is cancelled" in last.content and "Reason: Venue flooded" in last.content
+    embed = world.announcement().embeds[0]
+    assert embed["title"] == "CANCELLED: Science Park Management Workshop 2027"
+    assert field(embed, "Cancelled") == "Venue flooded"
+    assert world.announcement().components == []
+    assert next(iter(d.guild.scheduled_events.values()))["status"] == 4
+
+
+async def test_bad_input_is_refused_and_nothing_is_created(cisip: BotHarness, world: World) -> None:
+    d = cisip.discord
+    cases = [
+        ({"ends": "2027-04-19 09:00"}, {}, "The workshop must end after it starts."),
+        ({"starts": "2020-01-01 09:00"}, {}, "The start is in the past: choose a time still to come."),
+        ({"starts": "tomorrow-ish"}, {}, "I cannot read 'tomorrow-ish' as a date and time."),
+        ({}, {"deadline": "2027-04-21 09:00"}, "The registration deadline must be at or before the start."),
+    ]
+    for form, options, message in cases:
+        reply = await world.create(form, **options)
+        assert reply.ephemeral
+        assert reply.content.startswith(message), reply.content
+    for options, message in [
+        ({"timezone": "Mars/Base"}, "Unknown time zone 'Mars/Base'"),
+        ({"capacity": 0}, "Capacity must be between 1 and 10000, not 0."),
+        ({"reminders": "soon"}, "'soon' is not a reminder offset"),
+    ]:
+        reply = await d.slash(world.staff, "workshop create", **{"capacity": 2, **options})
+        assert reply.modal is None and reply.ephemeral
+        assert reply.content.startswith(message), reply.content
+    assert await world.workshops() == 0
+    assert d.messages_in(world.channel) == []
+
+
+async def test_members_only_staff_only_and_the_deadline(cisip: BotHarness, world: World) -> None:
+    d = cisip.discord
+    await world.create(deadline="2027-04-10 18:00")
+    stranger = d.add_member("stranger")
+    refused = await d.click(stranger, world.announcement(), label="Register")
+    assert refused.ephemeral
+    assert refused.content == "This workshop is for verified CISIP members: verify first, then register."
+    not_staff = await d.slash(world.member("alice"), "workshop cancel", workshop="1")
+    assert not_staff.content.startswith("Only CISIP staff can do this")
+
+    cisip.clock.set(datetime(2027, 4, 10, 10, 1, tzinfo=UTC))  # 18:01 in Shanghai
+    late = await d.click(world.member("bob"), world.announcement(), label="Register")
+    assert late.content.startswith("Registration for this workshop closed on <t:")
+
+
+async def test_without_manage_events_the_workshop_works_and_staff_are_told(
+    cisip: BotHarness, world: World
+) -> None:
+    d = cisip.discord
+    d.edit_role(d.bot_role, permissions=Perm.VIEW_CHANNEL | Perm.SEND_MESSAGES | Perm.EMBED_LINKS)
+    created = await world.create()
+    assert "No Discord event was created: I need the Manage Events permission." in created.content
+    assert d.guild.scheduled_events == {}
+    ok = await d.click(world.member("alice"), world.announcement(), label="Register")
+    assert ok.content.startswith("You are registered")
+
+
+async def test_attendees_csv_and_role_ping(cisip: BotHarness, world: World) -> None:
+    d = cisip.discord
+    parks = d.add_role("Park managers", mentionable=True)
+    await world.create(ping_role=parks)
+    post = world.announcement()
+    assert post.content == f"<@&{parks.id}>"
+    assert post.mention_roles == [parks.id]
+    alice = world.member("alice", nick="Alice Chen")
+    await d.click(alice, post, label="Register")
+    reply = await d.slash(world.staff, "workshop attendees", workshop="1")
+    (name, data) = reply.files[0]
+    assert name == "workshop-1-attendees.csv"
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert rows[0] == ["name", "organization", "country", "registered at", "status"]
+    assert rows[1][0] == "Alice Chen" and rows[1][4] == "registered"
+
+
+async def test_reminder_late_while_down_is_sent_with_a_note_and_after_the_start_skipped(
+    cisip: BotHarness, world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    d = cisip.discord
+    await world.create(reminders="1d,1h")
+    alice = world.member("alice")
+    await d.click(alice, world.announcement(), label="Register")
+
+    await world.run_at(START_UTC - timedelta(hours=20))  # the 1-day reminder, 4 hours late
+    (late,) = reminders(d.dms_to(alice))
+    assert "(This reminder is late: the bot was offline when it was due.)" in late.content
+
+    with caplog.at_level(logging.WARNING):
+        await world.run_at(START_UTC + timedelta(minutes=5))  # the 1-hour one: after the start
+    assert len(reminders(d.dms_to(alice))) == 1
+    assert any("already started" in r.getMessage() for r in caplog.records)
+
+
+async def test_closed_dms_are_recorded_not_retried(cisip: BotHarness, world: World) -> None:
+    d = cisip.discord
+    await world.create(reminders="1d")
+    shy = world.member("shy", dms_open=False)
+    await d.click(shy, world.announcement(), label="Register")
+    await world.run_at(START_UTC - timedelta(days=1) + timedelta(seconds=5))
+    await world.run_at(START_UTC - timedelta(hours=2))
+    async with cisip.bot.db.session() as session:
+        statuses = (
+            await session.scalars(
+                select(WorkshopReminderDelivery.status).where(WorkshopReminderDelivery.user_id == shy.user.id)
+            )
+        ).all()
+    assert statuses == ["dms_closed"]
+
+
+async def test_a_reminder_across_a_daylight_saving_change(cisip: BotHarness, world: World) -> None:
+    # Berlin moves to summer time on 28 March 2027. The workshop is at 09:00 on 29 March (07:00
+    # UTC); its 7-day reminder is at 09:00 on 22 March, winter time: 08:00 UTC, not 07:00.
+    d = cisip.discord
+    await world.create(
+        {"starts": "2027-03-29 09:00", "ends": "2027-03-29 17:00"},
+        timezone="Europe/Berlin",
+        reminders="7d,1h",
+    )
+    alice = world.member("alice")
+    await d.click(alice, world.announcement(), label="Register")
+    await world.run_at(datetime(2027, 3, 22, 7, 59, 0, tzinfo=UTC))
+    assert reminders(d.dms_to(alice)) == []
+    await world.run_at(datetime(2027, 3, 22, 8, 0, 5, tzinfo=UTC))
+    assert len(reminders(d.dms_to(alice))) == 1
+    await world.run_at(datetime(2027, 3, 29, 5, 59, 0, tzinfo=UTC))
+    assert len(reminders(d.dms_to(alice))) == 1
+    await world.run_at(datetime(2027, 3, 29, 6, 0, 5, tzinfo=UTC))  # 08:00 summer time
+    assert len(reminders(d.dms_to(alice))) == 2
