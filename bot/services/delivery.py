@@ -1,0 +1,249 @@
+"""The DM fan-out engine: every pending delivery row is sent once, within Discord's limits.
+
+It knows nothing of discord.py. A *sender* (the reports cog) does the sending and reports what
+happened as an :class:`Outcome`; a *store* (the reports service) keeps the delivery rows.
+
+Exactly once, even across a crash:
+
+* the rows exist before anything is sent, so a restarted bot knows who is still ``pending``;
+* each DM carries a deterministic nonce (:func:`delivery_nonce`) sent with ``enforce_nonce``, so
+  a resend of a DM whose result was not yet written (the bot died between Discord's answer and
+  the next flush) is answered by Discord with the message it already has, instead of a second DM;
+* results are written in small batches (every ``flush_every`` seconds), so at most a second's
+  worth of DMs is ever resent, and those are deduplicated as above.
+
+Throttling: a small, fixed pool of workers (``workers``) sends one DM each at a time. discord.py
+already waits out 429s (``retry_after``, per-route buckets and the global limit); a bounded pool
+keeps the number of requests in flight small so that waiting is short and orderly, instead of
+thousands of coroutines hammering the global limit at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import hashlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+log = logging.getLogger(__name__)
+
+STATUSES = ("pending", "sent", "dms_closed", "failed", "skipped")
+NONCE_LENGTH = 25  # Discord's limit for a string nonce
+
+
+def delivery_nonce(report_id: int, user_id: int) -> str:
+    """The same report to the same member always carries the same nonce (25 characters)."""
+    return hashlib.sha256(f"report:{report_id}:user:{user_id}".encode()).hexdigest()[:NONCE_LENGTH]
+
+
+class Outcome(enum.Enum):
+    SENT = "sent"
+    DMS_CLOSED = "dms_closed"  # 50007: the member does not accept DMs from the bot; never retried
+    SERVER_ERROR = "server_error"  # 5xx: retried a bounded number of times
+    FAILED = "failed"  # any other refusal: not retried by the engine
+
+
+@dataclass(frozen=True)
+class SendResult:
+    outcome: Outcome
+    message_id: int | None = None
+    dm_channel_id: int | None = None  # the DM channel used, to remember for the next report
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class PendingDelivery:
+    id: int
+    user_id: int
+    attempts: int
+    dm_channel_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Settled:
+    """A delivery's final state, to be written by the store."""
+
+    id: int
+    user_id: int
+    status: str
+    attempts: int
+    message_id: int | None = None
+    dm_channel_id: int | None = None
+    error: str | None = None
+
+
+@dataclass
+class DeliveryCounts:
+    total: int = 0
+    sent: int = 0
+    dms_closed: int = 0
+    failed: int = 0
+    skipped: int = 0
+
+    @property
+    def pending(self) -> int:
+        return self.total - self.sent - self.dms_closed - self.failed - self.skipped
+
+    def add(self, status: str) -> None:
+        if status in ("sent", "dms_closed", "failed", "skipped"):
+            setattr(self, status, getattr(self, status) + 1)
+
+
+class DmSender(Protocol):
+    """What the engine needs from Discord (implemented by the reports cog with discord.py)."""
+
+    async def skip_reason(self, user_id: int) -> str | None:
+        """Why this member should not get the DM any more (left, unsubscribed), or None."""
+
+    async def send(self, delivery: PendingDelivery, nonce: str) -> SendResult:
+        """Send the DM with this nonce and ``enforce_nonce``; never raise for a Discord refusal."""
+
+    async def progress(self, counts: DeliveryCounts, *, final: bool) -> None:
+        """Show the publisher how far delivery is (called every few seconds, and once at the end)."""
+
+
+class DeliveryStore(Protocol):
+    async def pending(self, report_id: int) -> list[PendingDelivery]: ...
+
+    async def counts(self, report_id: int) -> DeliveryCounts: ...
+
+    async def settle(self, report_id: int, results: list[Settled]) -> None: ...
+
+    async def finish(self, report_id: int) -> None: ...
+
+
+@dataclass
+class EngineOptions:
+    workers: int = 8
+    max_attempts: int = 3  # sends per delivery when Discord answers with a server error
+    retry_delay: float = 2.0  # seconds before the 2nd attempt, doubled each time after
+    flush_every: float = 0.5  # seconds between batched writes of results
+    progress_every: float = 5.0  # seconds between progress-message edits
+
+
+@dataclass
+class _Run:
+    report_id: int
+    counts: DeliveryCounts
+    buffer: list[Settled] = field(default_factory=list)
+    stopping: bool = False
+
+
+class DeliveryEngine:
+    """Runs one report's pending deliveries to the end. Cancel the task to stop it (a crash is
+    equivalent: whatever was not written yet is resent, and deduplicated by its nonce)."""
+
+    def __init__(
+        self,
+        store: DeliveryStore,
+        options: EngineOptions | None = None,
+        *,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.store = store
+        self.options = options or EngineOptions()
+        self.sleep = sleep
+
+    async def run(self, report_id: int, sender: DmSender) -> DeliveryCounts:
+        options = self.options
+        counts = await self.store.counts(report_id)
+        run = _Run(report_id, counts)
+        queue: asyncio.Queue[PendingDelivery] = asyncio.Queue()
+        for delivery in await self.store.pending(report_id):
+            queue.put_nowait(delivery)
+        log.info("report %s: %d deliveries to make (%d in all)", report_id, queue.qsize(), counts.total)
+        await sender.progress(counts, final=False)
+
+        workers = [
+            asyncio.create_task(self._worker(run, queue, sender), name=f"report-{report_id}-dm-{n}")
+            for n in range(max(1, min(options.workers, queue.qsize())))
+        ]
+        flusher = asyncio.create_task(self._flush_loop(run), name=f"report-{report_id}-flush")
+        reporter = asyncio.create_task(self._progress_loop(run, sender), name=f"report-{report_id}-progress")
+        try:
+            await asyncio.gather(*workers)
+            run.stopping = True
+            await flusher  # ends after its current write: no batch is cut in half
+        finally:
+            for task in (flusher, reporter, *workers):
+                task.cancel()
+            await asyncio.gather(flusher, reporter, *workers, return_exceptions=True)
+        await self._flush(run)
+        final = await self.store.counts(report_id)
+        await self.store.finish(report_id)
+        await sender.progress(final, final=True)
+        log.info("report %s delivered: %s", report_id, final)
+        return final
+
+    async def _worker(self, run: _Run, queue: asyncio.Queue[PendingDelivery], sender: DmSender) -> None:
+        while True:
+            try:
+                delivery = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            settled = await self._deliver(run.report_id, delivery, sender)
+            run.buffer.append(settled)
+            run.counts.add(settled.status)
+
+    async def _deliver(self, report_id: int, delivery: PendingDelivery, sender: DmSender) -> Settled:
+        reason = await sender.skip_reason(delivery.user_id)
+        if reason is not None:
+            return Settled(delivery.id, delivery.user_id, "skipped", delivery.attempts, error=reason)
+        nonce = delivery_nonce(report_id, delivery.user_id)
+        attempts = delivery.attempts
+        for attempt in range(self.options.max_attempts):
+            attempts += 1
+            try:
+                result = await sender.send(delivery, nonce)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # a bug or a lost connection: count it as a server error
+                log.warning("report %s: sending to %s raised %r", report_id, delivery.user_id, exc)
+                result = SendResult(Outcome.SERVER_ERROR, error=type(exc).__name__)
+            if result.outcome is Outcome.SERVER_ERROR and attempt + 1 < self.options.max_attempts:
+                await self.sleep(self.options.retry_delay * 2**attempt)
+                continue
+            status = {
+                Outcome.SENT: "sent",
+                Outcome.DMS_CLOSED: "dms_closed",
+                Outcome.SERVER_ERROR: "failed",
+                Outcome.FAILED: "failed",
+            }[result.outcome]
+            return Settled(
+                delivery.id,
+                delivery.user_id,
+                status,
+                attempts,
+                result.message_id,
+                result.dm_channel_id,
+                result.error,
+            )
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _flush(self, run: _Run) -> None:
+        if not run.buffer:
+            return
+        batch, run.buffer = run.buffer, []
+        await self.store.settle(run.report_id, batch)
+
+    async def _flush_loop(self, run: _Run) -> None:
+        while not run.stopping:
+            await self.sleep(self.options.flush_every)
+            await self._flush(run)
+
+    async def _progress_loop(self, run: _Run, sender: DmSender) -> None:
+        shown = (-1, -1, -1, -1)
+        while True:
+            await self.sleep(self.options.progress_every)
+            counts = run.counts
+            now = (counts.sent, counts.dms_closed, counts.failed, counts.skipped)
+            if now == shown:
+                continue
+            shown = now
+            try:
+                await sender.progress(DeliveryCounts(**vars(counts)), final=False)
+            except Exception:
+                log.exception("report %s: could not update the progress message", run.report_id)

@@ -1,0 +1,501 @@
+"""Reports: publishing (PDF stored by SHA-256, or a URL), subscriptions and delivery rows.
+
+Nothing here knows discord.py. The cog announces and sends; this service decides and remembers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import cast
+from urllib.parse import urlsplit
+
+from sqlalchemy import ColumnElement, Table, bindparam, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.database import Database
+from bot.db.models_reports import Report, ReportDelivery, ReportSubscription
+from bot.i18n import _
+from bot.scheduler.clock import Clock
+from bot.services.delivery import DeliveryCounts, PendingDelivery, Settled
+from bot.services.errors import DomainError, NotFound
+
+PDF_MAGIC = b"%PDF-"
+VISIBILITIES = {"members": _("Members only"), "public": _("Public")}
+LANGUAGES = {"en": _("English"), "zh": _("Chinese"), "en+zh": _("English and Chinese"), "other": _("Other")}
+TITLE_MAX = 200
+SUMMARY_MAX = 1500
+URL_MAX = 500
+YEAR_MIN, YEAR_MAX = 1990, 2100
+_FILENAME_UNSAFE = re.compile(r"[^A-Za-z0-9._ -]+")
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    sha256: str
+    name: str
+    size: int
+    already_stored: bool
+
+
+def check_url(url: str) -> str:
+    url = url.strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > URL_MAX or " " in url:
+        raise DomainError(_("'{url}' is not a web address: give one starting with https://."), url=url[:100])
+    return url
+
+
+def safe_filename(name: str) -> str:
+    stem = _FILENAME_UNSAFE.sub("_", Path(name).stem).strip(" ._") or "report"
+    return f"{stem[:100]}.pdf"
+
+
+class ReportService:
+    def __init__(self, database: Database, clock: Clock, reports_dir: Path, max_bytes: int) -> None:
+        self.db = database
+        self.clock = clock
+        self.reports_dir = reports_dir
+        self.max_bytes = max_bytes
+
+    # -- files --------------------------------------------------------------------------------------
+
+    def check_size(self, size: int) -> None:
+        if size > self.max_bytes:
+            raise DomainError(
+                _("The file is {size} MB; reports can be at most {limit} MB."),
+                size=f"{size / 1024 / 1024:.1f}",
+                limit=f"{self.max_bytes / 1024 / 1024:g}",
+            )
+
+    def path_of(self, sha256: str) -> Path:
+        return self.reports_dir / f"{sha256}.pdf"
+
+    def store_pdf(self, data: bytes, filename: str) -> StoredFile:
+        """Check the bytes are a PDF within the limit and keep them under their SHA-256."""
+        self.check_size(len(data))
+        if not data.startswith(PDF_MAGIC):
+            raise DomainError(_("{name} is not a PDF: attach the report as a PDF file."), name=filename[:100])
+        digest = hashlib.sha256(data).hexdigest()
+        path = self.path_of(digest)
+        already = path.is_file() and path.stat().st_size == len(data)
+        if not already:
+            self.reports_dir.mkdir(parents=True, exist_ok=True)
+            fd, temporary = tempfile.mkstemp(dir=self.reports_dir, suffix=".part")
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(data)
+                Path(temporary).replace(path)  # atomic: a reader never sees half a file
+            except BaseException:
+                Path(temporary).unlink(missing_ok=True)
+                raise
+        return StoredFile(digest, safe_filename(filename), len(data), already)
+
+    # -- publishing ---------------------------------------------------------------------------------
+
+    async def publish(
+        self,
+        guild_id: int,
+        *,
+        title: str,
+        year: int,
+        summary: str,
+        language: str,
+        visibility: str,
+        publisher_id: int,
+        file: StoredFile | None = None,
+        url: str | None = None,
+    ) -> tuple[Report, int]:
+        """Create the report and, in the same transaction, one pending delivery per subscriber."""
+        title, summary = _check_text(title, summary)
+        _check_fields(year, language, visibility)
+        if file is None and url is None:
+            raise DomainError(_("Attach the report as a PDF or give its URL."))
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            if file is not None:
+                twin = await session.scalar(
+                    select(Report).where(
+                        Report.guild_id == guild_id,
+                        Report.file_sha256 == file.sha256,
+                        Report.status == "published",
+                    )
+                )
+                if twin is not None:
+                    raise DomainError(
+                        _("This PDF is already published as {title} ({year})."),
+                        title=twin.title,
+                        year=twin.year,
+                    )
+            report = Report(
+                guild_id=guild_id,
+                title=title,
+                year=year,
+                summary=summary,
+                language=language,
+                visibility=visibility,
+                status="published",
+                file_sha256=file.sha256 if file else None,
+                file_name=file.name if file else None,
+                file_size=file.size if file else None,
+                url=url,
+                published_by=publisher_id,
+                delivery_state="running",
+                progress_user_id=publisher_id,
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(report)
+            await session.flush()
+            subscribers = (
+                await session.scalars(
+                    select(ReportSubscription.user_id)
+                    .where(ReportSubscription.guild_id == guild_id, ReportSubscription.active.is_(True))
+                    .order_by(ReportSubscription.id)
+                )
+            ).all()
+            if subscribers:
+                await session.execute(
+                    cast(Table, ReportDelivery.__table__).insert(),
+                    [
+                        {
+                            "report_id": report.id,
+                            "user_id": user_id,
+                            "status": "pending",
+                            "attempts": 0,
+                            "updated_at": now,
+                        }
+                        for user_id in subscribers
+                    ],
+                )
+            if not subscribers:
+                report.delivery_state = "done"
+        return report, len(subscribers)
+
+    async def set_announcement(self, report_id: int, channel_id: int, message_id: int) -> None:
+        async with self.db.transaction() as session:
+            report = await session.get(Report, report_id)
+            if report is not None:
+                report.announcement_channel_id = channel_id
+                report.announcement_message_id = message_id
+
+    async def set_progress_message(self, report_id: int, channel_id: int, message_id: int) -> None:
+        async with self.db.transaction() as session:
+            report = await session.get(Report, report_id)
+            if report is not None:
+                report.progress_channel_id = channel_id
+                report.progress_message_id = message_id
+
+    async def edit(
+        self,
+        guild_id: int,
+        report_id: int,
+        *,
+        title: str | None = None,
+        year: int | None = None,
+        summary: str | None = None,
+        language: str | None = None,
+        visibility: str | None = None,
+        url: str | None = None,
+    ) -> Report:
+        async with self.db.transaction() as session:
+            report = await self._get(session, guild_id, report_id)
+            if report.status != "published":
+                raise DomainError(_("{title} was withdrawn; publish it again instead."), title=report.title)
+            new_title, new_summary = _check_text(
+                title if title is not None else report.title,
+                summary if summary is not None else report.summary,
+            )
+            _check_fields(
+                year if year is not None else report.year,
+                language or report.language,
+                visibility or report.visibility,
+            )
+            report.title, report.summary = new_title, new_summary
+            if year is not None:
+                report.year = year
+            if language is not None:
+                report.language = language
+            if visibility is not None:
+                report.visibility = visibility
+            if url is not None:
+                report.url = url
+            report.updated_at = self.clock.now()
+        return report
+
+    async def withdraw(self, guild_id: int, report_id: int) -> tuple[Report, int]:
+        """Withdraw a report; deliveries not made yet are skipped. Returns how many were."""
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            report = await self._get(session, guild_id, report_id)
+            if report.status == "withdrawn":
+                raise DomainError(_("{title} is already withdrawn."), title=report.title)
+            report.status = "withdrawn"
+            report.withdrawn_at = report.updated_at = now
+            report.delivery_state = "done"
+            result = await session.execute(
+                update(ReportDelivery)
+                .where(ReportDelivery.report_id == report.id, ReportDelivery.status == "pending")
+                .values(status="skipped", last_error="withdrawn", updated_at=now)
+            )
+        return report, int(getattr(result, "rowcount", 0) or 0)
+
+    async def retry_failed(self, guild_id: int, report_id: int, requested_by: int) -> int:
+        """Put the failed deliveries back in the queue; the caller starts a delivery run."""
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            report = await self._get(session, guild_id, report_id)
+            if report.status != "published":
+                raise DomainError(_("{title} was withdrawn; publish it again instead."), title=report.title)
+            result = await session.execute(
+                update(ReportDelivery)
+                .where(ReportDelivery.report_id == report.id, ReportDelivery.status == "failed")
+                .values(status="pending", attempts=0, updated_at=now)
+            )
+            count = int(getattr(result, "rowcount", 0) or 0)
+            if count == 0:
+                raise DomainError(_("No delivery of {title} failed: nothing to retry."), title=report.title)
+            report.delivery_state = "running"
+            report.progress_user_id = requested_by
+            report.progress_channel_id = report.progress_message_id = None
+        return count
+
+    # -- reading ------------------------------------------------------------------------------------
+
+    async def get(self, guild_id: int, report_id: int) -> Report:
+        async with self.db.session() as session:
+            return await self._get(session, guild_id, report_id)
+
+    async def get_any(self, report_id: int) -> Report | None:
+        async with self.db.session() as session:
+            return await session.get(Report, report_id)
+
+    async def _get(self, session: AsyncSession, guild_id: int, report_id: int) -> Report:
+        report = await session.get(Report, report_id)
+        if report is None or report.guild_id != guild_id:
+            raise NotFound(_("There is no such report: pick one from the list."))
+        return report
+
+    async def browse(
+        self, guild_id: int, *, members: bool, offset: int = 0, limit: int = 5
+    ) -> tuple[list[Report], int]:
+        """Published reports, newest year first (members-only ones only when ``members``)."""
+        where = [Report.guild_id == guild_id, Report.status == "published"]
+        if not members:
+            where.append(Report.visibility == "public")
+        async with self.db.session() as session:
+            total = await session.scalar(select(func.count()).select_from(Report).where(*where)) or 0
+            rows = (
+                await session.scalars(
+                    select(Report)
+                    .where(*where)
+                    .order_by(Report.year.desc(), Report.id.desc())
+                    .offset(offset)
+                    .limit(limit)
+                )
+            ).all()
+        return list(rows), int(total)
+
+    async def search(
+        self, guild_id: int, typed: str, *, members: bool, include_withdrawn: bool = False, limit: int = 25
+    ) -> list[Report]:
+        where: list[ColumnElement[bool]] = [Report.guild_id == guild_id]
+        if not include_withdrawn:
+            where.append(Report.status == "published")
+        if not members:
+            where.append(Report.visibility == "public")
+        typed = typed.strip()
+        if typed:
+            pattern = f"%{typed.lower()}%"
+            clauses: list[ColumnElement[bool]] = [func.lower(Report.title).like(pattern)]
+            if typed.isdigit():
+                clauses.append(Report.year == int(typed))
+            where.append(or_(*clauses))
+        async with self.db.session() as session:
+            rows = (
+                await session.scalars(
+                    select(Report).where(*where).order_by(Report.year.desc(), Report.id.desc()).limit(limit)
+                )
+            ).all()
+        return list(rows)
+
+    async def running(self) -> list[Report]:
+        """Reports whose delivery was under way (to resume after a restart)."""
+        async with self.db.session() as session:
+            rows = (
+                await session.scalars(
+                    select(Report).where(Report.delivery_state == "running").order_by(Report.id)
+                )
+            ).all()
+        return list(rows)
+
+    # -- subscriptions ------------------------------------------------------------------------------
+
+    async def subscribe(self, guild_id: int, user_id: int, dm_channel_id: int | None = None) -> bool:
+        """Subscribe; False when already subscribed."""
+        async with self.db.transaction() as session:
+            row = await session.scalar(
+                select(ReportSubscription).where(
+                    ReportSubscription.guild_id == guild_id, ReportSubscription.user_id == user_id
+                )
+            )
+            if row is None:
+                row = ReportSubscription(guild_id=guild_id, user_id=user_id, active=False)
+                session.add(row)
+            was_active = row.active
+            row.active = True
+            if dm_channel_id is not None:
+                row.dm_channel_id = dm_channel_id
+            row.updated_at = self.clock.now()
+        return not was_active
+
+    async def unsubscribe(self, guild_id: int, user_id: int) -> bool:
+        """Unsubscribe; False when not subscribed."""
+        async with self.db.transaction() as session:
+            row = await session.scalar(
+                select(ReportSubscription).where(
+                    ReportSubscription.guild_id == guild_id, ReportSubscription.user_id == user_id
+                )
+            )
+            if row is None or not row.active:
+                return False
+            row.active = False
+            row.updated_at = self.clock.now()
+        return True
+
+    async def is_subscribed(self, guild_id: int, user_id: int) -> bool:
+        async with self.db.session() as session:
+            return bool(
+                await session.scalar(
+                    select(ReportSubscription.active).where(
+                        ReportSubscription.guild_id == guild_id, ReportSubscription.user_id == user_id
+                    )
+                )
+            )
+
+    async def subscribers(self, guild_id: int) -> set[int]:
+        async with self.db.session() as session:
+            rows = await session.scalars(
+                select(ReportSubscription.user_id).where(
+                    ReportSubscription.guild_id == guild_id, ReportSubscription.active.is_(True)
+                )
+            )
+            return set(rows.all())
+
+    # -- the delivery store (see bot.services.delivery) ---------------------------------------------
+
+    async def pending(self, report_id: int) -> list[PendingDelivery]:
+        async with self.db.session() as session:
+            report = await session.get(Report, report_id)
+            if report is None or report.status != "published":
+                return []
+            rows = await session.execute(
+                select(
+                    ReportDelivery.id,
+                    ReportDelivery.user_id,
+                    ReportDelivery.attempts,
+                    ReportSubscription.dm_channel_id,
+                )
+                .outerjoin(
+                    ReportSubscription,
+                    (ReportSubscription.guild_id == report.guild_id)
+                    & (ReportSubscription.user_id == ReportDelivery.user_id),
+                )
+                .where(ReportDelivery.report_id == report_id, ReportDelivery.status == "pending")
+                .order_by(ReportDelivery.id)
+            )
+            return [PendingDelivery(r.id, r.user_id, r.attempts, r.dm_channel_id) for r in rows]
+
+    async def counts(self, report_id: int) -> DeliveryCounts:
+        async with self.db.session() as session:
+            rows = await session.execute(
+                select(ReportDelivery.status, func.count())
+                .where(ReportDelivery.report_id == report_id)
+                .group_by(ReportDelivery.status)
+            )
+            by_status = {status: int(n) for status, n in rows}
+        return DeliveryCounts(
+            total=sum(by_status.values()),
+            sent=by_status.get("sent", 0),
+            dms_closed=by_status.get("dms_closed", 0),
+            failed=by_status.get("failed", 0),
+            skipped=by_status.get("skipped", 0),
+        )
+
+    async def settle(self, report_id: int, results: list[Settled]) -> None:
+        if not results:
+            return
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            # Only rows still pending: a withdrawal in the meantime wins.
+            deliveries = cast(Table, ReportDelivery.__table__)
+            await session.execute(
+                update(deliveries)
+                .where(deliveries.c.id == bindparam("b_id"), deliveries.c.status == "pending")
+                .values(
+                    status=bindparam("b_status"),
+                    attempts=bindparam("b_attempts"),
+                    message_id=bindparam("b_message_id"),
+                    last_error=bindparam("b_error"),
+                    updated_at=bindparam("b_now"),
+                ),
+                [
+                    {
+                        "b_id": r.id,
+                        "b_status": r.status,
+                        "b_attempts": r.attempts,
+                        "b_message_id": r.message_id,
+                        "b_error": (r.error or None) and r.error[:200],
+                        "b_now": now,
+                    }
+                    for r in results
+                ],
+            )
+            opened = [r for r in results if r.dm_channel_id is not None]
+            if opened:
+                report = await session.get(Report, report_id)
+                assert report is not None
+                table = cast(Table, ReportSubscription.__table__)
+                await session.execute(
+                    update(table)
+                    .where(
+                        table.c.guild_id == report.guild_id,
+                        table.c.user_id == bindparam("b_user"),
+                        table.c.dm_channel_id.is_(None),
+                    )
+                    .values(dm_channel_id=bindparam("b_channel")),
+                    [{"b_user": r.user_id, "b_channel": r.dm_channel_id} for r in opened],
+                )
+
+    async def finish(self, report_id: int) -> None:
+        async with self.db.transaction() as session:
+            report = await session.get(Report, report_id)
+            still = await session.scalar(
+                select(func.count())
+                .select_from(ReportDelivery)
+                .where(ReportDelivery.report_id == report_id, ReportDelivery.status == "pending")
+            )
+            if report is not None and not still:
+                report.delivery_state = "done"
+
+
+def _check_text(title: str, summary: str) -> tuple[str, str]:
+    title, summary = title.strip(), summary.strip()
+    if not title or len(title) > TITLE_MAX:
+        raise DomainError(_("The title must be 1 to {max} characters."), max=TITLE_MAX)
+    if not summary or len(summary) > SUMMARY_MAX:
+        raise DomainError(_("The summary must be 1 to {max} characters."), max=SUMMARY_MAX)
+    return title, summary
+
+
+def _check_fields(year: int, language: str, visibility: str) -> None:
+    if not YEAR_MIN <= year <= YEAR_MAX:
+        raise DomainError(_("The year must be from {low} to {high}."), low=YEAR_MIN, high=YEAR_MAX)
+    if language not in LANGUAGES:
+        raise DomainError(_("Unknown language {language}."), language=language)
+    if visibility not in VISIBILITIES:
+        raise DomainError(_("Unknown visibility {visibility}."), visibility=visibility)

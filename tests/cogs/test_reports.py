@@ -1,0 +1,309 @@
+"""Reports end to end: publish, announce, DM every subscriber exactly once, resume after a restart."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot.db.models import AuditEntry
+from bot.db.models_reports import Report, ReportDelivery
+from bot.services.delivery import EngineOptions, delivery_nonce
+from tests.cogs.conftest import BotHarness
+from tests.fakediscord import Perm
+from tests.fakediscord.state import Member
+
+pytestmark = pytest.mark.e2e
+
+PDF = b"%PDF-1.7\n" + b"x" * 2000 + b"\n%%EOF\n"
+FAST = EngineOptions(workers=4, max_attempts=3, retry_delay=0.01, flush_every=0.05, progress_every=0.1)
+
+
+def live_module() -> Any:
+    """The cog module the bot loaded (discord.py executes extensions as a fresh module object)."""
+    return sys.modules["cogs.reports"]
+
+
+def use_engine(monkeypatch: pytest.MonkeyPatch, options: EngineOptions) -> None:
+    monkeypatch.setattr(live_module().Reports, "engine_options", options)
+
+
+@pytest.fixture(autouse=True)
+def fast_engine(cisip: BotHarness, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    use_engine(monkeypatch, FAST)
+    yield
+
+
+def staff(cisip: BotHarness, name: str = "sam") -> Member:
+    discord = cisip.discord
+    try:
+        role = discord.role("Admins")
+    except AssertionError:
+        role = discord.add_role("Admins", permissions=Perm.MANAGE_GUILD)
+    return discord.add_member(name, roles=[role])
+
+
+async def reports_channel(cisip: BotHarness, admin: Member) -> Any:
+    channel = cisip.discord.add_channel("reports")
+    reply = await cisip.discord.slash(admin, "setup channel", purpose="reports", channel=channel)
+    assert "Reports channel set" in reply.content, reply.content
+    return channel
+
+
+async def subscribe(cisip: BotHarness, *members: Member) -> None:
+    for member in members:
+        reply = await cisip.discord.slash(member, "report subscribe")
+        assert reply.ephemeral and reply.content.startswith("You are subscribed"), reply.content
+
+
+async def publish(cisip: BotHarness, admin: Member, **options: Any) -> Any:
+    values: dict[str, Any] = {
+        "title": "Science Park Development Report",
+        "year": 2026,
+        "summary": "Parks grew again.",
+        "language": "en",
+    }
+    values.update(options)
+    return await cisip.discord.slash(admin, "report publish", **values)
+
+
+async def stored_report(cisip: BotHarness, title: str = "Science Park Development Report") -> Report:
+    async with cisip.bot.db.session() as session:
+        report = await session.scalar(select(Report).where(Report.title == title))
+    assert report is not None
+    return report
+
+
+async def delivered(
+    cisip: BotHarness, title: str = "Science Park Development Report", within: float = 10
+) -> Report:
+    """Wait until the report's delivery run has settled every row."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while True:
+        report = await stored_report(cisip, title)
+        if report.delivery_state == "done":
+            return report
+        if loop.time() > deadline:
+            raise AssertionError("delivery did not finish")
+        await asyncio.sleep(0.02)
+
+
+async def statuses(cisip: BotHarness) -> dict[int, str]:
+    async with cisip.bot.db.session() as session:
+        rows = await session.execute(select(ReportDelivery.user_id, ReportDelivery.status))
+        return {user_id: status for user_id, status in rows}
+
+
+def report_dms(cisip: BotHarness, member: Member) -> list[Any]:
+    return [m for m in cisip.discord.dms_to(member) if m.embeds]
+
+
+async def test_publish_announces_with_the_file_and_dms_every_subscriber_once(cisip: BotHarness) -> None:
+    discord = cisip.discord
+    admin = staff(cisip)
+    channel = await reports_channel(cisip, admin)
+    alice, bob = discord.add_member("alice"), discord.add_member("bob")
+    discord.add_member("carol")  # not subscribed
+    await subscribe(cisip, alice, bob)
+
+    reply = await publish(cisip, admin, file=("report.pdf", PDF))
+
+    assert reply.ephemeral
+    assert reply.content.startswith(
+        f"Published Science Park Development Report in <#{channel.id}>. Sending it to 2 subscribers"
+    )
+    announcement = discord.messages_in(channel)[-1]
+    assert announcement.embeds[0]["title"] == "Science Park Development Report (2026)"
+    assert announcement.files == [("report.pdf", PDF)]
+    assert [b.get("label") for b in reply_buttons(announcement)] == ["Subscribe"]
+    assert announcement.pinged == set()  # type: ignore[attr-defined]
+
+    report = await delivered(cisip)
+    assert await statuses(cisip) == {alice.id: "sent", bob.id: "sent"}
+    for member in (alice, bob):
+        dms = report_dms(cisip, member)
+        assert len(dms) == 1
+        assert dms[0].embeds[0]["title"] == "Science Park Development Report (2026)"
+        assert dms[0].nonce == delivery_nonce(report.id, member.id)
+        assert [b.get("label") for b in reply_buttons(dms[0])] == ["Open the announcement", "Unsubscribe"]
+    assert report_dms(cisip, discord.member("carol")) == []
+    # The file is kept under its SHA-256.
+    digest = hashlib.sha256(PDF).hexdigest()
+    assert (cisip.settings.data_dir / "reports" / f"{digest}.pdf").read_bytes() == PDF
+    # The publisher gets a summary in their DMs.
+    progress = discord.dms_to(admin)[-1]
+    assert progress.content == (
+        "**Science Park Development Report**: delivery finished. Sent 2 · DMs closed 0 · failed 0 · skipped 0"
+    )
+    async with cisip.bot.db.session() as session:
+        actions = (await session.scalars(select(AuditEntry.action))).all()
+    assert "report.publish" in actions
+
+
+def reply_buttons(message: Any) -> list[dict[str, Any]]:
+    from tests.fakediscord.dsl import walk_components
+
+    return [c for c in walk_components(message.components) if c.get("type") == 2]
+
+
+def dm_posts(cisip: BotHarness, member: Member, *, reports: bool = True) -> list[Any]:
+    """The bot's attempts to DM this member (report DMs only, or everything when not ``reports``)."""
+    channel = cisip.discord.dm_channel(member)
+    return [
+        r
+        for r in cisip.discord.em.requests_to("POST", "/channels/{channel_id}/messages")
+        if r.params.get("channel_id") == str(channel.id)
+        and (not reports or len(str((r.json or {}).get("nonce"))) == 25)
+    ]
+
+
+async def test_every_status_closed_dms_failed_after_retries_skipped_and_retried(
+    cisip: BotHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    discord = cisip.discord
+    admin = staff(cisip)
+    await reports_channel(cisip, admin)
+    ok = discord.add_member("ok")
+    flaky = discord.add_member("flaky")
+    broken = discord.add_member("broken")
+    closed = discord.add_member("closed", dms_open=False)
+    leaver = discord.add_member("leaver")
+    await subscribe(cisip, ok, flaky, broken, closed, leaver)
+    discord.remove_member(leaver)
+    discord.faults.fail("POST", f"/channels/{discord.dm_channel(flaky).id}/messages", status=503, times=1)
+    discord.faults.fail("POST", f"/channels/{discord.dm_channel(broken).id}/messages", status=503, times=3)
+
+    await publish(cisip, admin, url="https://cisip.org/reports/2026.pdf")
+    await delivered(cisip)
+
+    assert await statuses(cisip) == {
+        ok.id: "sent",
+        flaky.id: "sent",
+        broken.id: "failed",
+        closed.id: "dms_closed",
+        leaver.id: "skipped",
+    }
+    assert len(dm_posts(cisip, flaky)) == 2  # one 503, then sent
+    assert len(dm_posts(cisip, broken)) == 3  # bounded: max_attempts
+    assert len(dm_posts(cisip, closed)) == 1  # 50007 is never retried
+    assert len(report_dms(cisip, flaky)) == 1
+    assert report_dms(cisip, broken) == []
+    assert discord.dms_to(admin)[-1].content == (
+        "**Science Park Development Report**: delivery finished. Sent 2 · DMs closed 1 · failed 1 · skipped 1"
+    )
+
+    report = await stored_report(cisip)
+    reply = await discord.slash(admin, "report deliveries", report=str(report.id))
+    fields = {f["name"]: f["value"] for f in reply.embeds[0]["fields"]}
+    assert fields == {
+        "Subscribers": "5",
+        "Sent": "2",
+        "DMs closed": "1",
+        "Failed": "1",
+        "Skipped": "1",
+        "Waiting": "0",
+    }
+    retry = await discord.click(admin, reply, label="Retry the failed")
+    assert retry.content.startswith("Retrying 1 failed deliveries of Science Park Development Report")
+    await delivered(cisip)
+    assert (await statuses(cisip))[broken.id] == "sent"
+    assert len(report_dms(cisip, broken)) == 1
+    assert len(report_dms(cisip, ok)) == 1  # nobody else is sent anything again
+
+
+async def test_a_member_who_unsubscribes_before_their_turn_is_skipped(
+    cisip: BotHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_engine(monkeypatch, EngineOptions(workers=1, retry_delay=0.5, flush_every=0.05))
+    monkeypatch.setattr(live_module().DiscordSender, "subscribers_refresh", 0.0)
+    discord = cisip.discord
+    admin = staff(cisip)
+    await reports_channel(cisip, admin)
+    first, second = discord.add_member("first"), discord.add_member("second")
+    await subscribe(cisip, first, second)
+    discord.faults.fail("POST", f"/channels/{discord.dm_channel(first).id}/messages", status=503, times=1)
+
+    await publish(cisip, admin, url="https://cisip.org/r.pdf")
+    reply = await discord.slash(second, "report unsubscribe")
+    assert reply.content == "You are unsubscribed: no more report DMs."
+    await delivered(cisip)
+
+    assert await statuses(cisip) == {first.id: "sent", second.id: "skipped"}
+    assert report_dms(cisip, second) == []
+
+
+async def test_delivery_resumes_after_a_restart_and_nobody_gets_a_second_dm(
+    cisip: BotHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Results are written only every 60 s here: everything sent before the stop is sent again
+    # after it, and Discord (the emulator) answers those resends by nonce instead of a second DM.
+    use_engine(monkeypatch, EngineOptions(workers=2, flush_every=60, progress_every=60))
+    discord = cisip.discord
+    admin = staff(cisip)
+    await reports_channel(cisip, admin)
+    members = [discord.add_member(f"m{n}") for n in range(30)]
+    await subscribe(cisip, *members)
+    discord.ratelimits.enable(per_route=1000, global_per_second=20)
+
+    await publish(cisip, admin, url="https://cisip.org/r.pdf")
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 10
+    while sum(len(report_dms(cisip, m)) for m in members) < 8:
+        assert loop.time() < deadline
+        await asyncio.sleep(0.01)
+    assert (await stored_report(cisip)).delivery_state == "running"
+    assert set((await statuses(cisip)).values()) == {"pending"}  # nothing written yet
+
+    await cisip.restart()  # the new bot resumes by itself
+    await delivered(cisip)
+
+    assert set((await statuses(cisip)).values()) == {"sent"}
+    assert all(len(report_dms(cisip, m)) == 1 for m in members)
+    posts = len(discord.em.requests_to("POST", "/channels/{channel_id}/messages"))
+    assert posts > len(members) + 1  # some DMs were really sent twice, and deduplicated
+    # The progress message is the same one, edited, across the restart.
+    progress = [m for m in discord.dms_to(admin) if m.content.startswith("**")]
+    assert len(progress) == 1
+    assert progress[0].content.endswith("Sent 30 · DMs closed 0 · failed 0 · skipped 0")
+
+
+async def test_progress_is_one_message_edited_every_few_seconds_not_per_dm(
+    cisip: BotHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_engine(monkeypatch, EngineOptions(workers=4, flush_every=0.05, progress_every=0.3))
+    discord = cisip.discord
+    admin = staff(cisip)
+    await reports_channel(cisip, admin)
+    members = [discord.add_member(f"m{n}") for n in range(44)]
+    closed = discord.add_member("closed", dms_open=False)
+    await subscribe(cisip, *members, closed)
+    discord.ratelimits.enable(per_route=1000, global_per_second=15)
+
+    await publish(cisip, admin, url="https://cisip.org/r.pdf")
+    await delivered(cisip)
+
+    progress_dm = discord.dm_channel(admin)
+    progress = [m for m in discord.dms_to(admin) if m.content.startswith("**")]
+    assert len(progress) == 1
+    first = next(r for r in dm_posts(cisip, admin, reports=False) if r.json["content"].startswith("**"))
+    assert first.json["content"] == "**Science Park Development Report**: delivered 0 / 45 · 0 DMs closed"
+    edits = [
+        r.json["content"]
+        for r in discord.em.requests_to("PATCH", "/channels/{channel_id}/messages/{message_id}")
+        if r.params.get("channel_id") == str(progress_dm.id) and r.status == 200
+    ]
+    # A 3 s run (45 DMs at 15 requests a second) edited every 0.3 s at most, not once per DM.
+    assert 2 <= len(edits) <= 12
+    assert any("delivered" in e and "/ 45" in e for e in edits[:-1])
+    assert edits[-1] == (
+        "**Science Park Development Report**: delivery finished. "
+        "Sent 44 · DMs closed 1 · failed 0 · skipped 0"
+    )
+    assert discord.ratelimits.total_429s > 0  # the global limit was hit, and waited out
+    assert all(len(report_dms(cisip, m)) == 1 for m in members)
