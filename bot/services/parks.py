@@ -14,6 +14,7 @@ import urllib.parse
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +83,7 @@ FOCUS_VOCABULARY = (
     _("Defence"),
 )
 MAX_QUERY = 100
+THREADED_REBUILD = 2000  # above this many parks the index is rebuilt off the event loop
 CONFIDENT = 88.0  # a name typed into /park info without autocomplete: a fuzzy hit must be this close
 MIN_YEAR = 1900
 _SLUG_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -96,6 +98,7 @@ COUNTRY_CODES: frozenset[str] = frozenset(
 # -- countries -------------------------------------------------------------------------------------
 
 
+@cache
 def _babel_locale(language: str) -> babel.Locale:
     try:
         return babel.Locale.parse(language.replace("-", "_"))
@@ -103,6 +106,7 @@ def _babel_locale(language: str) -> babel.Locale:
         return babel.Locale("en")
 
 
+@cache
 def country_name(code: str, language: str = "en") -> str:
     return str(
         _babel_locale(language).territories.get(code) or babel.Locale("en").territories.get(code, code)
@@ -403,18 +407,25 @@ class ParkService:
         self.clock = clock
         self.records: dict[str, ParkRecord] = {}
         self.index = ParkIndex()
+        self._loading = asyncio.Lock()
 
     # -- loading and seeding ----------------------------------------------------------------------
 
     async def load(self) -> None:
-        """Read every park and rebuild the search index."""
-        async with self.db.session() as session:
-            rows = (await session.scalars(select(Park).where(Park.removed_at.is_(None)))).all()
-        self._rebuild(ParkRecord.from_row(row) for row in rows)
+        """Read every park and rebuild the search index (in a thread when the directory is large)."""
+        async with self._loading:
+            async with self.db.session() as session:
+                rows = (await session.scalars(select(Park).where(Park.removed_at.is_(None)))).all()
+            records = [ParkRecord.from_row(row) for row in rows]
+            if len(records) > THREADED_REBUILD:
+                self.records, self.index = await asyncio.to_thread(self._build, records)
+            else:
+                self.records, self.index = self._build(records)
 
-    def _rebuild(self, records: Iterable[ParkRecord]) -> None:
-        self.records = {r.slug: r for r in sorted(records, key=lambda r: r.name.casefold())}
-        self.index = ParkIndex(r.doc() for r in self.records.values())
+    @staticmethod
+    def _build(records: list[ParkRecord]) -> tuple[dict[str, ParkRecord], ParkIndex]:
+        by_slug = {r.slug: r for r in sorted(records, key=lambda r: r.name.casefold())}
+        return by_slug, ParkIndex(r.doc() for r in by_slug.values())
 
     async def seed(self, path: Path = SEED_CSV) -> SeedResult:
         """Add the shipped parks; refresh the ones staff never touched; never undo a staff change."""
