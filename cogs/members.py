@@ -13,13 +13,19 @@ from discord import app_commands
 from discord.app_commands import locale_str
 
 from bot.checks import NotStaff, is_staff
-from bot.services.membership import STATUS_LABELS
+from bot.i18n import _
+from bot.permissions import role_problems
+from bot.services.errors import DomainError
+from bot.services.membership import MEMBER_TYPES, STATUS_LABELS
 from bot.ui.text import translator_for
 from bot.ui.time import full_and_relative, timestamp
 from cogs.verification import approve, reject, services, status_embed, take_roles
 
 if TYPE_CHECKING:
     from bot.client import CisipBot
+
+
+TYPE_CHOICES = [app_commands.Choice(name=locale_str(label), value=key) for key, label in MEMBER_TYPES.items()]
 
 
 class StaffGroup(app_commands.Group):
@@ -200,6 +206,47 @@ class MembersGroup(StaffGroup):
         )
         await interaction.response.send_message(
             t("The membership of <@{user}> is revoked and the verified role removed.", user=user.id),
+            ephemeral=True,
+        )
+
+    @app_commands.command(
+        name="type-role", description=locale_str("Set or clear the role given with a member type")
+    )
+    @app_commands.describe(
+        member_type=locale_str("The member type"),
+        role=locale_str("The role to give with it (leave empty to give none)"),
+    )
+    @app_commands.choices(member_type=TYPE_CHOICES)
+    async def type_role(
+        self,
+        interaction: discord.Interaction[CisipBot],
+        member_type: app_commands.Choice[str],
+        role: discord.Role | None = None,
+    ) -> None:
+        assert interaction.guild is not None
+        t = await translator_for(interaction)
+        if role is not None:
+            problems = role_problems(t, role, interaction.guild.me)
+            if problems:
+                raise DomainError(
+                    _("I cannot use {role}: {problems}. Fix this and try again."),
+                    role=role.mention,
+                    problems="; ".join(problems),
+                )
+        await services(self.bot).memberships.set_type_role(
+            interaction.guild.id, member_type.value, role.id if role else None
+        )
+        await self.bot.audit(
+            interaction.guild,
+            interaction.user,
+            "members.type-role",
+            f"{member_type.value} = " + (f"@{role.name}" if role else "none"),
+        )
+        label = t(MEMBER_TYPES[member_type.value])
+        await interaction.response.send_message(
+            t("Approved members of type {type} now get {role}.", type=label, role=role.mention)
+            if role
+            else t("Members of type {type} get no extra role now.", type=label),
             ephemeral=True,
         )
 

@@ -141,15 +141,20 @@ def persistent_view(*items: discord.ui.Item[Any]) -> discord.ui.View:
 # -- roles --------------------------------------------------------------------------------------
 
 
-async def role_problems_for(bot: CisipBot, guild: discord.Guild, t: Translate) -> list[str]:
-    """Everything that stops the bot from giving the verified role (and taking the unverified one)."""
+async def role_problems_for(
+    bot: CisipBot, guild: discord.Guild, t: Translate, member_type: str | None = None
+) -> list[str]:
+    """Everything that stops the bot from giving the verified role (and the member-type role, and
+    taking the unverified one)."""
     config = await bot.guild_settings.get(guild.id)
     verified_id = config.role("verified")
     if verified_id is None:
         return [t("no verified member role is set (staff: /setup role)")]
+    wanted = {kind: config.role(kind) for kind in ("verified", "unverified")}
+    if member_type is not None:
+        wanted["member type"] = (await services(bot).memberships.type_roles(guild.id)).get(member_type)
     problems: list[str] = []
-    for kind in ("verified", "unverified"):
-        role_id = config.role(kind)
+    for kind, role_id in wanted.items():
         role = guild.get_role(role_id) if role_id else None
         if role_id is not None and role is None:
             problems.append(t("the {kind} role was deleted (staff: /setup role)", kind=kind))
@@ -163,11 +168,13 @@ async def grant_roles(bot: CisipBot, guild: discord.Guild, row: Membership) -> N
     if member is None:
         return
     config = await bot.guild_settings.get(guild.id)
-    verified = guild.get_role(config.role("verified") or 0)
-    unverified = guild.get_role(config.role("unverified") or 0)
+    type_role_id = (await services(bot).memberships.type_roles(guild.id)).get(row.member_type)
     reason = f"CISIP membership #{row.id} approved"
-    if verified is not None and verified not in member.roles:
-        await member.add_roles(verified, reason=reason)
+    give = [guild.get_role(config.role("verified") or 0), guild.get_role(type_role_id or 0)]
+    to_add = [role for role in give if role is not None and role not in member.roles]
+    if to_add:
+        await member.add_roles(*to_add, reason=reason)
+    unverified = guild.get_role(config.role("unverified") or 0)
     if unverified is not None and unverified in member.roles:
         await member.remove_roles(unverified, reason=reason)
     if services(bot).memberships.policy.nicknames:
@@ -181,15 +188,17 @@ async def grant_roles(bot: CisipBot, guild: discord.Guild, row: Membership) -> N
 
 
 async def take_roles(bot: CisipBot, guild: discord.Guild, user_id: int, reason: str) -> None:
+    """Take the verified and member-type roles (and give the unverified role back)."""
     member = guild.get_member(user_id)
     if member is None:
         return
     config = await bot.guild_settings.get(guild.id)
-    verified = guild.get_role(config.role("verified") or 0)
+    taken = {config.role("verified"), *(await services(bot).memberships.type_roles(guild.id)).values()}
     unverified = guild.get_role(config.role("unverified") or 0)
     try:
-        if verified is not None and verified in member.roles:
-            await member.remove_roles(verified, reason=reason)
+        to_remove = [role for role in member.roles if role.id in taken]
+        if to_remove:
+            await member.remove_roles(*to_remove, reason=reason)
         if unverified is not None and unverified not in member.roles:
             await member.add_roles(unverified, reason=reason)
     except discord.HTTPException as exc:
@@ -272,7 +281,8 @@ async def approve(
     bot: CisipBot, guild: discord.Guild, actor: discord.abc.User, membership_id: int, t: Translate
 ) -> str:
     """Approve an application as staff; returns the message for the staff member."""
-    problems = await role_problems_for(bot, guild, t)
+    current = await services(bot).memberships.get_by_id(membership_id)
+    problems = await role_problems_for(bot, guild, t, current.member_type)
     if problems:
         raise DomainError(
             _("I cannot give the verified role: {problems}. Fix this and try again."),
@@ -366,7 +376,7 @@ async def after_code_or_apply(
         )
         return
     if outcome.step == "renewed":
-        problems = await role_problems_for(bot, guild, t)
+        problems = await role_problems_for(bot, guild, t, row.member_type)
         if not problems:
             await grant_roles(bot, guild, row)
         assert row.expires_at is not None
@@ -378,7 +388,9 @@ async def after_code_or_apply(
     note = None
     if outcome.organization is not None:
         org = outcome.organization
-        problems = await role_problems_for(bot, guild, await server_translator(bot, guild.id))
+        problems = await role_problems_for(
+            bot, guild, await server_translator(bot, guild.id), row.member_type
+        )
         if not problems:
             approved = await services(bot).memberships.approve(row.id, None)
             await grant_roles(bot, guild, approved)
@@ -779,7 +791,7 @@ class Verification(commands.Cog):
         t = await server_translator(bot, guild.id)
         row = await services(bot).memberships.get(guild.id, member.id)
         if row is not None and services(bot).memberships.still_valid(row):
-            problems = await role_problems_for(bot, guild, t)
+            problems = await role_problems_for(bot, guild, t, row.member_type)
             if problems:
                 log.warning("cannot give member %s their role back in %s: %s", member.id, guild.id, problems)
             else:

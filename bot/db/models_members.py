@@ -69,3 +69,13 @@ class Membership(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     approved_at: Mapped[datetime | None]
     expires_at: Mapped[datetime | None]
+
+
+class MemberTypeRole(Base):
+    """The role given with a member type (science park, company, ...) in one server, if staff set one."""
+
+    __tablename__ = "member_type_roles"
+
+    guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    member_type: Mapped[str] = mapped_column(String(32), primary_key=True)
+    role_id: Mapped[int] = mapped_column(BigInteger)

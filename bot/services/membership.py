@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.database import Database
 from bot.db.models import AuditEntry
-from bot.db.models_members import MemberOrganization, Membership
+from bot.db.models_members import MemberOrganization, Membership, MemberTypeRole
 from bot.i18n import _
 from bot.scheduler import Clock, Scheduler
 from bot.services.errors import DomainError, NotFound
@@ -338,6 +338,28 @@ class MembershipService:
             )
         return out.getvalue().encode("utf-8-sig")
 
+    # -- member-type roles --------------------------------------------------------------------
+
+    async def type_roles(self, guild_id: int) -> dict[str, int]:
+        async with self.db.session() as session:
+            rows = (
+                await session.scalars(select(MemberTypeRole).where(MemberTypeRole.guild_id == guild_id))
+            ).all()
+        return {row.member_type: row.role_id for row in rows}
+
+    async def set_type_role(self, guild_id: int, member_type: str, role_id: int | None) -> None:
+        if member_type not in MEMBER_TYPES:
+            raise DomainError(_("Choose your member type from the list."))
+        async with self.db.transaction() as session:
+            row = await session.get(MemberTypeRole, (guild_id, member_type))
+            if role_id is None:
+                if row is not None:
+                    await session.delete(row)
+            elif row is None:
+                session.add(MemberTypeRole(guild_id=guild_id, member_type=member_type, role_id=role_id))
+            else:
+                row.role_id = role_id
+
     # -- member organizations -----------------------------------------------------------------
 
     async def add_organization(
@@ -380,7 +402,10 @@ class MembershipService:
         if park_model is None:
             return
         async with self.db.session() as session:
-            found = await session.scalar(select(park_model.id).where(park_model.slug == slug))
+            query = select(park_model.id).where(park_model.slug == slug)
+            if hasattr(park_model, "removed_at"):
+                query = query.where(park_model.removed_at.is_(None))
+            found = await session.scalar(query)
         if found is None:
             raise NotFound(_("There is no park '{park}' in the directory."), park=slug)
 
