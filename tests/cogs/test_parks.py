@@ -249,3 +249,62 @@ async def test_bad_staff_input_is_refused_before_anything_is_written(cisip: BotH
     assert "unknown focus Magic" in wrong.content
     assert await park_count(cisip) == 166
     assert await audit_actions(cisip) == []
+
+
+async def test_info_shows_the_member_badge_and_the_verified_members_of_the_park(cisip: BotHarness) -> None:
+    from bot.db.models_members import MemberOrganization, Membership
+
+    discord = cisip.discord
+    alice, bob = discord.add_member("alice"), discord.add_member("bob")
+    now = cisip.clock.now()
+    async with cisip.bot.db.transaction() as session:
+        session.add(
+            MemberOrganization(
+                guild_id=discord.guild.id,
+                name="ZGC Group",
+                domain="zgc.example.cn",
+                park_slug="zhongguancun",
+                created_at=now,
+            )
+        )
+        for member, status in ((alice, "approved"), (bob, "pending")):
+            session.add(
+                Membership(
+                    guild_id=discord.guild.id,
+                    user_id=member.user.id,
+                    status=status,
+                    full_name=member.user.username,
+                    organization="ZGC Group",
+                    email=f"{member.user.username}@zgc.example.cn",
+                    country="CN",
+                    member_type="park",
+                    applied_at=now,
+                )
+            )
+    card = (await discord.slash(bob, "park info", name="zhongguancun")).embeds[0]
+    assert card["description"].startswith("🏅 **CISIP member park**")
+    assert field(card, "Verified members") == f"<@{alice.user.id}> (ZGC Group)"
+    other = (await discord.slash(bob, "park info", name="skolkovo")).embeds[0]
+    assert "CISIP member" not in other.get("description", "")
+    assert "Verified members" not in [f["name"] for f in other["fields"]]
+
+
+async def test_share_still_works_after_a_restart(cisip: BotHarness) -> None:
+    discord = cisip.discord
+    alice = discord.add_member("alice")
+    reply = await discord.slash(alice, "park info", name="skolkovo")
+    await cisip.restart()
+    shared = await discord.click(alice, reply, label="Share")
+    assert not shared.ephemeral
+    assert "Skolkovo" in shared.embeds[0]["title"]
+
+
+async def test_a_chinese_reader_gets_chinese_labels_and_country_names(cisip: BotHarness) -> None:
+    discord = cisip.discord
+    li = discord.add_member("li", locale="zh-CN")
+    card = (await discord.slash(li, "park search", query="中关村")).embeds[0]
+    assert field(card, "国家/地区") == "🇨🇳 中国"
+    assert field(card, "区域") == "东亚"
+    assert "信息通信技术" in field(card, "重点产业")
+    bad = await discord.slash(li, "park search", query="hogwarts")
+    assert bad.content.startswith("没有与“hogwarts”匹配的园区。最接近的是：")
