@@ -19,7 +19,7 @@ from bot.services.errors import DomainError
 from bot.services.membership import MEMBER_TYPES, STATUS_LABELS
 from bot.ui.text import translator_for
 from bot.ui.time import full_and_relative, timestamp
-from cogs.verification import approve, reject, services, status_embed, take_roles
+from cogs.verification import approve, erase, reject, services, status_embed, take_roles
 
 if TYPE_CHECKING:
     from bot.client import CisipBot
@@ -267,8 +267,7 @@ class MembersGroup(StaffGroup):
     async def forget(self, interaction: discord.Interaction[CisipBot], user: discord.User) -> None:
         assert interaction.guild is not None
         t = await translator_for(interaction)
-        number = await services(self.bot).memberships.forget(interaction.guild.id, user.id)
-        await take_roles(self.bot, interaction.guild, user.id, "CISIP data erased by staff")
+        number = await erase(self.bot, interaction.guild, user.id, "CISIP data erased by staff")
         await self.bot.audit(
             interaction.guild, interaction.user, "members.forget", f"membership #{number} erased"
         )

@@ -187,6 +187,29 @@ async def grant_roles(bot: CisipBot, guild: discord.Guild, row: Membership) -> N
             log.info("could not set the nickname of member %s: %s", member.id, exc.status)
 
 
+async def grant_roles_safely(bot: CisipBot, guild: discord.Guild, row: Membership) -> bool:
+    """``grant_roles``, but a refusal (the roles changed since the check) is logged, not raised."""
+    try:
+        await grant_roles(bot, guild, row)
+    except discord.HTTPException as exc:
+        log.warning("could not give the roles of membership #%s in %s: %s", row.id, guild.id, exc.status)
+        return False
+    return True
+
+
+async def erase(bot: CisipBot, guild: discord.Guild, user_id: int, reason: str) -> int:
+    """Erase a member's data, take their roles and delete their card from the staff queue."""
+    erased = await services(bot).memberships.forget(guild.id, user_id)
+    await take_roles(bot, guild, user_id, reason)
+    channel = guild.get_channel(erased.queue_channel_id) if erased.queue_channel_id else None
+    if isinstance(channel, discord.TextChannel) and erased.queue_message_id is not None:
+        try:
+            await channel.get_partial_message(erased.queue_message_id).delete()
+        except discord.HTTPException as exc:
+            log.info("could not delete queue card %s: %s", erased.queue_message_id, exc.status)
+    return erased.number
+
+
 async def take_roles(bot: CisipBot, guild: discord.Guild, user_id: int, reason: str) -> None:
     """Take the verified and member-type roles (and give the unverified role back)."""
     member = guild.get_member(user_id)
@@ -288,22 +311,37 @@ async def approve(
             _("I cannot give the verified role: {problems}. Fix this and try again."),
             problems="; ".join(problems),
         )
+    if current.status == APPROVED and current.expires_at is not None:
+        # Already approved (two staff pressed Approve, or the roles were refused before): roles again.
+        if not await grant_roles_safely(bot, guild, current):
+            raise DomainError(_("Discord refused to give the roles: check /setup show."))
+        return t(
+            "<@{user}> is already a verified member until {date}; their roles are in place.",
+            user=current.user_id,
+            date=timestamp(current.expires_at, "D"),
+        )
     row = await services(bot).memberships.approve(membership_id, actor.id)
-    await finish_approval(bot, guild, row)
+    granted = await finish_approval(bot, guild, row)
     st = await server_translator(bot, guild.id)
     await close_in_queue(bot, guild, row, st("Approved by {who}.", who=actor.mention))
     await bot.audit(guild, actor, "members.approve", f"<@{row.user_id}> (membership #{row.id})")
     assert row.expires_at is not None
-    return t(
+    message = t(
         "<@{user}> is now a verified member until {date}.",
         user=row.user_id,
         date=timestamp(row.expires_at, "D"),
     )
+    if not granted:
+        message += " " + t(
+            "But Discord refused to give the roles: fix what /setup show reports, then run "
+            "/members approve again to give them."
+        )
+    return message
 
 
-async def finish_approval(bot: CisipBot, guild: discord.Guild, row: Membership) -> None:
+async def finish_approval(bot: CisipBot, guild: discord.Guild, row: Membership) -> bool:
     """Roles, nickname and the member's DM once the membership is approved."""
-    await grant_roles(bot, guild, row)
+    granted = await grant_roles_safely(bot, guild, row)
     user = await user_of(bot, row.user_id)
     if user is not None and row.expires_at is not None:
         t = await server_translator(bot, guild.id)
@@ -315,6 +353,7 @@ async def finish_approval(bot: CisipBot, guild: discord.Guild, row: Membership) 
                 date=timestamp(row.expires_at, "D"),
             ),
         )
+    return granted
 
 
 async def reject(
@@ -378,7 +417,7 @@ async def after_code_or_apply(
     if outcome.step == "renewed":
         problems = await role_problems_for(bot, guild, t, row.member_type)
         if not problems:
-            await grant_roles(bot, guild, row)
+            await grant_roles_safely(bot, guild, row)
         assert row.expires_at is not None
         await interaction.response.send_message(
             t("Thank you! Your membership is renewed until {date}.", date=timestamp(row.expires_at, "D")),
@@ -393,7 +432,7 @@ async def after_code_or_apply(
         )
         if not problems:
             approved = await services(bot).memberships.approve(row.id, None)
-            await grant_roles(bot, guild, approved)
+            await grant_roles_safely(bot, guild, approved)
             st = await server_translator(bot, guild.id)
             await close_in_queue(
                 bot,
@@ -723,8 +762,7 @@ class ForgetMeView(BotView):
         self, interaction: discord.Interaction[CisipBot], button: discord.ui.Button[Any]
     ) -> None:
         t = await translator_for(interaction)
-        number = await services(self.bot).memberships.forget(self.guild.id, interaction.user.id)
-        await take_roles(self.bot, self.guild, interaction.user.id, "member erased their CISIP data")
+        number = await erase(self.bot, self.guild, interaction.user.id, "member erased their CISIP data")
         await self.bot.audit(
             self.guild, None, "members.forget-me", f"membership #{number} erased at the member's request"
         )
@@ -795,7 +833,7 @@ class Verification(commands.Cog):
             if problems:
                 log.warning("cannot give member %s their role back in %s: %s", member.id, guild.id, problems)
             else:
-                await grant_roles(bot, guild, row)
+                await grant_roles_safely(bot, guild, row)
             assert row.expires_at is not None
             await send_dm(
                 member,
@@ -812,7 +850,10 @@ class Verification(commands.Cog):
             if problems:
                 log.warning("cannot give the unverified role in %s: %s", guild.id, problems)
             else:
-                await member.add_roles(unverified, reason="joined; not verified yet")
+                try:
+                    await member.add_roles(unverified, reason="joined; not verified yet")
+                except discord.HTTPException as exc:
+                    log.warning("could not give the unverified role in %s: %s", guild.id, exc.status)
         text = t(
             "Welcome to {server}, {member}! Press Verify to become a verified CISIP member in a minute.",
             server=guild.name,
@@ -878,8 +919,9 @@ class Verification(commands.Cog):
 
 async def setup(bot: CisipBot) -> None:
     cog = Verification(bot)
-    bot.register_job(REMINDER_KIND, cog.remind)
-    bot.register_job(EXPIRY_KIND, cog.expire)
+    # A reminder days late is still worth sending (it says it is late); an expiry is never dropped.
+    bot.register_job(REMINDER_KIND, cog.remind, grace=timedelta(days=3))
+    bot.register_job(EXPIRY_KIND, cog.expire, grace=timedelta(days=3650))
     bot.register_job(SWEEP_KIND, cog.sweep)
     bot.add_dynamic_items(VerifyButton, RenewButton, CodeButton, ReviewButton)
     bot.tree.add_command(VerifyGroup(bot))

@@ -67,6 +67,13 @@ class MembershipPolicy:
     nicknames: bool = False
 
 
+@dataclass(frozen=True)
+class Erased:
+    number: int
+    queue_channel_id: int | None
+    queue_message_id: int | None
+
+
 def add_months(when: datetime, months: int) -> datetime:
     """``when`` plus whole months, the day clamped to the month's length (31 Jan + 1 = 28/29 Feb)."""
     month_index = when.month - 1 + months
@@ -271,8 +278,8 @@ class MembershipService:
 
     # -- erasure and export -------------------------------------------------------------------
 
-    async def forget(self, guild_id: int, user_id: int) -> int:
-        """Erase a member's personal data; returns the erased membership's number."""
+    async def forget(self, guild_id: int, user_id: int) -> Erased:
+        """Erase a member's personal data; returns the membership's number and its queue card."""
         async with self.db.transaction() as session:
             row = await session.scalar(
                 select(Membership).where(Membership.guild_id == guild_id, Membership.user_id == user_id)
@@ -280,6 +287,7 @@ class MembershipService:
             if row is None:
                 raise NotFound(_("There is no membership data to erase."))
             number = row.id
+            erased = Erased(number, row.queue_channel_id, row.queue_message_id)
             await self.scheduler.cancel(dedupe_prefix=job_prefix(row.id), session=session)
             await session.delete(row)
             # The audit log keeps what staff did, but no longer says who the member was.
@@ -296,7 +304,7 @@ class MembershipService:
             )
             for entry in entries:
                 entry.summary = entry.summary.replace(mention, f"member #{number}")
-        return number
+        return erased
 
     async def export_csv(self, guild_id: int) -> bytes:
         async with self.db.session() as session:

@@ -479,6 +479,8 @@ async def test_staff_commands_export_revoke_and_forget(cisip: BotHarness, mail: 
     assert info.ephemeral and "lu@example.org" in str(info.embeds[0])
     approved = await d.slash(server.staff, "members approve", user=lu)
     assert approved.content.startswith(f"<@{lu.id}> is now a verified member")
+    twice = await d.slash(server.staff, "members approve", user=lu)
+    assert twice.content.startswith(f"<@{lu.id}> is already a verified member until <t:")
 
     export = await d.slash(server.staff, "members export")
     assert export.ephemeral
@@ -505,11 +507,16 @@ async def test_forget_me(cisip: BotHarness, mail: Inbox) -> None:
     d = cisip.discord
     server = await set_up(cisip)
     mo, welcome = await join(cisip, server, "mo")
-    await apply(cisip, mo, welcome, email="mo@example.org")
+    sent = await apply(cisip, mo, welcome, email="mo@example.org")
+    await enter_code(cisip, mo, sent, mail.last_code("mo@example.org"))
+    assert len(queue_messages(cisip, server)) == 1
     asked = await d.slash(mo, "verify forget-me")
     done = await d.click(mo, asked, label="Erase my data")
     assert done.content.startswith("Your membership data is erased.")
     assert await row_of(cisip, mo) is None
+    assert queue_messages(cisip, server) == []  # the staff card with the name is gone too
+    again = await d.slash(mo, "verify forget-me")
+    assert again.content == "There is no membership data to erase."
     assert "members.forget-me" in await audit_actions(cisip)
 
 

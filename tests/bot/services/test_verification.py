@@ -250,7 +250,7 @@ async def test_forget_erases_and_anonymises_the_audit(
                 created_at=clock.now(),
             )
         )
-    number = await memberships.forget(GUILD, 7)
+    number = (await memberships.forget(GUILD, 7)).number
     assert await memberships.get(GUILD, 7) is None
     async with database.session() as session:
         entries = (await session.execute(select(AuditEntry.actor_id, AuditEntry.summary))).all()
