@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import babel
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from bot.db.database import Database
 from bot.db.models_parks import Park
@@ -643,24 +643,35 @@ class ParkService:
     async def import_records(self, records: Sequence[ParkRecord], *, progress: Any = None) -> ImportResult:
         """Add or replace every record in one transaction (all or nothing); staff-owned afterwards."""
         now = self.clock.now()
-        added = updated = 0
+        fresh: list[dict[str, Any]] = []
+        updated = 0
         async with self.db.transaction() as session:
             existing = {row.slug: row for row in (await session.scalars(select(Park))).all()}
             for record in records:
                 row = existing.get(record.slug)
                 if row is None:
-                    row = Park(slug=record.slug, origin="import", created_at=now)
-                    session.add(row)
-                    added += 1
+                    fresh.append(
+                        {
+                            **record.csv_row(),
+                            "established": record.established,
+                            "cisip_member": False,
+                            "origin": "import",
+                            "staff_edited": True,
+                            "removed_at": None,
+                            "created_at": now,
+                            "updated_at": now,
+                        }
+                    )
                 else:
-                    record = replace(record, cisip_member=row.cisip_member)
+                    replace(record, cisip_member=row.cisip_member).apply_to(row)
+                    row.staff_edited, row.removed_at, row.updated_at = True, None, now
                     updated += 1
-                record.apply_to(row)
-                row.staff_edited, row.removed_at, row.updated_at = True, None, now
                 if progress is not None:
                     progress()
+            for start in range(0, len(fresh), 5000):  # new parks in batches, one executemany each
+                await session.execute(insert(Park), fresh[start : start + 5000])
         await self.load()
-        return ImportResult(added, updated)
+        return ImportResult(len(fresh), updated)
 
     async def export_csv(self) -> str:
         await self.load()
