@@ -250,6 +250,51 @@ class MembersGroup(StaffGroup):
             ephemeral=True,
         )
 
+    @app_commands.command(
+        name="settings", description=locale_str("Show or change this server's membership year")
+    )
+    @app_commands.describe(
+        months=locale_str("How many months a membership lasts"),
+        reminders=locale_str("Reminder DMs, in days before expiry, such as 30,7"),
+        grace_days=locale_str("Days after expiry before the verified role is removed"),
+        nicknames=locale_str("Set approved members' nickname to 'Name · Organization'"),
+    )
+    async def settings(
+        self,
+        interaction: discord.Interaction[CisipBot],
+        months: app_commands.Range[int, 1, 120] | None = None,
+        reminders: app_commands.Range[str, 1, 64] | None = None,
+        grace_days: app_commands.Range[int, 0, 365] | None = None,
+        nicknames: bool | None = None,
+    ) -> None:
+        assert interaction.guild is not None
+        t = await translator_for(interaction)
+        memberships = services(self.bot).memberships
+        changes = {"months": months, "reminders": reminders, "grace_days": grace_days, "nicknames": nicknames}
+        if all(value is None for value in changes.values()):
+            policy = await memberships.policy_for(interaction.guild.id)
+            note = None
+        else:
+            policy = await memberships.set_policy(
+                interaction.guild.id,
+                months=months,
+                reminder_days=reminders,
+                grace_days=grace_days,
+                nicknames=nicknames,
+            )
+            summary = ", ".join(f"{key}={value}" for key, value in changes.items() if value is not None)
+            await self.bot.audit(interaction.guild, interaction.user, "members.settings", summary)
+            note = t("Saved. Memberships approved or renewed from now on follow these settings.")
+        embed = discord.Embed(title=t("Membership year"), colour=discord.Colour.blurple())
+        embed.add_field(name=t("Length"), value=t("{months} months", months=policy.months))
+        embed.add_field(
+            name=t("Reminders"),
+            value=", ".join(t("{days} days before", days=d) for d in policy.reminder_days) or t("none"),
+        )
+        embed.add_field(name=t("Grace after expiry"), value=t("{days} days", days=policy.grace.days))
+        embed.add_field(name=t("Nicknames"), value=t("on") if policy.nicknames else t("off"))
+        await interaction.response.send_message(note, embed=embed, ephemeral=True)
+
     @app_commands.command(name="export", description=locale_str("Download every membership as CSV"))
     async def export(self, interaction: discord.Interaction[CisipBot]) -> None:
         assert interaction.guild is not None

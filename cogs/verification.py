@@ -177,7 +177,7 @@ async def grant_roles(bot: CisipBot, guild: discord.Guild, row: Membership) -> N
     unverified = guild.get_role(config.role("unverified") or 0)
     if unverified is not None and unverified in member.roles:
         await member.remove_roles(unverified, reason=reason)
-    if services(bot).memberships.policy.nicknames:
+    if (await services(bot).memberships.policy_for(guild.id)).nicknames:
         nick = f"{row.full_name} · {row.organization}"
         nick = nick if len(nick) <= 32 else nick[:31] + "…"
         try:
@@ -828,7 +828,7 @@ class Verification(commands.Cog):
         config = await bot.guild_settings.get(guild.id)
         t = await server_translator(bot, guild.id)
         row = await services(bot).memberships.get(guild.id, member.id)
-        if row is not None and services(bot).memberships.still_valid(row):
+        if row is not None and await services(bot).memberships.still_valid(row):
             problems = await role_problems_for(bot, guild, t, row.member_type)
             if problems:
                 log.warning("cannot give member %s their role back in %s: %s", member.id, guild.id, problems)

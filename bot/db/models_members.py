@@ -79,3 +79,17 @@ class MemberTypeRole(Base):
     guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     member_type: Mapped[str] = mapped_column(String(32), primary_key=True)
     role_id: Mapped[int] = mapped_column(BigInteger)
+
+
+class MembershipSettings(Base):
+    """One server's membership year, set by staff; without a row the process settings (.env) apply."""
+
+    __tablename__ = "membership_settings"
+
+    guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    months: Mapped[int] = mapped_column(Integer)
+    # Days before expiry, comma-separated, largest first ("30,7").
+    reminder_days: Mapped[str] = mapped_column(String(64))
+    grace_days: Mapped[int] = mapped_column(Integer)
+    nicknames: Mapped[bool]
+    updated_at: Mapped[datetime]

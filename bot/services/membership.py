@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.database import Database
 from bot.db.models import AuditEntry
-from bot.db.models_members import MemberOrganization, Membership, MemberTypeRole
+from bot.db.models_members import MemberOrganization, Membership, MembershipSettings, MemberTypeRole
 from bot.i18n import _
 from bot.scheduler import Clock, Scheduler
 from bot.services.errors import DomainError, NotFound
@@ -80,6 +80,17 @@ def add_months(when: datetime, months: int) -> datetime:
     year, month = when.year + month_index // 12, month_index % 12 + 1
     day = min(when.day, calendar.monthrange(year, month)[1])
     return when.replace(year=year, month=month, day=day)
+
+
+def parse_reminder_days(text: str) -> tuple[int, ...]:
+    """'30, 7' -> (30, 7); at most 5 distinct days from 1 to 365, largest first ('' = none)."""
+    parts = [part.strip() for part in text.split(",") if part.strip()]
+    if len(parts) > 5 or not all(part.isdigit() and 1 <= int(part) <= 365 for part in parts):
+        raise DomainError(
+            _("Reminders: up to 5 day counts from 1 to 365, such as 30,7 (not '{text}')."),
+            text=text[:50],
+        )
+    return tuple(sorted({int(part) for part in parts}, reverse=True))
 
 
 def cycle_of(expires_at: datetime) -> int:
@@ -142,12 +153,12 @@ class MembershipService:
                 .values(queue_channel_id=channel_id, queue_message_id=message_id)
             )
 
-    def still_valid(self, row: Membership) -> bool:
+    async def still_valid(self, row: Membership) -> bool:
         """Approved and not past expiry plus grace: a rejoining member gets the role back."""
         return (
             row.status == APPROVED
             and row.expires_at is not None
-            and self.clock.now() < row.expires_at + self.policy.grace
+            and self.clock.now() < row.expires_at + (await self.policy_for(row.guild_id)).grace
         )
 
     # -- decisions ----------------------------------------------------------------------------
@@ -167,7 +178,7 @@ class MembershipService:
             row.decided_by = actor_id
             row.reason = None
             row.approved_at = now
-            row.expires_at = add_months(now, self.policy.months)
+            row.expires_at = add_months(now, (await self.policy_for(row.guild_id, session)).months)
             row.renewing = False
             await self._schedule_cycle(session, row)
         self.scheduler.wake()
@@ -218,7 +229,7 @@ class MembershipService:
         await self.scheduler.cancel(dedupe_prefix=job_prefix(row.id), session=session)
         row.status = APPROVED
         row.renewing = False
-        row.expires_at = add_months(start, self.policy.months)
+        row.expires_at = add_months(start, (await self.policy_for(row.guild_id, session)).months)
         row.approved_at = row.approved_at or now
         await self._schedule_cycle(session, row)
 
@@ -230,7 +241,8 @@ class MembershipService:
             await session.flush()
         cycle = cycle_of(row.expires_at)
         now = self.clock.now()
-        for days in self.policy.reminder_days:
+        policy = await self.policy_for(row.guild_id, session)
+        for days in policy.reminder_days:
             due = row.expires_at - timedelta(days=days)
             if due > now:
                 await self.scheduler.schedule(
@@ -242,7 +254,7 @@ class MembershipService:
                 )
         await self.scheduler.schedule(
             EXPIRY_KIND,
-            row.expires_at + self.policy.grace,
+            row.expires_at + policy.grace,
             {"membership_id": row.id, "cycle": cycle},
             dedupe_key=f"{job_prefix(row.id)}{cycle}:expire",
             session=session,
@@ -345,6 +357,51 @@ class MembershipService:
                 ]
             )
         return out.getvalue().encode("utf-8-sig")
+
+    # -- the membership year of one server ----------------------------------------------------
+
+    async def policy_for(self, guild_id: int, session: AsyncSession | None = None) -> MembershipPolicy:
+        """The server's own settings, else the process defaults."""
+        if session is None:
+            async with self.db.session() as own:
+                row = await own.get(MembershipSettings, guild_id)
+        else:
+            row = await session.get(MembershipSettings, guild_id)
+        if row is None:
+            return self.policy
+        return MembershipPolicy(
+            months=row.months,
+            reminder_days=parse_reminder_days(row.reminder_days),
+            grace=timedelta(days=row.grace_days),
+            nicknames=row.nicknames,
+        )
+
+    async def set_policy(
+        self,
+        guild_id: int,
+        *,
+        months: int | None = None,
+        reminder_days: str | None = None,
+        grace_days: int | None = None,
+        nicknames: bool | None = None,
+    ) -> MembershipPolicy:
+        current = await self.policy_for(guild_id)
+        if months is not None and not 1 <= months <= 120:
+            raise DomainError(_("A membership lasts 1 to 120 months."))
+        if grace_days is not None and not 0 <= grace_days <= 365:
+            raise DomainError(_("The grace period is 0 to 365 days."))
+        days = parse_reminder_days(reminder_days) if reminder_days is not None else current.reminder_days
+        async with self.db.transaction() as session:
+            row = await session.get(MembershipSettings, guild_id)
+            if row is None:
+                row = MembershipSettings(guild_id=guild_id)
+                session.add(row)
+            row.months = months if months is not None else current.months
+            row.reminder_days = ",".join(str(d) for d in days)
+            row.grace_days = grace_days if grace_days is not None else current.grace.days
+            row.nicknames = nicknames if nicknames is not None else current.nicknames
+            row.updated_at = self.clock.now()
+        return await self.policy_for(guild_id)
 
     # -- member-type roles --------------------------------------------------------------------
 

@@ -573,3 +573,39 @@ async def test_organizations_can_be_linked_to_a_park_and_removed(cisip: BotHarne
     missing = await d.slash(server.staff, "members org remove", domain="example.org")
     assert missing.content == "No organization has the domain example.org."
     assert (await audit_actions(cisip)).count("members.org-add") == 1
+
+
+async def test_each_server_sets_its_membership_year(cisip: BotHarness, mail: Inbox) -> None:
+    d = cisip.discord
+    server = await set_up(cisip)
+    shown = await d.slash(server.staff, "members settings")
+    assert shown.content == ""
+    assert [f["value"] for f in shown.embeds[0]["fields"]] == [
+        "12 months",
+        "30 days before, 7 days before",
+        "7 days",
+        "off",
+    ]
+    bad = await d.slash(server.staff, "members settings", reminders="30,soon")
+    assert bad.content.startswith("Reminders: up to 5 day counts from 1 to 365")
+    changed = await d.slash(server.staff, "members settings", months=6, reminders="14", grace_days=0)
+    assert changed.content.startswith("Saved.")
+    assert [f["value"] for f in changed.embeds[0]["fields"]][:3] == ["6 months", "14 days before", "0 days"]
+    assert "members.settings" in await audit_actions(cisip)
+
+    olga, welcome = await join(cisip, server, "olga")
+    sent = await apply(cisip, olga, welcome, email="olga@example.org")
+    await enter_code(cisip, olga, sent, mail.last_code("olga@example.org"))
+    await d.slash(server.staff, "members approve", user=olga)
+    row = await row_of(cisip, olga)
+    assert row is not None and row.expires_at == START.replace(month=9)
+    async with cisip.bot.db.session() as session:
+        jobs = (await session.execute(select(ScheduledJob.dedupe_key, ScheduledJob.due_at))).all()
+    assert sorted((str(k).rsplit(":", 1)[1], due) for k, due in jobs) == [
+        ("expire", row.expires_at),
+        ("remind14", row.expires_at - timedelta(days=14)),
+    ]
+    # No grace: the role goes at the expiry itself.
+    cisip.clock.set(row.expires_at)
+    await cisip.bot.scheduler.run_due()
+    assert server.verified.id not in olga.role_ids

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import socket
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from typing import Any
 
@@ -328,3 +328,20 @@ async def test_an_unreachable_or_non_tls_server_is_a_clear_error(
         await Mailer(MailSettings("127.0.0.1", closed_port, "tls", "v@example.org", timeout=2)).send(
             "a@example.org", "s", "t", "<p>h</p>"
         )
+
+
+async def test_a_server_can_set_its_own_membership_year(memberships: MembershipService) -> None:
+    assert await memberships.policy_for(GUILD) == MembershipPolicy()
+    policy = await memberships.set_policy(GUILD, months=24, reminder_days="7, 60,7")
+    assert (policy.months, policy.reminder_days, policy.grace, policy.nicknames) == (
+        24,
+        (60, 7),
+        timedelta(days=7),
+        False,
+    )
+    assert (await memberships.set_policy(GUILD, nicknames=True)).months == 24
+    assert await memberships.policy_for(GUILD + 1) == MembershipPolicy()
+    for bad in ({"months": 0}, {"grace_days": 400}, {"reminder_days": "1,2,3,4,5,6"}, {"reminder_days": "0"}):
+        with pytest.raises(DomainError):
+            await memberships.set_policy(GUILD, **bad)  # type: ignore[arg-type]
+    assert (await memberships.policy_for(GUILD)).months == 24
