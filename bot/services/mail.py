@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import html
 import logging
-from dataclasses import dataclass
+import ssl
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import make_msgid
 
@@ -29,6 +30,8 @@ class MailSettings:
     username: str | None = None
     password: str | None = None
     timeout: float = 20.0
+    # Certificates are checked against the system's authorities unless a context is given (tests).
+    tls_context: ssl.SSLContext | None = field(default=None, repr=False)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> MailSettings | None:
@@ -78,6 +81,7 @@ class Mailer:
                 use_tls=s.security == "tls",
                 start_tls=s.security == "starttls",
                 timeout=s.timeout,
+                tls_context=s.tls_context,
             )
         except (aiosmtplib.SMTPException, OSError) as exc:
             # The address stays out of the log: the domain is enough to investigate.

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import re
+import shutil
 import socket
+import ssl
+import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -345,3 +349,71 @@ async def test_a_server_can_set_its_own_membership_year(memberships: MembershipS
         with pytest.raises(DomainError):
             await memberships.set_policy(GUILD, **bad)  # type: ignore[arg-type]
     assert (await memberships.policy_for(GUILD)).months == 24
+
+
+@pytest.fixture
+def certificate(tmp_path: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 (made with the openssl command)."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
+@pytest.mark.parametrize("security", ["starttls", "tls"])
+async def test_the_mailer_speaks_starttls_and_implicit_tls(
+    security: str, certificate: tuple[Path, Path]
+) -> None:
+    cert, key = certificate
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_context.load_cert_chain(cert, key)
+    client_context = ssl.create_default_context(cafile=str(cert))
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    inbox = Inbox()
+    options: dict[str, Any] = (
+        {"tls_context": server_context, "require_starttls": True}
+        if security == "starttls"
+        else {"ssl_context": server_context}
+    )
+    controller = Controller(inbox, hostname="127.0.0.1", port=port, **options)
+    if security == "tls":
+        # The controller checks that its server is up by connecting; let it trust our certificate.
+        controller.ssl_context = server_context
+    controller.start()
+    try:
+        mailer = Mailer(
+            MailSettings("127.0.0.1", port, security, "verify@cisip.example.org", tls_context=client_context)
+        )
+        await mailer.send("ana@example.org", "Code", "Your code is 123456.", "<p>123456</p>")
+        # Without the certificate's authority the connection is refused: certificates are checked.
+        with pytest.raises(DomainError, match="could not be sent"):
+            await Mailer(MailSettings("127.0.0.1", port, security, "v@example.org", timeout=5)).send(
+                "b@example.org", "s", "t", "<p>h</p>"
+            )
+    finally:
+        controller.stop()
+    assert [e.rcpt_tos for e in inbox.envelopes] == [["ana@example.org"]]
