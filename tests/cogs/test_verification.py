@@ -345,7 +345,18 @@ async def test_only_staff_can_approve_and_a_restart_keeps_the_buttons(cisip: Bot
     assert asked.modal is not None
     told = await d.submit_modal(server.staff, asked.modal, {"text": "Which department are you in?"})
     assert told.content == f"Question sent to <@{gus.id}>."
-    assert "Which department are you in?" in d.dms_to(gus)[-1].content
+    question = d.dms_to(gus)[-1]
+    assert "Which department are you in?" in question.content
+
+    # The member answers by updating the application from the DM: the same card is refreshed.
+    opened = await d.click(gus, question, label="Verify")
+    assert opened.modal is not None and opened.modal.inputs["email"]["value"] == "gus@example.org"
+    updated = await d.submit_modal(
+        gus, opened.modal, {"organization": "ZGC Park, Department of Incubation", "member_type": "park"}
+    )
+    assert updated.content.startswith("Thank you! Staff will review")
+    [card] = queue_messages(cisip, server)
+    assert "ZGC Park, Department of Incubation" in str(card.embeds[0])
 
     approved = await d.click(server.staff, card, label="Approve")
     assert approved.content.startswith(f"<@{gus.id}> is now a verified member")
@@ -609,3 +620,18 @@ async def test_each_server_sets_its_membership_year(cisip: BotHarness, mail: Inb
     cisip.clock.set(row.expires_at)
     await cisip.bot.scheduler.run_due()
     assert server.verified.id not in olga.role_ids
+
+
+async def test_a_chinese_member_sees_chinese(cisip: BotHarness, mail: Inbox) -> None:
+    d = cisip.discord
+    server = await set_up(cisip)
+    wang, welcome = await join(cisip, server, "wang", locale="zh-CN")
+    opened = await d.click(wang, welcome, label="Verify")
+    assert opened.modal is not None and opened.modal.title == "成为 CISIP 会员"
+    sent = await d.submit_modal(wang, opened.modal, {**APPLICATION, "email": "wang@example.cn"})
+    assert sent.content.startswith("我们已向 w***@example.cn 发送 6 位验证码。")
+    assert [b["label"] for b in sent.buttons] == ["输入验证码", "重新发送"]
+    opened = await d.click(wang, sent, label="输入验证码")
+    assert opened.modal is not None and opened.modal.title == "输入验证码"
+    wrong = await d.submit_modal(wang, opened.modal, {"code": "12"})
+    assert wrong.content == "验证码错误：还可尝试 4 次。"
