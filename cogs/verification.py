@@ -29,6 +29,7 @@ from bot.services.errors import DomainError
 from bot.services.mail import Mailer, MailSettings
 from bot.services.membership import (
     APPROVED,
+    CODE,
     EXPIRED,
     EXPIRY_KIND,
     MEMBER_TYPES,
@@ -794,6 +795,12 @@ class VerifyGroup(app_commands.Group):
                 ephemeral=True,
             )
             return
+        waiting_for_code = row.status == CODE or (row.renewing and row.new_email is not None)
+        if waiting_for_code:
+            await interaction.response.send_message(
+                embed=status_embed(t, row), view=code_view(t, interaction.guild.id), ephemeral=True
+            )
+            return
         await interaction.response.send_message(embed=status_embed(t, row), ephemeral=True)
 
     @app_commands.command(name="forget-me", description=locale_str("Erase your membership data"))
@@ -913,7 +920,8 @@ class Verification(commands.Cog):
         await self.bot.audit(guild, guild.me, "members.expire", f"<@{row.user_id}> (membership #{row.id})")
 
     async def sweep(self, context: JobContext) -> None:
-        count = await services(self.bot).memberships.sweep()
+        guild_id = context.payload.get("guild_id")
+        count = await services(self.bot).memberships.sweep(int(guild_id) if guild_id is not None else None)
         log.info("membership sweep: %d active memberships have their reminders and expiry", count)
 
 

@@ -260,10 +260,15 @@ class MembershipService:
             session=session,
         )
 
-    async def sweep(self) -> int:
-        """Make sure every active membership has its reminder and expiry rows (idempotent)."""
+    async def sweep(self, guild_id: int | None = None) -> int:
+        """Make sure every active membership (of one server, or all) has its reminder and expiry rows.
+
+        Idempotent: the rows' dedupe keys make a second sweep add nothing."""
+        query = select(Membership).where(Membership.status == APPROVED)
+        if guild_id is not None:
+            query = query.where(Membership.guild_id == guild_id)
         async with self.db.transaction() as session:
-            rows = (await session.scalars(select(Membership).where(Membership.status == APPROVED))).all()
+            rows = (await session.scalars(query)).all()
             for row in rows:
                 await self._schedule_cycle(session, row)
         self.scheduler.wake()

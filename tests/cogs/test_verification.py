@@ -294,6 +294,12 @@ async def test_wrong_code_five_times_locks_then_an_expired_code(cisip: BotHarnes
     assert expired.content == "This code has expired: press Resend code to get a new one."
     row = await row_of(cisip, carol)
     assert row is not None and row.status == "code"
+    status = await cisip.discord.slash(carol, "verify status")
+    assert "waiting for the email code" in str(status.embeds[0])
+    again = await cisip.discord.click(carol, status, label="Resend code")
+    assert again.content == "A new code is on its way to c***@example.org."
+    done = await enter_code(cisip, carol, status, mail.last_code("carol@example.org"))
+    assert done.content.startswith("Thank you! Staff will review")
 
 
 async def test_bad_input_and_duplicate_email_are_refused(cisip: BotHarness, mail: Inbox) -> None:
@@ -409,7 +415,7 @@ async def test_reminders_expiry_renewal_and_rejoin(cisip: BotHarness, mail: Inbo
     assert row is not None and row.expires_at == START.replace(year=2028)
 
     # The sweep is idempotent: the rows exist once each.
-    await cisip.bot.scheduler.schedule("membership.sweep", cisip.clock.now())
+    await cisip.bot.scheduler.schedule("membership.sweep", cisip.clock.now(), {"guild_id": d.guild.id})
     await cisip.bot.scheduler.run_due()
     async with cisip.bot.db.session() as session:
         keys = (
