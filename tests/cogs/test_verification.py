@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 import re
 import socket
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -198,7 +199,10 @@ def queue_messages(cisip: BotHarness, server: Server) -> list[Message]:
 # -- the tests ----------------------------------------------------------------------------------
 
 
-async def test_join_verify_by_code_then_staff_approve(cisip: BotHarness, mail: Inbox) -> None:
+async def test_join_verify_by_code_then_staff_approve(
+    cisip: BotHarness, mail: Inbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
     d = cisip.discord
     server = await set_up(cisip)
     alice, welcome = await join(cisip, server, "alice")
@@ -245,6 +249,9 @@ async def test_join_verify_by_code_then_staff_approve(cisip: BotHarness, mail: I
     status = await d.slash(alice, "verify status")
     assert status.ephemeral
     assert "verified member" in str(status.embeds[0])
+    # The address never reaches the bot's log (the test mail server's own log, mail.log, is not ours).
+    ours = [r.getMessage() for r in caplog.records if not r.name.startswith("mail.log")]
+    assert ours and not any("li.wei" in line for line in ours)
 
 
 async def test_member_organization_email_is_approved_automatically(cisip: BotHarness, mail: Inbox) -> None:
@@ -641,3 +648,42 @@ async def test_a_chinese_member_sees_chinese(cisip: BotHarness, mail: Inbox) -> 
     assert opened.modal is not None and opened.modal.title == "输入验证码"
     wrong = await d.submit_modal(wang, opened.modal, {"code": "12"})
     assert wrong.content == "验证码错误：还可尝试 4 次。"
+
+
+async def test_staff_commands_refuse_bad_targets_clearly(cisip: BotHarness, mail: Inbox) -> None:
+    d = cisip.discord
+    server = await set_up(cisip)
+    nobody = d.add_member("nobody")
+    for command, options, expected in [
+        ("members info", {"user": nobody}, "This member has not applied."),
+        ("members approve", {"user": nobody}, "This member has not applied."),
+        ("members reject", {"user": nobody, "reason": "no"}, "This member has not applied."),
+        ("members revoke", {"user": nobody}, "This member has not applied."),
+        ("members forget", {"user": nobody}, "There is no membership data to erase."),
+        (
+            "members org remove",
+            {"domain": "nowhere.example"},
+            "No organization has the domain nowhere.example.",
+        ),
+        ("members pending", {}, "No applications are waiting."),
+        ("members org list", {}, "No member organizations yet: add one with /members org add."),
+    ]:
+        reply = await d.slash(server.staff, command, **options)
+        assert reply.ephemeral, command
+        assert reply.content == expected, command
+
+    pia, welcome = await join(cisip, server, "pia")
+    sent = await apply(cisip, pia, welcome, email="pia@example.org")
+    await enter_code(cisip, pia, sent, mail.last_code("pia@example.org"))
+    assert (await d.slash(server.staff, "members revoke", user=pia)).content == (
+        "Only a verified membership can be revoked."
+    )
+    await d.slash(server.staff, "members approve", user=pia)
+    assert (await d.slash(server.staff, "members reject", user=pia, reason="late")).content == (
+        "Only an application waiting for review can be rejected (this one is verified member)."
+    )
+    await d.slash(server.staff, "members org add", name="Example", domain="example.org")
+    dup = await d.slash(server.staff, "members org add", name="Again", domain="EXAMPLE.org")
+    assert dup.content == "The domain example.org is already registered."
+    again = await d.click(pia, welcome, label="Verify")
+    assert again.content.startswith("You are already a verified member until <t:")
