@@ -465,7 +465,6 @@ class ReportService:
                     .where(
                         table.c.guild_id == report.guild_id,
                         table.c.user_id == bindparam("b_user"),
-                        table.c.dm_channel_id.is_(None),
                     )
                     .values(dm_channel_id=bindparam("b_channel")),
                     [{"b_user": r.user_id, "b_channel": r.dm_channel_id} for r in opened],

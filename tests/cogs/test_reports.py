@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.db.models import AuditEntry
-from bot.db.models_reports import Report, ReportDelivery
+from bot.db.models_reports import Report, ReportDelivery, ReportSubscription
 from bot.services.delivery import EngineOptions, delivery_nonce
 from tests.cogs.conftest import BotHarness
 from tests.fakediscord import Perm
@@ -307,3 +307,173 @@ async def test_progress_is_one_message_edited_every_few_seconds_not_per_dm(
     )
     assert discord.ratelimits.total_429s > 0  # the global limit was hit, and waited out
     assert all(len(report_dms(cisip, m)) == 1 for m in members)
+
+
+async def test_publish_refuses_bad_input_and_stores_nothing(cisip: BotHarness) -> None:
+    discord = cisip.discord
+    admin = staff(cisip)
+    member = discord.add_member("mallory")
+
+    reply = await publish(cisip, admin, url="https://cisip.org/r.pdf")
+    assert reply.content == "Set the reports channel first with /setup channel."
+    await reports_channel(cisip, admin)
+
+    reply = await publish(cisip, member, url="https://cisip.org/r.pdf")
+    assert reply.ephemeral and reply.content.startswith("Only CISIP staff can do this")
+
+    cases = [
+        ({}, "Attach the report as a PDF or give its URL."),
+        (
+            {"url": "cisip.org/report"},
+            "'cisip.org/report' is not a web address: give one starting with https://.",
+        ),
+        (
+            {"file": ("report.pdf", b"<html></html>")},
+            "report.pdf is not a PDF: attach the report as a PDF file.",
+        ),
+        (
+            {"file": ("huge.pdf", b"%PDF-" + b"0" * (11 * 1024 * 1024))},
+            "The PDF is larger than this server's upload limit (10 MB), so members could not download "
+            "it here: give also a URL where it can be read.",
+        ),
+    ]
+    for options, message in cases:
+        reply = await publish(cisip, admin, **options)
+        assert reply.ephemeral
+        assert reply.content == message
+    async with cisip.bot.db.session() as session:
+        assert (await session.scalars(select(Report))).all() == []
+    assert not (cisip.settings.data_dir / "reports").exists() or not any(
+        (cisip.settings.data_dir / "reports").iterdir()
+    )
+    assert discord.messages_in("reports") == []
+
+
+async def test_a_reupload_is_recognised(cisip: BotHarness) -> None:
+    admin = staff(cisip)
+    await reports_channel(cisip, admin)
+    await publish(cisip, admin, file=("a.pdf", PDF))
+    reply = await publish(cisip, admin, title="Same file", file=("b.pdf", PDF))
+    assert reply.content == "This PDF is already published as Science Park Development Report (2026)."
+    report = await stored_report(cisip)
+    await cisip.discord.slash(admin, "report withdraw", report=str(report.id))
+    reply = await publish(cisip, admin, title="Same file", file=("b.pdf", PDF))
+    assert reply.content.endswith("This PDF was uploaded before: the stored copy is reused.")
+
+
+async def test_subscribe_button_and_unsubscribe_button_in_the_dm(cisip: BotHarness) -> None:
+    discord = cisip.discord
+    admin = staff(cisip)
+    channel = await reports_channel(cisip, admin)
+    await publish(cisip, admin, url="https://cisip.org/first.pdf")
+    await delivered(cisip)
+    alice = discord.add_member("alice")
+    announcement = discord.messages_in(channel)[-1]
+
+    reply = await discord.click(alice, announcement, label="Subscribe")
+    assert reply.ephemeral and reply.content.startswith("You are subscribed")
+    reply = await discord.click(alice, announcement, label="Subscribe")
+    assert reply.content == "You are already subscribed."
+
+    await publish(cisip, admin, title="Second", url="https://cisip.org/second.pdf")
+    await delivered(cisip, "Second")
+    dm = report_dms(cisip, alice)[-1]
+    assert dm.embeds[0]["title"] == "Second (2026)"
+    assert reply_buttons(dm)[0]["url"] == "https://cisip.org/second.pdf"
+
+    reply = await discord.click(alice, dm, label="Unsubscribe")
+    assert reply.content == "You are unsubscribed: no more report DMs."
+    await publish(cisip, admin, title="Third", url="https://cisip.org/third.pdf")
+    await delivered(cisip, "Third")
+    assert len(report_dms(cisip, alice)) == 1
+
+
+async def test_edit_and_withdraw_update_the_announcement(cisip: BotHarness) -> None:
+    discord = cisip.discord
+    admin = staff(cisip)
+    channel = await reports_channel(cisip, admin)
+    await publish(cisip, admin, file=("report.pdf", PDF))
+    report = await stored_report(cisip)
+
+    choices = await discord.autocomplete(admin, "report edit", "report", "science")
+    assert choices == [{"name": "Science Park Development Report (2026)", "value": str(report.id)}]
+    reply = await discord.slash(admin, "report edit", report=str(report.id), year=2025, summary="Corrected.")
+    assert reply.content == "Science Park Development Report is updated."
+    announcement = discord.messages_in(channel)[-1]
+    assert announcement.embeds[0]["title"] == "Science Park Development Report (2025)"
+    assert announcement.embeds[0]["description"] == "Corrected."
+
+    reply = await discord.slash(admin, "report withdraw", report=str(report.id))
+    assert reply.content.startswith("Science Park Development Report is withdrawn")
+    announcement = discord.messages_in(channel)[-1]
+    assert announcement.content == "This report was withdrawn."
+    assert announcement.files == [] and announcement.embeds == []
+    reply = await discord.slash(admin, "report get", report=str(report.id))
+    assert reply.content == "There is no such report: pick one from the list."
+
+
+async def test_members_browse_latest_and_get_privately(cisip: BotHarness) -> None:
+    discord = cisip.discord
+    admin = staff(cisip)
+    await reports_channel(cisip, admin)
+    await discord.slash(admin, "setup role", purpose="verified", role=discord.add_role("Verified"))
+    verified = discord.add_member("vera", roles=["Verified"])
+    guest = discord.add_member("guest")
+    for year in range(2020, 2027):
+        await publish(cisip, admin, title=f"Report {year}", year=year, url=f"https://cisip.org/{year}.pdf")
+    await publish(
+        cisip, admin, title="Members PDF", year=2019, file=("members.pdf", PDF), visibility="members"
+    )
+    await publish(
+        cisip, admin, title="Open data", year=2018, url="https://cisip.org/open", visibility="public"
+    )
+
+    reply = await discord.slash(verified, "report list")
+    assert reply.ephemeral
+    assert [f["name"] for f in reply.embeds[0]["fields"]] == [
+        f"Report {y} ({y})" for y in range(2026, 2021, -1)
+    ]
+    assert reply.embeds[0]["footer"]["text"] == "Page 1 of 2 · get one with /report get"
+    page2 = await discord.click(verified, reply, label="Next")
+    assert [f["name"] for f in page2.embeds[0]["fields"]] == [
+        "Report 2021 (2021)",
+        "Report 2020 (2020)",
+        "Members PDF (2019)",
+        "Open data (2018)",
+    ]
+
+    reply = await discord.slash(guest, "report list")
+    assert [f["name"] for f in reply.embeds[0]["fields"]] == ["Open data (2018)"]
+
+    reply = await discord.slash(verified, "report latest")
+    assert reply.ephemeral and reply.embeds[0]["title"] == "Report 2026 (2026)"
+    assert reply_buttons(reply.message)[0]["url"] == "https://cisip.org/2026.pdf"
+
+    choices = await discord.autocomplete(verified, "report get", "report", "2019")
+    assert [c["name"] for c in choices] == ["Members PDF (2019)"]
+    assert await discord.autocomplete(guest, "report get", "report", "2019") == []
+    reply = await discord.slash(verified, "report get", report=choices[0]["value"])
+    assert reply.ephemeral and reply.files == [("members.pdf", PDF)]
+    reply = await discord.slash(guest, "report get", report=choices[0]["value"])
+    assert reply.content == "There is no such report: pick one from the list."
+
+
+async def test_unknown_or_stale_dm_channels_are_opened_and_remembered(cisip: BotHarness) -> None:
+    discord = cisip.discord
+    admin = staff(cisip)
+    await reports_channel(cisip, admin)
+    fresh, stale = discord.add_member("fresh"), discord.add_member("stale")
+    service = cisip.bot.get_cog("Reports").service  # type: ignore[union-attr]
+    await service.subscribe(discord.guild.id, fresh.id)  # subscribed before DM channels were kept
+    await service.subscribe(discord.guild.id, stale.id, dm_channel_id=4242)  # a channel that is gone
+
+    await publish(cisip, admin, url="https://cisip.org/r.pdf")
+    await delivered(cisip)
+
+    assert await statuses(cisip) == {fresh.id: "sent", stale.id: "sent"}
+    assert len(report_dms(cisip, fresh)) == 1 and len(report_dms(cisip, stale)) == 1
+    async with cisip.bot.db.session() as session:
+        rows = await session.execute(select(ReportSubscription.user_id, ReportSubscription.dm_channel_id))
+        remembered = {user_id: channel_id for user_id, channel_id in rows}
+    assert remembered[fresh.id] == discord.dm_channel(fresh).id
+    assert remembered[stale.id] == discord.dm_channel(stale).id

@@ -1,0 +1,249 @@
+"""The reports service (files, publishing, subscriptions, delivery rows) and the fan-out engine."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.db.database import Database
+from bot.scheduler import MovableClock
+from bot.services.delivery import (
+    DeliveryCounts,
+    DeliveryEngine,
+    EngineOptions,
+    Outcome,
+    PendingDelivery,
+    SendResult,
+    delivery_nonce,
+)
+from bot.services.errors import DomainError, NotFound
+from bot.services.reports import ReportService, check_url
+
+GUILD = 1_000_000_000_000_001
+PDF = b"%PDF-1.4\nhello\n%%EOF\n"
+FAST = EngineOptions(workers=3, max_attempts=3, retry_delay=0.0, flush_every=0.01, progress_every=0.01)
+
+
+@pytest.fixture
+def service(database: Database, tmp_path: Path) -> ReportService:
+    return ReportService(database, MovableClock(datetime(2027, 3, 1, tzinfo=UTC)), tmp_path / "reports", 1024)
+
+
+async def publish(service: ReportService, title: str = "Report", **options: object) -> int:
+    values: dict[str, object] = {
+        "title": title,
+        "year": 2026,
+        "summary": "Summary",
+        "language": "en",
+        "visibility": "members",
+        "publisher_id": 7,
+        "url": "https://cisip.org/r.pdf",
+    }
+    values.update(options)
+    report, _count = await service.publish(GUILD, **values)  # type: ignore[arg-type]
+    return report.id
+
+
+def test_pdfs_are_checked_by_magic_bytes_and_size_and_stored_by_sha256(service: ReportService) -> None:
+    with pytest.raises(DomainError, match="is not a PDF"):
+        service.store_pdf(b"<html>not a pdf</html>", "report.pdf")
+    with pytest.raises(DomainError, match="reports can be at most"):
+        service.store_pdf(PDF + b"x" * 2000, "big.pdf")
+    first = service.store_pdf(PDF, "Annual report 2026!.pdf")
+    assert first.sha256 == hashlib.sha256(PDF).hexdigest()
+    assert first.name == "Annual report 2026.pdf"
+    assert not first.already_stored
+    assert service.path_of(first.sha256).read_bytes() == PDF
+    assert service.store_pdf(PDF, "again.pdf").already_stored  # a re-upload is recognised
+    assert list(service.reports_dir.glob("*.part")) == []
+
+
+def test_urls_must_be_web_addresses() -> None:
+    assert check_url(" https://cisip.org/r.pdf ") == "https://cisip.org/r.pdf"
+    for bad in ("ftp://x.org/r", "cisip.org/r.pdf", "https://", "javascript:alert(1)"):
+        with pytest.raises(DomainError):
+            check_url(bad)
+
+
+async def test_publishing_creates_one_pending_row_per_active_subscriber(service: ReportService) -> None:
+    await service.subscribe(GUILD, 11)
+    await service.subscribe(GUILD, 12, dm_channel_id=99)
+    await service.subscribe(GUILD, 13)
+    await service.unsubscribe(GUILD, 13)
+    await service.subscribe(GUILD + 1, 14)  # another server
+
+    report, count = await service.publish(
+        GUILD,
+        title="  Report  ",
+        year=2026,
+        summary="Summary",
+        language="en",
+        visibility="public",
+        publisher_id=7,
+        url="https://cisip.org/r.pdf",
+    )
+
+    assert count == 2 and report.title == "Report" and report.delivery_state == "running"
+    pending = await service.pending(report.id)
+    assert [(p.user_id, p.dm_channel_id) for p in pending] == [(11, None), (12, 99)]
+    assert await service.counts(report.id) == DeliveryCounts(total=2)
+
+
+async def test_publishing_without_subscribers_is_done_at_once(service: ReportService) -> None:
+    report = await service.get(GUILD, await publish(service))
+    assert report.delivery_state == "done"
+
+
+async def test_the_same_pdf_cannot_be_published_twice(service: ReportService) -> None:
+    stored = service.store_pdf(PDF, "r.pdf")
+    await publish(service, file=stored)
+    with pytest.raises(DomainError, match=r"already published as Report \(2026\)"):
+        await publish(service, "Other", file=stored)
+
+
+async def test_invalid_fields_are_refused_and_nothing_is_stored(service: ReportService) -> None:
+    for options, message in (
+        ({"year": 1900}, "year must be"),
+        ({"title": " "}, "title must be"),
+        ({"language": "fr"}, "Unknown language"),
+        ({"visibility": "secret"}, "Unknown visibility"),
+        ({"url": None}, "PDF or give its URL"),
+    ):
+        with pytest.raises(DomainError, match=message):
+            await publish(service, **options)
+    assert await service.browse(GUILD, members=True) == ([], 0)
+
+
+async def test_subscribe_and_unsubscribe_say_whether_anything_changed(service: ReportService) -> None:
+    assert await service.subscribe(GUILD, 5) is True
+    assert await service.subscribe(GUILD, 5) is False
+    assert await service.subscribers(GUILD) == {5}
+    assert await service.unsubscribe(GUILD, 5) is True
+    assert await service.unsubscribe(GUILD, 5) is False
+    assert await service.subscribers(GUILD) == set()
+
+
+async def test_browse_search_edit_and_withdraw(service: ReportService) -> None:
+    old = await publish(service, "Old report", year=2024, visibility="public")
+    new = await publish(service, "New report", year=2026)
+    reports, total = await service.browse(GUILD, members=False)
+    assert ([r.id for r in reports], total) == ([old], 1)  # members-only hidden from the public
+    reports, total = await service.browse(GUILD, members=True)
+    assert ([r.id for r in reports], total) == ([new, old], 2)
+    assert [r.id for r in await service.search(GUILD, "old", members=True)] == [old]
+    assert [r.id for r in await service.search(GUILD, "2026", members=True)] == [new]
+
+    edited = await service.edit(GUILD, new, title="Newer report", visibility="public")
+    assert (edited.title, edited.visibility, edited.year) == ("Newer report", "public", 2026)
+
+    await service.subscribe(GUILD, 8)
+    third = await publish(service, "Third", year=2025)
+    withdrawn, skipped = await service.withdraw(GUILD, third)
+    assert (withdrawn.status, skipped) == ("withdrawn", 1)
+    assert await service.counts(third) == DeliveryCounts(total=1, skipped=1)
+    assert await service.pending(third) == []
+    with pytest.raises(DomainError, match="already withdrawn"):
+        await service.withdraw(GUILD, third)
+    with pytest.raises(NotFound):
+        await service.get(GUILD + 1, new)  # another server's report does not exist here
+
+
+class FakeSender:
+    """Scripted outcomes per member; records every send and progress call."""
+
+    def __init__(self, script: dict[int, list[Outcome]] | None = None, skip: set[int] | None = None) -> None:
+        self.script = script or {}
+        self.skip = skip or set()
+        self.sent: list[tuple[int, str]] = []
+        self.progress_calls: list[tuple[DeliveryCounts, bool]] = []
+        self.gate: asyncio.Event | None = None
+
+    async def skip_reason(self, user_id: int) -> str | None:
+        return "unsubscribed" if user_id in self.skip else None
+
+    async def send(self, delivery: PendingDelivery, nonce: str) -> SendResult:
+        if self.gate is not None:
+            await self.gate.wait()
+        self.sent.append((delivery.user_id, nonce))
+        outcomes = self.script.get(delivery.user_id, [])
+        outcome = outcomes.pop(0) if outcomes else Outcome.SENT
+        return SendResult(outcome, message_id=len(self.sent), dm_channel_id=500 + delivery.user_id)
+
+    async def progress(self, counts: DeliveryCounts, *, final: bool) -> None:
+        self.progress_calls.append((DeliveryCounts(**vars(counts)), final))
+
+
+async def test_the_engine_settles_every_row_with_its_status(service: ReportService) -> None:
+    for user in (1, 2, 3, 4, 5, 6):
+        await service.subscribe(GUILD, user)
+    report_id = await publish(service)
+    sender = FakeSender(
+        {
+            2: [Outcome.DMS_CLOSED],
+            3: [Outcome.SERVER_ERROR, Outcome.SENT],
+            4: [Outcome.SERVER_ERROR] * 3,
+            5: [Outcome.FAILED],
+        },
+        skip={6},
+    )
+
+    counts = await DeliveryEngine(service, FAST).run(report_id, sender)
+
+    assert counts == DeliveryCounts(total=6, sent=2, dms_closed=1, failed=2, skipped=1)
+    sends = Counter(user for user, _ in sender.sent)
+    assert sends == {1: 1, 2: 1, 3: 2, 4: 3, 5: 1}  # 50007 never retried; 5xx bounded at 3
+    assert all(nonce == delivery_nonce(report_id, user) for user, nonce in sender.sent)
+    assert sender.progress_calls[0] == (DeliveryCounts(total=6), False)
+    assert sender.progress_calls[-1] == (counts, True)
+    assert (await service.get(GUILD, report_id)).delivery_state == "done"
+    # The DM channels opened on the way are remembered for the next report.
+    later = await publish(service, "Later")
+    assert {p.user_id: p.dm_channel_id for p in await service.pending(later)}[1] == 501
+
+    assert await service.retry_failed(GUILD, report_id, requested_by=7) == 2
+    again = FakeSender()
+    counts = await DeliveryEngine(service, FAST).run(report_id, again)
+    assert sorted(user for user, _ in again.sent) == [4, 5]  # only the failed ones
+    assert counts == DeliveryCounts(total=6, sent=4, dms_closed=1, failed=0, skipped=1)
+    with pytest.raises(DomainError, match="nothing to retry"):
+        await service.retry_failed(GUILD, report_id, requested_by=7)
+
+
+async def test_a_crashed_run_resumes_with_the_same_nonces(service: ReportService) -> None:
+    for user in range(1, 11):
+        await service.subscribe(GUILD, user)
+    report_id = await publish(service)
+    slow = FakeSender()
+    slow.gate = asyncio.Event()
+    engine = DeliveryEngine(service, EngineOptions(workers=2, flush_every=60, progress_every=60))
+    task = asyncio.create_task(engine.run(report_id, slow))
+    slow.gate.set()
+    for _ in range(10_000):
+        if len(slow.sent) >= 4:
+            break
+        await asyncio.sleep(0)
+    task.cancel()  # the crash: nothing flushed yet
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert (await service.counts(report_id)).pending == 10
+    assert (await service.get(GUILD, report_id)).delivery_state == "running"
+
+    resumed = FakeSender()
+    counts = await DeliveryEngine(service, FAST).run(report_id, resumed)
+
+    assert counts.sent == 10
+    first = dict(slow.sent)
+    # Whatever was sent before the crash is sent again with the same nonce (Discord dedupes it).
+    assert all(dict(resumed.sent)[user] == nonce for user, nonce in first.items())
+
+
+def test_nonces_are_deterministic_and_fit_discord() -> None:
+    nonce = delivery_nonce(12, 987654321098765432)
+    assert nonce == delivery_nonce(12, 987654321098765432)
+    assert nonce != delivery_nonce(13, 987654321098765432)
+    assert len(nonce) == 25
