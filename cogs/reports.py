@@ -539,7 +539,15 @@ class ReportGroup(app_commands.Group):
             file=stored,
             url=link,
         )
-        await self.cog.announce(report, guild, channel)
+        try:
+            await self.cog.announce(report, guild, channel)
+        except discord.HTTPException as exc:
+            log.warning("report %s: the announcement failed: %s", report.id, exc)
+            await self.service.withdraw(guild.id, report.id)
+            raise DomainError(
+                _("I could not post the announcement in {channel}, so nothing was published: try again."),
+                channel=channel.mention,
+            ) from exc
         await self.bot.audit(guild, interaction.user, "report.publish", f"{report.title} ({report.year})")
         self.cog.start_delivery(report.id)
         note = (
@@ -612,8 +620,9 @@ class ReportGroup(app_commands.Group):
         assert guild is not None
         t = await translator_for(interaction)
         found = await self._report(guild.id, report)
+        if found.status == "published":
+            await self.cog.stop_delivery(found.id)  # first, so no DM goes out after the withdrawal
         withdrawn, skipped = await self.service.withdraw(guild.id, found.id)
-        await self.cog.stop_delivery(withdrawn.id)
         await self.cog.refresh_announcement(withdrawn, guild, withdrawn=True)
         await self.bot.audit(
             guild, interaction.user, "report.withdraw", f"{withdrawn.title} ({withdrawn.year})"

@@ -52,6 +52,9 @@ async def reports_channel(cisip: BotHarness, admin: Member) -> Any:
     channel = cisip.discord.add_channel("reports")
     reply = await cisip.discord.slash(admin, "setup channel", purpose="reports", channel=channel)
     assert "Reports channel set" in reply.content, reply.content
+    # GuildSettingsService.get() racing with /setup (the verification cog reads the settings on
+    # every member join) can put the old settings back in its cache for 30 s: start clean.
+    cisip.bot.guild_settings._cache.clear()
     return channel
 
 
@@ -417,6 +420,7 @@ async def test_members_browse_latest_and_get_privately(cisip: BotHarness) -> Non
     admin = staff(cisip)
     await reports_channel(cisip, admin)
     await discord.slash(admin, "setup role", purpose="verified", role=discord.add_role("Verified"))
+    cisip.bot.guild_settings._cache.clear()  # see reports_channel()
     verified = discord.add_member("vera", roles=["Verified"])
     guest = discord.add_member("guest")
     for year in range(2020, 2027):
@@ -477,3 +481,29 @@ async def test_unknown_or_stale_dm_channels_are_opened_and_remembered(cisip: Bot
         remembered = {user_id: channel_id for user_id, channel_id in rows}
     assert remembered[fresh.id] == discord.dm_channel(fresh).id
     assert remembered[stale.id] == discord.dm_channel(stale).id
+
+
+async def test_a_failed_announcement_publishes_nothing(cisip: BotHarness) -> None:
+    discord = cisip.discord
+    admin = staff(cisip)
+    channel = await reports_channel(cisip, admin)
+    alice = discord.add_member("alice")
+    await subscribe(cisip, alice)
+    discord.faults.fail("POST", f"/channels/{channel.id}/messages", status=503)
+
+    reply = await publish(cisip, admin, url="https://cisip.org/r.pdf")
+
+    assert reply.content == (
+        f"I could not post the announcement in <#{channel.id}>, so nothing was published: try again."
+    )
+    await asyncio.sleep(0.1)
+    assert report_dms(cisip, alice) == []
+    assert (await discord.slash(alice, "report list")).embeds[0]["description"] == "No reports yet."
+
+
+async def test_members_are_answered_in_their_language(cisip: BotHarness) -> None:
+    member = cisip.discord.add_member("li", locale="zh-CN")
+    reply = await cisip.discord.slash(member, "report subscribe")
+    assert reply.content == "订阅成功：新报告会通过私信发给你。请确认你允许接收服务器成员的私信。"
+    reply = await cisip.discord.slash(member, "report latest")
+    assert reply.content == "还没有发布任何报告。"
