@@ -549,18 +549,26 @@ class ReportGroup(app_commands.Group):
                 channel=channel.mention,
             ) from exc
         await self.bot.audit(guild, interaction.user, "report.publish", f"{report.title} ({report.year})")
-        self.cog.start_delivery(report.id)
         note = (
             t("This PDF was uploaded before: the stored copy is reused.")
             if stored is not None and stored.already_stored
             else None
         )
-        text = t(
-            "Published {title} in {channel}. Sending it to {count} subscribers; I will DM you the progress.",
-            title=report.title,
-            channel=channel.mention,
-            count=number(subscribers),
-        )
+        if subscribers:
+            self.cog.start_delivery(report.id)
+            text = t(
+                "Published {title} in {channel}. Sending it to {count} subscribers; "
+                "I will DM you the progress.",
+                title=report.title,
+                channel=channel.mention,
+                count=number(subscribers),
+            )
+        else:
+            text = t(
+                "Published {title} in {channel}. Nobody is subscribed yet, so no DMs are sent.",
+                title=report.title,
+                channel=channel.mention,
+            )
         await interaction.followup.send("\n".join(filter(None, [text, note])), ephemeral=True)
 
     @app_commands.command(name="edit", description=locale_str("Correct a published report"))

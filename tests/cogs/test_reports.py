@@ -368,8 +368,13 @@ async def test_subscribe_button_and_unsubscribe_button_in_the_dm(cisip: BotHarne
     discord = cisip.discord
     admin = staff(cisip)
     channel = await reports_channel(cisip, admin)
-    await publish(cisip, admin, url="https://cisip.org/first.pdf")
+    reply = await publish(cisip, admin, url="https://cisip.org/first.pdf")
+    assert reply.content == (
+        f"Published Science Park Development Report in <#{channel.id}>. "
+        "Nobody is subscribed yet, so no DMs are sent."
+    )
     await delivered(cisip)
+    assert not any(m.content.startswith("**") for m in discord.dms_to(admin))  # no progress DM
     alice = discord.add_member("alice")
     announcement = discord.messages_in(channel)[-1]
 
