@@ -307,3 +307,96 @@ async def test_a_reminder_across_a_daylight_saving_change(cisip: BotHarness, wor
     assert len(reminders(d.dms_to(alice))) == 1
     await world.run_at(datetime(2027, 3, 29, 6, 0, 5, tzinfo=UTC))  # 08:00 summer time
     assert len(reminders(d.dms_to(alice))) == 2
+
+
+async def test_edit_moves_the_workshop_and_a_larger_capacity_promotes(
+    cisip: BotHarness, world: World
+) -> None:
+    d = cisip.discord
+    await world.create(capacity=1)
+    alice, bob = world.member("alice"), world.member("bob")
+    await d.click(alice, world.announcement(), label="Register")
+    await d.click(bob, world.announcement(), label="Register")
+
+    opened = await d.slash(world.staff, "workshop edit", workshop="1", capacity=2)
+    assert opened.modal is not None
+    assert opened.modal.inputs["starts"]["value"] == "2027-04-20 09:00"  # pre-filled, in the workshop's zone
+    done = await d.submit_modal(
+        world.staff, opened.modal, {"starts": "2027-04-21 09:00", "ends": "2027-04-21 17:00"}
+    )
+    assert done.content == "Workshop #1 updated."
+    moved = START_UTC + timedelta(days=1)
+    assert field(world.announcement().embeds[0], "Starts").startswith(ts(moved))
+    await eventually(lambda: seats(world) == "2 / 2")
+    await eventually(lambda: len(dms(d.dms_to(bob), "Good news: a seat freed up")) == 1)
+    (event,) = d.guild.scheduled_events.values()
+    assert event["scheduled_start_time"].startswith("2027-04-21T01:00")
+
+    # Reminders follow the new start: a day later than the old ones.
+    await world.run_at(moved - timedelta(days=7, seconds=-5))
+    await world.run_at(START_UTC - timedelta(days=1, seconds=-5))  # the old 1-day mark: nothing
+    assert len(reminders(d.dms_to(alice))) == 1
+    await world.run_at(moved - timedelta(days=1, seconds=-5))
+    await world.run_at(moved - timedelta(hours=1, seconds=-5))
+    assert len(reminders(d.dms_to(alice))) == 3
+    assert all("late" not in m.content for m in reminders(d.dms_to(alice)))
+
+
+async def test_announce_list_info_and_mine(cisip: BotHarness, world: World) -> None:
+    d = cisip.discord
+    assert (await d.slash(world.member("alice"), "workshop list")).content == "No workshops are planned yet."
+    await world.create()
+    again = await d.slash(world.staff, "workshop announce", workshop="1")
+    assert again.content == "Announcement posted."
+    assert len([m for m in d.messages_in(world.channel) if m.embeds]) == 2
+    alice = d.member("alice")
+    await d.click(alice, world.announcement(), label="Register")  # the new post's buttons work too
+
+    listed = await d.slash(alice, "workshop list")
+    assert listed.ephemeral and listed.embeds[0]["title"] == "Upcoming workshops"
+    assert "seats 1 / 2" in listed.embeds[0]["fields"][0]["value"]
+    info = await d.slash(alice, "workshop info", workshop="1")
+    assert field(info.embeds[0], "Seats") == "1 / 2"
+    mine = await d.slash(alice, "workshop mine")
+    assert mine.content.startswith("• #1 **Science Park Management Workshop 2027**: <t:")
+    assert (await d.autocomplete(alice, "workshop info", "workshop", "science"))[0]["value"] == "1"
+    missing = await d.slash(alice, "workshop info", workshop="99")
+    assert missing.content == "There is no workshop #99 in this server."
+
+
+async def test_announcement_edits_are_coalesced(cisip: BotHarness, world: World) -> None:
+    d = cisip.discord
+    await world.create(capacity=5)
+    cog: Any = cisip.bot.get_cog("Workshops")
+    cog.edit_interval = 0.6
+    route = "/channels/{channel_id}/messages/{message_id}"
+    before = len(d.em.requests_to("PATCH", route))
+    post = world.announcement()
+    for name in ("m1", "m2", "m3", "m4"):
+        await d.click(world.member(name), post, label="Register")
+    await eventually(lambda: seats(world) == "4 / 5")
+    await asyncio.sleep(0.7)
+    assert len(d.em.requests_to("PATCH", route)) - before <= 2  # one at once, one for the rest
+
+
+async def test_a_yearly_series_drafts_next_year_and_announces_the_call(
+    cisip: BotHarness, world: World
+) -> None:
+    d = cisip.discord
+    created = await world.create(yearly=True)
+    assert "yearly series" in created.content
+    await world.run_at(END_UTC + timedelta(minutes=1))
+    drafted = [m.content for m in d.messages_in(world.audit) if "workshop.draft" in m.content]
+    assert len(drafted) == 1 and "drafted as workshop #2" in drafted[0]
+    assert "seats" not in (await d.slash(world.staff, "workshop list")).content  # drafts are not listed
+
+    confirmed = await d.slash(world.staff, "workshop confirm", workshop="2", call_weeks=4)
+    next_start = START_UTC.replace(year=2028)
+    call = next_start - timedelta(weeks=4)
+    assert confirmed.content.startswith(f"Workshop #2 is confirmed for {ts(next_start)}")
+    assert ts(call) in confirmed.content
+    posts = len([m for m in d.messages_in(world.channel) if m.embeds])
+    await world.run_at(call + timedelta(seconds=5))
+    announcements = [m for m in d.messages_in(world.channel) if m.embeds]
+    assert len(announcements) == posts + 1
+    assert field(announcements[-1].embeds[0], "Starts").startswith(ts(next_start))

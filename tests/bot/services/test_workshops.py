@@ -1,0 +1,224 @@
+"""The workshop service: validation, seats and the waitlist, reminders, the yearly series."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from bot.db.database import Database
+from bot.db.models import ScheduledJob
+from bot.scheduler import MovableClock, Scheduler
+from bot.services.dates import local_input, parse_local
+from bot.services.errors import DomainError
+from bot.services.workshops import (
+    DRAFT,
+    ENDED,
+    REGISTERED,
+    SCHEDULED,
+    WAITLISTED,
+    WorkshopForm,
+    WorkshopService,
+    parse_reminders,
+    reminder_due,
+)
+
+NOW = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def form(**changes: object) -> WorkshopForm:
+    values: dict[str, object] = {
+        "title": "Science Park Management Workshop",
+        "starts": "2027-08-20 09:00",
+        "ends": "2027-08-22 17:00",
+        "location": "Tianjin",
+        "description": "Yearly.",
+        "timezone": "Asia/Shanghai",
+        "capacity": 2,
+    }
+    values.update(changes)
+    return WorkshopForm(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def clock() -> MovableClock:
+    return MovableClock(NOW, ticking=False)
+
+
+@pytest.fixture
+def service(database: Database, clock: MovableClock) -> WorkshopService:
+    return WorkshopService(database, clock, Scheduler(database, clock))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2027-08-20 09:00",
+        "20 Aug 2027 9am",
+        "2027-08-20T09:00",
+        "Aug 20, 2027 9 AM",
+        "20th August 2027 09:00",
+    ],
+)
+def test_forgiving_dates_read_as_wall_clock_time(text: str) -> None:
+    assert parse_local(text, BERLIN) == datetime(2027, 8, 20, 7, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("text", ["03/04/2027 09:00", "next friday", "2027-02-30 09:00", "2027-08-20"])
+def test_ambiguous_or_impossible_dates_are_refused(text: str) -> None:
+    with pytest.raises(DomainError, match="as a date and time"):
+        parse_local(text, BERLIN)
+
+
+def test_a_form_shows_dates_as_they_are_read_back() -> None:
+    when = datetime(2027, 8, 20, 7, 0, tzinfo=UTC)
+    assert parse_local(local_input(when, BERLIN), BERLIN) == when
+
+
+def test_reminder_offsets() -> None:
+    assert parse_reminders(None) == ["7d", "1d", "1h"]
+    assert parse_reminders("1h, 2w 30m") == ["2w", "1h", "30m"]
+    assert parse_reminders("none") == []
+    for bad in ("0d", "soon", "5y", "1d,2d,3d,4d,5d,6d"):
+        with pytest.raises(DomainError):
+            parse_reminders(bad)
+
+
+def test_day_reminders_keep_the_wall_clock_across_daylight_saving() -> None:
+    start = parse_local("2027-03-29 09:00", BERLIN)  # summer time since 28 March
+    assert reminder_due(start, BERLIN, "7d") == datetime(2027, 3, 22, 8, 0, tzinfo=UTC)  # 09:00 winter
+    assert reminder_due(start, BERLIN, "1h") == start - timedelta(hours=1)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"ends": "2027-08-19 09:00"}, "must end after it starts"),
+        ({"starts": "2027-02-01 09:00"}, "in the past"),
+        ({"timezone": "Mars/Base"}, "Unknown time zone"),
+        ({"capacity": 0}, "Capacity must be between 1"),
+        ({"deadline": "2027-08-21 09:00"}, "deadline must be at or before the start"),
+        ({"title": "  "}, "title cannot be empty"),
+    ],
+)
+async def test_bad_input_creates_nothing(
+    service: WorkshopService, changes: dict[str, object], message: str
+) -> None:
+    with pytest.raises(DomainError, match=message):
+        await service.create(1, 2, form(**changes))
+    assert await service.upcoming(1, include_drafts=True) == []
+
+
+async def test_seats_then_waitlist_in_order_and_promotion(
+    service: WorkshopService, clock: MovableClock
+) -> None:
+    workshop = await service.create(1, 2, form())
+    outcomes = []
+    for user in (10, 11, 12, 13):
+        outcomes.append(await service.register(workshop.id, user, verified=True))
+        clock.advance(seconds=1)
+    assert [(o.status, o.position) for o in outcomes] == [
+        (REGISTERED, 0),
+        (REGISTERED, 0),
+        (WAITLISTED, 1),
+        (WAITLISTED, 2),
+    ]
+    again = await service.register(workshop.id, 12, verified=True)
+    assert again.already and again.position == 1
+    left = await service.leave(workshop.id, 10)
+    assert left.previous == REGISTERED and left.promoted == [12]
+    # Leaving the waitlist promotes nobody; a seat is never held twice.
+    assert (await service.leave(workshop.id, 13)).promoted == []
+    seats = await service.seats(workshop.id)
+    assert (seats.taken, seats.capacity, seats.waitlisted) == (2, 2, 0)
+    # Coming back puts you at the back of the queue.
+    back = await service.register(workshop.id, 10, verified=True)
+    assert (back.status, back.position) == (WAITLISTED, 1)
+
+
+async def test_a_larger_capacity_promotes_the_waitlist(service: WorkshopService, clock: MovableClock) -> None:
+    workshop = await service.create(1, 2, form(capacity=1))
+    for user in (10, 11, 12):
+        await service.register(workshop.id, user, verified=True)
+        clock.advance(seconds=1)
+    result = await service.update(1, workshop.id, form(capacity=3))
+    assert result.promoted == [11, 12]
+
+
+async def test_members_only_and_the_deadline(service: WorkshopService, clock: MovableClock) -> None:
+    workshop = await service.create(1, 2, form(deadline="2027-08-10 18:00"))
+    with pytest.raises(DomainError, match="verified CISIP members"):
+        await service.register(workshop.id, 10, verified=False)
+    with pytest.raises(DomainError, match="no verified role is set up"):
+        await service.register(workshop.id, 10, verified=None)
+    open_to_all = await service.create(1, 2, form(members_only=False))
+    assert (await service.register(open_to_all.id, 10, verified=None)).status == REGISTERED
+    clock.set(datetime(2027, 8, 10, 10, 1, tzinfo=UTC))
+    with pytest.raises(DomainError, match="closed on"):
+        await service.register(workshop.id, 11, verified=True)
+
+
+async def test_rows_are_scheduled_and_moved_with_the_start(
+    service: WorkshopService, database: Database
+) -> None:
+    workshop = await service.create(1, 2, form())
+
+    async def pending() -> list[str]:
+        async with database.session() as session:
+            rows = await session.scalars(
+                select(ScheduledJob.dedupe_key)
+                .where(ScheduledJob.status == "pending")
+                .order_by(ScheduledJob.due_at)
+            )
+            return [str(k) for k in rows]
+
+    assert await pending() == [
+        "workshop:1:reminder:7d@20270820T0100Z",
+        "workshop:1:reminder:1d@20270820T0100Z",
+        "workshop:1:reminder:1h@20270820T0100Z",
+        "workshop:1:ended@20270820T0100Z",
+    ]
+    await service.update(1, workshop.id, form(starts="2027-08-21 09:00", reminders="1d"))
+    assert await pending() == ["workshop:1:reminder:1d@20270821T0100Z", "workshop:1:ended@20270821T0100Z"]
+    _, told = await service.cancel(1, workshop.id, "rain")
+    assert await pending() == [] and told == []
+
+
+async def test_each_reminder_is_owed_once_per_member(service: WorkshopService) -> None:
+    workshop = await service.create(1, 2, form(capacity=1))
+    await service.register(workshop.id, 10, verified=True)
+    await service.register(workshop.id, 11, verified=True)  # waitlisted: no reminders
+    stamp = workshop.starts_at.isoformat()
+    owed = await service.reminder(workshop.id, "1d", stamp)
+    assert owed is not None and owed.targets == [10] and owed.channel_due
+    assert await service.record_delivery(workshop.id, "1d", 10, "sent", late=False)
+    assert not await service.record_delivery(workshop.id, "1d", 10, "sent", late=False)
+    owed = await service.reminder(workshop.id, "1d", stamp)
+    assert owed is not None and owed.targets == []
+    assert await service.reminder(workshop.id, "1d", "2000-01-01T00:00:00+00:00") is None  # moved
+
+
+async def test_a_series_edition_drafts_next_year_at_the_same_local_time(
+    service: WorkshopService, clock: MovableClock
+) -> None:
+    workshop = await service.create(
+        1,
+        2,
+        form(starts="2027-03-29 09:00", ends="2027-03-29 17:00", timezone="Europe/Berlin"),
+        series_name="SPMW",
+    )
+    clock.set(workshop.ends_at + timedelta(minutes=1))
+    result = await service.end(workshop.id, workshop.starts_at.isoformat())
+    assert result is not None
+    ended, draft = result
+    assert ended.status == ENDED and draft is not None and draft.status == DRAFT
+    # Next year at the same wall-clock time in Berlin, whatever the daylight-saving dates.
+    assert draft.starts_at.astimezone(BERLIN).strftime("%Y-%m-%d %H:%M") == "2028-03-29 09:00"
+    confirmed, call_at = await service.confirm(1, draft.id)
+    assert confirmed.status == SCHEDULED
+    assert call_at == draft.starts_at - timedelta(weeks=8)
+    with pytest.raises(DomainError, match="not a draft"):
+        await service.confirm(1, draft.id)
