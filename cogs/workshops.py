@@ -484,8 +484,13 @@ class Workshops(commands.Cog):
         self._pending_edit: dict[int, asyncio.Task[None]] = {}
 
     async def cog_unload(self) -> None:
-        for task in list(self._pending_edit.values()):
+        # A coalesced edit still waiting is made now rather than lost at shutdown.
+        for workshop_id, task in list(self._pending_edit.items()):
             task.cancel()
+            try:
+                await self._edit_announcement(workshop_id)
+            except Exception:
+                log.exception("could not flush the announcement edit of workshop %s", workshop_id)
 
     # -- options and staff flows --------------------------------------------------------------
 
