@@ -45,6 +45,7 @@ from bot.services.workshops import (
     Seats,
     WorkshopForm,
     WorkshopService,
+    not_open,
 )
 from bot.ui.text import Translate, server_translator, translator_for
 from bot.ui.time import full_and_relative, timestamp
@@ -372,11 +373,7 @@ class WorkshopGroup(app_commands.Group):
         t = await translator_for(interaction)
         found = await self.cog.service.get(interaction.guild.id, workshop_id_of(workshop))
         if found.status != "scheduled":
-            raise DomainError(
-                _("Workshop #{id} is {status}: only scheduled workshops are announced."),
-                id=found.id,
-                status=found.status,
-            )
+            raise not_open(found)
         await interaction.response.defer(ephemeral=True, thinking=True)
         problem = await self.cog.post_announcement(found)
         await self.bot.audit(

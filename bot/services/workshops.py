@@ -224,9 +224,7 @@ class WorkshopService:
         async with self.db.transaction() as session:
             workshop = await self._get(session, guild_id, workshop_id, lock=True)
             if workshop.status not in (SCHEDULED, DRAFT):
-                raise DomainError(
-                    _("This workshop is {status} and can no longer be changed."), status=workshop.status
-                )
+                raise not_open(workshop)
             values = self._validated(form, is_new=False, old_start=workshop.starts_at)
             timing_changed = (workshop.starts_at, workshop.reminders, workshop.ends_at) != (
                 values["starts_at"],
@@ -248,7 +246,7 @@ class WorkshopService:
         async with self.db.transaction() as session:
             workshop = await self._get(session, guild_id, workshop_id, lock=True)
             if workshop.status in (CANCELLED, ENDED):
-                raise DomainError(_("This workshop is already {status}."), status=workshop.status)
+                raise not_open(workshop)
             workshop.status = CANCELLED
             workshop.cancel_reason = (reason or "").strip()[:500] or None
             workshop.updated_at = self.clock.now()
@@ -411,9 +409,7 @@ class WorkshopService:
         async with self.db.transaction() as session:
             workshop = await self._get(session, None, workshop_id, lock=True)
             if workshop.status != SCHEDULED:
-                raise DomainError(
-                    _("Registration is not open: this workshop is {status}."), status=workshop.status
-                )
+                raise not_open(workshop)
             if now > workshop.deadline:
                 raise DomainError(
                     _("Registration for this workshop closed on {deadline}."), deadline=_ts(workshop.deadline)
@@ -464,9 +460,7 @@ class WorkshopService:
             if registration is None or registration.status == LEFT:
                 raise DomainError(_("You are not registered for this workshop."))
             if workshop.status != SCHEDULED:
-                raise DomainError(
-                    _("This workshop is {status}: there is nothing to leave."), status=workshop.status
-                )
+                raise not_open(workshop)
             previous = registration.status
             registration.status, registration.updated_at = LEFT, self.clock.now()
             await session.flush()
@@ -662,6 +656,15 @@ class WorkshopService:
             assert series is not None
             series.call_weeks = weeks
             return series
+
+
+def not_open(workshop: Workshop) -> DomainError:
+    """Why a cancelled, ended or drafted workshop refuses what was asked."""
+    if workshop.status == CANCELLED:
+        return DomainError(_("Workshop #{id} was cancelled."), id=workshop.id)
+    if workshop.status == ENDED:
+        return DomainError(_("Workshop #{id} has already ended."), id=workshop.id)
+    return DomainError(_("Workshop #{id} is a draft that staff have not confirmed yet."), id=workshop.id)
 
 
 def _ts(when: datetime) -> str:

@@ -400,3 +400,35 @@ async def test_a_yearly_series_drafts_next_year_and_announces_the_call(
     announcements = [m for m in d.messages_in(world.channel) if m.embeds]
     assert len(announcements) == posts + 1
     assert field(announcements[-1].embeds[0], "Starts").startswith(ts(next_start))
+
+
+async def test_attendees_take_name_organization_and_country_from_verification(
+    cisip: BotHarness, world: World
+) -> None:
+    from bot.db.models_members import Membership
+
+    d = cisip.discord
+    await world.create(capacity=1)
+    wei, zoe = world.member("wei"), world.member("zoe")
+    async with cisip.bot.db.transaction() as session:
+        session.add(
+            Membership(
+                guild_id=d.guild.id,
+                user_id=wei.user.id,
+                status="approved",
+                full_name="Li Wei",
+                organization="=Zhongguancun Science Park",
+                email="li.wei@example.org",
+                country="China",
+                member_type="park",
+                applied_at=cisip.clock.now(),
+            )
+        )
+    await d.click(wei, world.announcement(), label="Register")
+    await d.click(zoe, world.announcement(), label="Register")
+    reply = await d.slash(world.staff, "workshop attendees", workshop="1")
+    assert reply.content == "2 registrations for Science Park Management Workshop 2027."
+    rows = list(csv.reader(io.StringIO(reply.files[0][1].decode("utf-8-sig"))))
+    assert rows[1][:3] == ["Li Wei", "'=Zhongguancun Science Park", "China"]
+    assert rows[1][4] == "registered"
+    assert rows[2][0] == "zoe" and rows[2][1:3] == ["", ""] and rows[2][4] == "waitlisted"

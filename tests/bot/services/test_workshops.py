@@ -185,6 +185,10 @@ async def test_rows_are_scheduled_and_moved_with_the_start(
     assert await pending() == ["workshop:1:reminder:1d@20270821T0100Z", "workshop:1:ended@20270821T0100Z"]
     _, told = await service.cancel(1, workshop.id, "rain")
     assert await pending() == [] and told == []
+    with pytest.raises(DomainError, match="Workshop #1 was cancelled."):
+        await service.register(workshop.id, 10, verified=True)
+    with pytest.raises(DomainError, match="Workshop #1 was cancelled."):
+        await service.cancel(1, workshop.id, None)
 
 
 async def test_each_reminder_is_owed_once_per_member(service: WorkshopService) -> None:
@@ -222,3 +226,5 @@ async def test_a_series_edition_drafts_next_year_at_the_same_local_time(
     assert call_at == draft.starts_at - timedelta(weeks=8)
     with pytest.raises(DomainError, match="not a draft"):
         await service.confirm(1, draft.id)
+    with pytest.raises(DomainError, match="has already ended"):
+        await service.register(ended.id, 10, verified=True)
