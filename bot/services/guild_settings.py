@@ -68,14 +68,20 @@ class GuildSettingsService:
         self.db = database
         self.clock = clock
         self._cache: dict[int, tuple[float, GuildConfig]] = {}
+        # Bumped by every write, so a read that started before a write cannot cache the old row.
+        self._writes: dict[int, int] = {}
 
     async def get(self, guild_id: int) -> GuildConfig:
         cached = self._cache.get(guild_id)
         if cached is not None and time.monotonic() - cached[0] < self.CACHE_SECONDS:
             return cached[1]
+        writes_before = self._writes.get(guild_id, 0)
         async with self.db.session() as session:
             row = await session.get(GuildSettings, guild_id)
-        return self._remember(_to_config(row, guild_id))
+        config = _to_config(row, guild_id)
+        if self._writes.get(guild_id, 0) == writes_before:
+            self._remember(config)
+        return config
 
     def _remember(self, config: GuildConfig) -> GuildConfig:
         self._cache[config.guild_id] = (time.monotonic(), config)
@@ -90,6 +96,7 @@ class GuildSettingsService:
             for name, value in values.items():
                 setattr(row, name, value)
             row.updated_at = self.clock.now()
+        self._writes[guild_id] = self._writes.get(guild_id, 0) + 1
         return self._remember(_to_config(row, guild_id))
 
     async def set_channel(self, guild_id: int, kind: str, channel_id: int | None) -> GuildConfig:
