@@ -25,7 +25,7 @@ from discord import app_commands
 from discord.app_commands import locale_str
 from discord.ext import commands
 
-from bot.checks import staff_only
+from bot.checks import is_staff, staff_only
 from bot.db.models_workshops import Workshop
 from bot.i18n import _
 from bot.scheduler import JobContext
@@ -227,7 +227,10 @@ async def workshop_autocomplete(
 ) -> list[app_commands.Choice[str]]:
     if interaction.guild_id is None:
         return []
-    found = await cog_of(interaction.client).service.search(interaction.guild_id, current)
+    staff = await is_staff(interaction)  # drafts are offered to staff only
+    found = await cog_of(interaction.client).service.search(
+        interaction.guild_id, current, include_drafts=staff
+    )
     return [
         app_commands.Choice(
             name=f"#{w.id} {w.title} ({w.starts_at.astimezone(ZoneInfo(w.timezone)):%Y-%m-%d})"[:100],
