@@ -12,7 +12,8 @@ and database:
    not yet written discarded, the client closed), then a second CisipBot started on the same
    database, which resumes by itself.
 
-Printed: DMs delivered per second against the 50 requests/s ceiling (target at least 90%),
+Printed: DMs delivered per second against the 50 requests/s ceiling (target at least 90%; for
+run 2 the time counts while a bot is delivering, not the second bot's start-up),
 duplicates (members with more than one report DM in the emulator: must be 0), lost (subscribers
 with none: must be 0), 429s received, and for run 2 the resends Discord answered by nonce.
 

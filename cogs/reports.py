@@ -747,6 +747,7 @@ class ReportGroup(app_commands.Group):
 
 class Reports(commands.Cog):
     engine_options = EngineOptions()
+    stop_timeout = 10.0  # seconds a stopping bot waits for the DMs in flight before cancelling
 
     def __init__(self, bot: CisipBot) -> None:
         self.bot = bot
@@ -754,17 +755,20 @@ class Reports(commands.Cog):
             bot.db, bot.clock, bot.settings.reports_dir, bot.settings.report_max_bytes
         )
         self.runs: dict[int, asyncio.Task[None]] = {}
+        self.engines: dict[int, DeliveryEngine] = {}
         self._resume_task: asyncio.Task[None] | None = None
 
     async def cog_load(self) -> None:
         self._resume_task = asyncio.create_task(self._resume(), name="reports-resume")
 
     async def cog_unload(self) -> None:
-        tasks = [task for task in (self._resume_task, *self.runs.values()) if task is not None]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        self.runs.clear()
+        if self._resume_task is not None:
+            self._resume_task.cancel()
+            await asyncio.gather(self._resume_task, return_exceptions=True)
+        for engine in self.engines.values():
+            engine.stop()  # all at once; then wait for each
+        for report_id in list(self.runs):
+            await self.stop_delivery(report_id)
 
     async def _resume(self) -> None:
         await self.bot.wait_until_ready()
@@ -780,10 +784,18 @@ class Reports(commands.Cog):
         )
 
     async def stop_delivery(self, report_id: int) -> None:
+        """Stop a delivery cleanly (DMs in flight finish and are recorded), else cancel it."""
         task = self.runs.pop(report_id, None)
-        if task is not None and not task.done():
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+        engine = self.engines.pop(report_id, None)
+        if task is None or task.done():
+            return
+        if engine is not None:
+            engine.stop()
+            done, _pending = await asyncio.wait({task}, timeout=self.stop_timeout)
+            if done:
+                return
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
 
     async def _deliver(self, report_id: int) -> None:
         try:
@@ -795,11 +807,15 @@ class Reports(commands.Cog):
             t = await server_translator(self.bot, guild.id)
             sender = DiscordSender(self, report, guild, t)
             await sender.prepare()
-            await DeliveryEngine(self.service, self.engine_options).run(report_id, sender)
+            engine = self.engines[report_id] = DeliveryEngine(self.service, self.engine_options)
+            await engine.run(report_id, sender)
         except asyncio.CancelledError:
             raise
         except Exception:
             log.exception("report %s: delivery stopped; it resumes at the next start", report_id)
+        finally:
+            if self.runs.get(report_id) is asyncio.current_task():
+                self.engines.pop(report_id, None)
 
     async def announce(self, report: Report, guild: discord.Guild, channel: discord.TextChannel) -> None:
         t = await server_translator(self.bot, guild.id)

@@ -129,12 +129,15 @@ class _Run:
     report_id: int
     counts: DeliveryCounts
     buffer: list[Settled] = field(default_factory=list)
-    stopping: bool = False
 
 
 class DeliveryEngine:
-    """Runs one report's pending deliveries to the end. Cancel the task to stop it (a crash is
-    equivalent: whatever was not written yet is resent, and deduplicated by its nonce)."""
+    """Runs one report's pending deliveries to the end.
+
+    :meth:`stop` ends a run cleanly: the DMs in flight finish, every result is written, the rest
+    stays pending for the next start. Cancelling the task instead is like a crash: whatever was
+    not written yet is resent by the next run, and deduplicated by its nonce.
+    """
 
     def __init__(
         self,
@@ -146,6 +149,11 @@ class DeliveryEngine:
         self.store = store
         self.options = options or EngineOptions()
         self.sleep = sleep
+        self.halted = False
+
+    def stop(self) -> None:
+        """Finish the DMs in flight, write every result, and return from :meth:`run`."""
+        self.halted = True
 
     async def run(self, report_id: int, sender: DmSender) -> DeliveryCounts:
         options = self.options
@@ -165,13 +173,14 @@ class DeliveryEngine:
         reporter = asyncio.create_task(self._progress_loop(run, sender), name=f"report-{report_id}-progress")
         try:
             await asyncio.gather(*workers)
-            run.stopping = True
-            await flusher  # ends after its current write: no batch is cut in half
         finally:
             for task in (flusher, reporter, *workers):
                 task.cancel()
             await asyncio.gather(flusher, reporter, *workers, return_exceptions=True)
         await self._flush(run)
+        if self.halted and run.counts.pending > 0:
+            log.info("report %s: delivery paused with %d to go", report_id, run.counts.pending)
+            return run.counts
         final = await self.store.counts(report_id)
         await self.store.finish(report_id)
         await sender.progress(final, final=True)
@@ -179,16 +188,18 @@ class DeliveryEngine:
         return final
 
     async def _worker(self, run: _Run, queue: asyncio.Queue[PendingDelivery], sender: DmSender) -> None:
-        while True:
+        while not self.halted:
             try:
                 delivery = queue.get_nowait()
             except asyncio.QueueEmpty:
                 return
             settled = await self._deliver(run.report_id, delivery, sender)
+            if settled is None:
+                return  # stopped between two attempts: the row stays pending
             run.buffer.append(settled)
             run.counts.add(settled.status)
 
-    async def _deliver(self, report_id: int, delivery: PendingDelivery, sender: DmSender) -> Settled:
+    async def _deliver(self, report_id: int, delivery: PendingDelivery, sender: DmSender) -> Settled | None:
         reason = await sender.skip_reason(delivery.user_id)
         if reason is not None:
             return Settled(delivery.id, delivery.user_id, "skipped", delivery.attempts, error=reason)
@@ -205,6 +216,8 @@ class DeliveryEngine:
                 result = SendResult(Outcome.SERVER_ERROR, error=type(exc).__name__)
             if result.outcome is Outcome.SERVER_ERROR and attempt + 1 < self.options.max_attempts:
                 await self.sleep(self.options.retry_delay * 2**attempt)
+                if self.halted:
+                    return None
                 continue
             status = {
                 Outcome.SENT: "sent",
@@ -227,12 +240,21 @@ class DeliveryEngine:
         if not run.buffer:
             return
         batch, run.buffer = run.buffer, []
-        await self.store.settle(run.report_id, batch)
+        try:
+            await self.store.settle(run.report_id, batch)
+        except BaseException:
+            # Not written (or cancelled half-way): keep the batch for the next write. Writing a
+            # result twice is harmless: only rows still pending are updated.
+            run.buffer[:0] = batch
+            raise
 
     async def _flush_loop(self, run: _Run) -> None:
-        while not run.stopping:
+        while True:
             await self.sleep(self.options.flush_every)
-            await self._flush(run)
+            try:
+                await self._flush(run)
+            except Exception:
+                log.exception("report %s: could not write delivery results; trying again", run.report_id)
 
     async def _progress_loop(self, run: _Run, sender: DmSender) -> None:
         shown = (-1, -1, -1, -1)

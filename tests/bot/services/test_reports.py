@@ -162,6 +162,7 @@ class FakeSender:
         self.sent: list[tuple[int, str]] = []
         self.progress_calls: list[tuple[DeliveryCounts, bool]] = []
         self.gate: asyncio.Event | None = None
+        self.delay = 0.0
 
     async def skip_reason(self, user_id: int) -> str | None:
         return "unsubscribed" if user_id in self.skip else None
@@ -169,6 +170,8 @@ class FakeSender:
     async def send(self, delivery: PendingDelivery, nonce: str) -> SendResult:
         if self.gate is not None:
             await self.gate.wait()
+        if self.delay:
+            await asyncio.sleep(self.delay)
         self.sent.append((delivery.user_id, nonce))
         outcomes = self.script.get(delivery.user_id, [])
         outcome = outcomes.pop(0) if outcomes else Outcome.SENT
@@ -247,3 +250,30 @@ def test_nonces_are_deterministic_and_fit_discord() -> None:
     assert nonce == delivery_nonce(12, 987654321098765432)
     assert nonce != delivery_nonce(13, 987654321098765432)
     assert len(nonce) == 25
+
+
+async def test_a_clean_stop_writes_what_was_sent_and_leaves_the_rest_pending(service: ReportService) -> None:
+    for user in range(1, 11):
+        await service.subscribe(GUILD, user)
+    report_id = await publish(service)
+    sender = FakeSender()
+    sender.delay = 0.01
+    engine = DeliveryEngine(service, EngineOptions(workers=2, flush_every=60, progress_every=60))
+    task = asyncio.create_task(engine.run(report_id, sender))
+    for _ in range(500):
+        if len(sender.sent) >= 4:
+            break
+        await asyncio.sleep(0.005)
+    engine.stop()
+    paused = await task
+
+    counts = await service.counts(report_id)
+    assert counts.sent == len(sender.sent) == paused.sent
+    assert 0 < counts.pending < 10
+    assert (await service.get(GUILD, report_id)).delivery_state == "running"
+    assert not any(final for _, final in sender.progress_calls)  # no summary for a pause
+
+    resumed = FakeSender()
+    await DeliveryEngine(service, FAST).run(report_id, resumed)
+    assert {u for u, _ in resumed.sent}.isdisjoint({u for u, _ in sender.sent})  # nothing resent
+    assert (await service.counts(report_id)).sent == 10
