@@ -185,9 +185,9 @@ async def test_rows_are_scheduled_and_moved_with_the_start(
     assert await pending() == ["workshop:1:reminder:1d@20270821T0100Z", "workshop:1:ended@20270821T0100Z"]
     _, told = await service.cancel(1, workshop.id, "rain")
     assert await pending() == [] and told == []
-    with pytest.raises(DomainError, match="Workshop #1 was cancelled."):
+    with pytest.raises(DomainError, match=r"Workshop #1 was cancelled\."):
         await service.register(workshop.id, 10, verified=True)
-    with pytest.raises(DomainError, match="Workshop #1 was cancelled."):
+    with pytest.raises(DomainError, match=r"Workshop #1 was cancelled\."):
         await service.cancel(1, workshop.id, None)
 
 
