@@ -552,7 +552,9 @@ class Calendar(commands.Cog):
     def compose(role_id: int | None, text: str) -> str:
         return f"<@&{role_id}> {text}" if role_id else text
 
-    async def post(self, guild: discord.Guild, delivery: Delivery, *, late_since: Any) -> discord.Message:
+    async def post(
+        self, guild: discord.Guild, delivery: Delivery, *, late_since: Any, nonce: str | None = None
+    ) -> discord.Message:
         """Post an occurrence; raises DomainError (for people) when the channel is gone or closed."""
         t = await server_translator(self.bot, guild.id)
         config = await self.bot.guild_settings.get(guild.id)
@@ -579,7 +581,11 @@ class Calendar(commands.Cog):
                 "Sent late: this was due {when}, while the bot was offline.", when=timestamp(late_since)
             )
         assert isinstance(channel, discord.TextChannel | discord.Thread)
-        return await channel.send(content[:2000], allowed_mentions=mentions_for(role))
+        # With a nonce discord.py asks Discord to enforce it: a post repeated after a crash (the
+        # scheduler runs a row again when its claimer died) is answered with the first message.
+        if nonce is None:
+            return await channel.send(content[:2000], allowed_mentions=mentions_for(role))
+        return await channel.send(content[:2000], allowed_mentions=mentions_for(role), nonce=nonce)
 
     async def deliver(self, context: JobContext) -> None:
         guild = self.bot.get_guild(int(context.payload["guild_id"]))
@@ -594,7 +600,12 @@ class Calendar(commands.Cog):
         if delivery is None:
             return
         try:
-            await self.post(guild, delivery, late_since=context.due_at if context.late else None)
+            await self.post(
+                guild,
+                delivery,
+                late_since=context.due_at if context.late else None,
+                nonce=occurrence_nonce(context.id),
+            )
         except DomainError as exc:
             await self.bot.audit(guild, guild.me, "calendar.failed", f"{delivery.name}: {exc}")
             raise JobFailed(str(exc)) from exc
@@ -615,6 +626,11 @@ class Calendar(commands.Cog):
                 f"{what} due {timestamp(context.due_at)} was not posted: "
                 "the bot was offline for longer than the grace window",
             )
+
+
+def occurrence_nonce(job_id: int) -> str:
+    """One nonce per scheduled occurrence (Discord allows 25 characters)."""
+    return f"cisip-cal-{job_id}"
 
 
 async def setup(bot: CisipBot) -> None:

@@ -468,3 +468,26 @@ async def test_time_zones_autocomplete_and_builtin_input_is_checked(cisip: BotHa
     day = await discord.slash(admin, "calendar builtin", name="report-call", enabled=False, month=2, day=30)
     assert day.content == "February has no day 30."
     assert await job_count(cisip) == 0
+
+
+async def test_an_occurrence_run_again_after_a_crash_is_posted_once(cisip: BotHarness) -> None:
+    # The scheduler runs a row again when the process that claimed it died before recording it;
+    # the post carries the occurrence's nonce, so Discord answers the second send with the first.
+    from bot.scheduler import JobContext
+    from cogs.calendar import Calendar
+
+    admin = admin_of(cisip)
+    general = cisip.discord.channel("general")
+    await add(cisip, admin, "Spring is here")
+    due = datetime(2027, 3, 15, 9, 0, tzinfo=UTC)
+    cisip.clock.set(due)
+    async with cisip.bot.db.session() as session:
+        job = (await session.scalars(select(ScheduledJob).where(ScheduledJob.status == "pending"))).one()
+    context = JobContext(job.id, job.kind, job.payload, job.due_at, due, 1, False)
+    cog = cisip.bot.get_cog("Calendar")
+    assert isinstance(cog, Calendar)
+
+    await cog.deliver(context)
+    await cog.deliver(context)  # the same occurrence, run again
+
+    assert [m.content for m in cisip.discord.messages_in(general)] == ["Spring is here"]
