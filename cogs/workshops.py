@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import hashlib
 import importlib
 import io
 import logging
@@ -714,11 +715,18 @@ class Workshops(commands.Cog):
             ),
         )
 
-    async def dm(self, user_id: int, text: str) -> bool | None:
-        """A direct message: True sent, None DMs closed (not retried), False another failure."""
+    async def dm(self, user_id: int, text: str, *, nonce: str | None = None) -> bool | None:
+        """A direct message: True sent, None DMs closed (not retried), False another failure.
+
+        With ``nonce`` Discord answers a repeated send with the first message, so a reminder run
+        again after a crash (before its delivery was recorded) is not received twice.
+        """
         try:
             user = self.bot.get_user(user_id) or await self.bot.fetch_user(user_id)
-            await user.send(text, allowed_mentions=discord.AllowedMentions.none())
+            if nonce is None:
+                await user.send(text, allowed_mentions=discord.AllowedMentions.none())
+            else:
+                await user.send(text, allowed_mentions=discord.AllowedMentions.none(), nonce=nonce)
         except discord.Forbidden as exc:
             if exc.code == DMS_CLOSED_CODE:
                 log.info("user %s does not accept direct messages", user_id)
@@ -891,7 +899,7 @@ class Workshops(commands.Cog):
             text += "\n" + t("(This reminder is late: the bot was offline when it was due.)")
         failed = 0
         for user_id in owed.targets:
-            sent = await self.dm(user_id, text)
+            sent = await self.dm(user_id, text, nonce=reminder_nonce(workshop.id, token, user_id))
             if sent is False:
                 failed += 1
                 continue  # a transient failure: retried with the job, others are not sent twice
@@ -972,6 +980,12 @@ async def member_records(
 def _csv_safe(value: str) -> str:
     """Keep spreadsheet programs from running member-typed text as a formula."""
     return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+
+
+def reminder_nonce(workshop_id: int, offset: str, user_id: int) -> str:
+    """One nonce per workshop, reminder offset and member (Discord allows 25 characters)."""
+    digest = hashlib.sha256(f"{workshop_id}:{offset}:{user_id}".encode()).hexdigest()
+    return f"wr{digest[:23]}"
 
 
 async def setup(bot: CisipBot) -> None:

@@ -432,3 +432,22 @@ async def test_attendees_take_name_organization_and_country_from_verification(
     assert rows[1][:3] == ["Li Wei", "'=Zhongguancun Science Park", "China"]
     assert rows[1][4] == "registered"
     assert rows[2][0] == "zoe" and rows[2][1:3] == ["", ""] and rows[2][4] == "waitlisted"
+
+
+async def test_a_reminder_sent_again_after_a_crash_reaches_the_member_once(cisip: BotHarness) -> None:
+    # If the bot dies between sending a reminder DM and recording it, the scheduler runs the
+    # reminder again; the DM's nonce makes Discord answer the resend with the first message.
+    from cogs.workshops import Workshops, reminder_nonce
+
+    alice = cisip.discord.add_member("alice")
+    cog = cisip.bot.get_cog("Workshops")
+    assert isinstance(cog, Workshops)
+    nonce = reminder_nonce(7, "1d", alice.user.id)
+    assert len(nonce) <= 25 and nonce == reminder_nonce(7, "1d", alice.user.id)
+    assert nonce != reminder_nonce(7, "1h", alice.user.id)
+
+    assert await cog.dm(alice.user.id, "Reminder: the workshop starts tomorrow.", nonce=nonce)
+    assert await cog.dm(alice.user.id, "Reminder: the workshop starts tomorrow.", nonce=nonce)
+
+    reminders = [m for m in cisip.discord.dms_to(alice) if m.content.startswith("Reminder:")]
+    assert len(reminders) == 1
