@@ -16,11 +16,10 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from bot.db.database import Database
-from bot.db.models import Recurrence, ScheduledJob
 from bot.db.models_calendar import CalendarBuiltin, CalendarEntry
 from bot.i18n import _
 from bot.scheduler import CronRule, JobContext, Scheduler, YearlyRule
@@ -327,27 +326,10 @@ class CalendarService:
                 year=first_year,
             )
 
-    async def _release_cancelled(self, key: str) -> None:
-        """Free the dedupe keys of this recurrence's cancelled occurrences.
-
-        The scheduler keeps a cancelled occurrence's key, so pausing and resuming (or re-saving the
-        same date) before that occurrence would otherwise never schedule it again.
-        """
-        async with self.db.transaction() as session:
-            rec_id = select(Recurrence.id).where(Recurrence.key == key).scalar_subquery()
-            await session.execute(
-                update(ScheduledJob)
-                .where(ScheduledJob.recurrence_id == rec_id, ScheduledJob.status == "cancelled")
-                .values(dedupe_key=None)
-                .execution_options(synchronize_session=False)
-            )
-
     async def _reschedule(
         self, key: str, kind: str, rule: Rule, timezone: str, payload: dict[str, Any], enabled: bool
     ) -> None:
-        """``put_recurrence``, safe when the next occurrence stays the same."""
-        await self.scheduler.set_recurrence_enabled(key, False)
-        await self._release_cancelled(key)
+        # put_recurrence cancels the pending occurrence (freeing its key) and plans the next one.
         await self.scheduler.put_recurrence(key, kind, rule, timezone, payload, enabled=enabled)
 
     async def _put(self, entry: CalendarEntry) -> None:
@@ -469,8 +451,6 @@ class CalendarService:
             row.enabled = enabled
             row.updated_at = self.clock.now()
             entry = row
-        if enabled:
-            await self._release_cancelled(entry_key(guild_id, entry.id))
         if not await self.scheduler.set_recurrence_enabled(entry_key(guild_id, entry.id), enabled):
             await self._put(entry)
         return entry

@@ -52,9 +52,6 @@ async def reports_channel(cisip: BotHarness, admin: Member) -> Any:
     channel = cisip.discord.add_channel("reports")
     reply = await cisip.discord.slash(admin, "setup channel", purpose="reports", channel=channel)
     assert "Reports channel set" in reply.content, reply.content
-    # GuildSettingsService.get() racing with /setup (the verification cog reads the settings on
-    # every member join) can put the old settings back in its cache for 30 s: start clean.
-    cisip.bot.guild_settings._cache.clear()
     return channel
 
 
@@ -448,7 +445,6 @@ async def test_members_browse_latest_and_get_privately(cisip: BotHarness) -> Non
     admin = staff(cisip)
     await reports_channel(cisip, admin)
     await discord.slash(admin, "setup role", purpose="verified", role=discord.add_role("Verified"))
-    cisip.bot.guild_settings._cache.clear()  # see reports_channel()
     verified = discord.add_member("vera", roles=["Verified"])
     guest = discord.add_member("guest")
     for year in range(2020, 2027):
