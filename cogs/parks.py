@@ -14,7 +14,7 @@ from discord import app_commands
 from discord.app_commands import locale_str
 from discord.ext import commands
 
-from bot.checks import NotStaff, is_staff
+from bot.checks import staff_only
 from bot.services.errors import DomainError
 from bot.services.parks import (
     FOCUS_VOCABULARY,
@@ -259,12 +259,6 @@ class ConfirmRemove(BotView):
         await interaction.response.edit_message(content=self.t("Nothing was removed."), embed=None, view=None)
 
 
-async def _staff_only(interaction: discord.Interaction[CisipBot]) -> bool:
-    if await is_staff(interaction):
-        return True
-    raise NotStaff()
-
-
 @app_commands.guild_only()
 class ParkGroup(app_commands.Group):
     def __init__(self, cog: Parks) -> None:
@@ -478,7 +472,7 @@ class ParkGroup(app_commands.Group):
         cisip_member=locale_str("Whether the park is a CISIP member"),
     )
     @app_commands.choices(region=REGION_CHOICES)
-    @app_commands.check(_staff_only)
+    @staff_only()
     async def add(
         self,
         interaction: discord.Interaction[CisipBot],
@@ -535,7 +529,7 @@ class ParkGroup(app_commands.Group):
         cisip_member=locale_str("Whether the park is a CISIP member"),
     )
     @app_commands.choices(region=REGION_CHOICES)
-    @app_commands.check(_staff_only)
+    @staff_only()
     async def edit(
         self,
         interaction: discord.Interaction[CisipBot],
@@ -595,7 +589,7 @@ class ParkGroup(app_commands.Group):
 
     @app_commands.command(name="remove", description=locale_str("Staff: remove a park from the directory"))
     @app_commands.describe(name=locale_str("The park"))
-    @app_commands.check(_staff_only)
+    @staff_only()
     async def remove(self, interaction: discord.Interaction[CisipBot], name: str) -> None:
         t = await translator_for(interaction)
         park = self.service.get(name)
