@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import csv
 import hashlib
-import importlib
 import io
 import logging
 import re
@@ -33,6 +32,7 @@ from bot.scheduler import JobContext
 from bot.scheduler.recurrence import search_zones, zone
 from bot.services.dates import local_input
 from bot.services.errors import DomainError
+from bot.services.membership import member_records
 from bot.services.workshops import (
     CALL_JOB,
     CANCELLED,
@@ -618,7 +618,7 @@ class Workshops(commands.Cog):
         t = await translator_for(interaction)
         workshop = await self.service.get(guild.id, workshop_id)
         rows = await self.service.attendees(guild.id, workshop_id)
-        records = await member_records(self.bot, guild.id, [r.user_id for r in rows])
+        records = await member_records(self.bot.db, guild.id, [r.user_id for r in rows])
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(["name", "organization", "country", "registered at", "status"])
@@ -955,26 +955,6 @@ class Workshops(commands.Cog):
             return
         await self.post_announcement(workshop)
         await self.sync_event(workshop)
-
-
-async def member_records(
-    bot: CisipBot, guild_id: int, user_ids: list[int]
-) -> dict[int, tuple[str, str, str]]:
-    """Name, organization and country from the verification feature's records, when it is there."""
-    try:
-        models = importlib.import_module("bot.db.models_members")
-    except ImportError:
-        return {}
-    membership = getattr(models, "Membership", None)
-    if membership is None or not user_ids:
-        return {}
-    from sqlalchemy import select
-
-    async with bot.db.session() as session:
-        rows = await session.scalars(
-            select(membership).where(membership.guild_id == guild_id, membership.user_id.in_(user_ids))
-        )
-        return {row.user_id: (row.full_name, row.organization, row.country) for row in rows}
 
 
 def _csv_safe(value: str) -> str:

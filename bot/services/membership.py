@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import calendar
 import csv
-import importlib
 import io
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
@@ -23,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.database import Database
 from bot.db.models import AuditEntry
 from bot.db.models_members import MemberOrganization, Membership, MembershipSettings, MemberTypeRole
+from bot.db.models_parks import Park
 from bot.i18n import _
 from bot.scheduler import Clock, Scheduler
 from bot.services.errors import DomainError, NotFound
@@ -463,19 +462,8 @@ class MembershipService:
                 _("'{park}' is not a park identifier (lower-case letters, digits and dashes)."),
                 park=slug[:100],
             )
-        try:
-            importlib.import_module("bot.services.parks")
-            parks: Any = importlib.import_module("bot.db.models_parks")
-        except ImportError:
-            return  # the directory is not installed: any slug-shaped value is kept
-        park_model = getattr(parks, "Park", None)
-        if park_model is None:
-            return
         async with self.db.session() as session:
-            query = select(park_model.id).where(park_model.slug == slug)
-            if hasattr(park_model, "removed_at"):
-                query = query.where(park_model.removed_at.is_(None))
-            found = await session.scalar(query)
+            found = await session.scalar(select(Park.id).where(Park.slug == slug, Park.removed_at.is_(None)))
         if found is None:
             raise NotFound(_("There is no park '{park}' in the directory."), park=slug)
 
@@ -520,3 +508,16 @@ class MembershipService:
 def _csv_safe(value: str) -> str:
     """Keep spreadsheet programs from running member-typed text as a formula."""
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+async def member_records(
+    database: Database, guild_id: int, user_ids: list[int]
+) -> dict[int, tuple[str, str, str]]:
+    """Name, organization and country of these members, from their verification records."""
+    if not user_ids:
+        return {}
+    async with database.session() as session:
+        rows = await session.scalars(
+            select(Membership).where(Membership.guild_id == guild_id, Membership.user_id.in_(user_ids))
+        )
+        return {row.user_id: (row.full_name, row.organization, row.country) for row in rows}
