@@ -91,7 +91,6 @@ class CisipBot(commands.Bot):
         self.audit_service = AuditService(self.db, self.clock)
         self.command_sync = CommandSyncState(self.db, self.clock)
         self.started_at = self.clock.now()
-        self.schema_revision: str | None = None
         self.failed_extensions: dict[str, str] = {}
         self.force_sync = force_sync
         self.synced_commands: bool | None = None
@@ -100,7 +99,7 @@ class CisipBot(commands.Bot):
     # -- start-up -----------------------------------------------------------------------------
 
     async def setup_hook(self) -> None:
-        self.schema_revision = await ensure_current(self.db)
+        await ensure_current(self.db)  # refuse to run on an old schema
         await self.tree.set_translator(CisipTranslator())
         await self.load_cogs()  # cogs register their scheduled-job handlers and dynamic items
         await self.scheduler.start()

@@ -467,9 +467,7 @@ class Scheduler:
 
     async def pending_count(self) -> int:
         async with self.db.session() as session:
-            count = await session.scalar(
-                select(func.count()).select_from(ScheduledJob).where(ScheduledJob.status == PENDING)
-            )
+            count, _first = (await session.execute(self.pending_summary_query())).one()
         return int(count or 0)
 
     # -- running ------------------------------------------------------------------------------

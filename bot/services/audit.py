@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from sqlalchemy import select, update
-
 from bot.db.database import Database
 from bot.db.models import AuditEntry
 from bot.scheduler.clock import Clock
@@ -25,21 +21,3 @@ class AuditService:
         async with self.db.transaction() as session:
             session.add(entry)
         return entry
-
-    async def recent(self, guild_id: int, limit: int = 20) -> Sequence[AuditEntry]:
-        async with self.db.session() as session:
-            result = await session.scalars(
-                select(AuditEntry)
-                .where(AuditEntry.guild_id == guild_id)
-                .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
-                .limit(limit)
-            )
-            return result.all()
-
-    async def anonymise_actor(self, actor_id: int) -> int:
-        """Erase a member from the trail while keeping what was done (data-deletion requests)."""
-        async with self.db.transaction() as session:
-            result = await session.execute(
-                update(AuditEntry).where(AuditEntry.actor_id == actor_id).values(actor_id=None)
-            )
-        return int(result.rowcount)  # type: ignore[attr-defined]

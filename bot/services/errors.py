@@ -18,7 +18,3 @@ class DomainError(Exception):
 
 class NotFound(DomainError):
     """Something the user named does not exist."""
-
-
-class PermissionDenied(DomainError):
-    """The user may not do this."""
