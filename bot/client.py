@@ -28,6 +28,7 @@ from bot.services.audit import AuditService
 from bot.services.command_sync import CommandSyncState, tree_hash
 from bot.services.errors import DomainError
 from bot.services.guild_settings import GuildSettingsService
+from bot.services.user_locales import UserLocaleService
 from bot.ui.replies import send_ephemeral
 from bot.ui.text import CisipTranslator, server_translator, translate_in, translator_for
 
@@ -88,6 +89,7 @@ class CisipBot(commands.Bot):
             self.db, self.clock, grace=timedelta(seconds=settings.scheduler_grace_seconds)
         )
         self.guild_settings = GuildSettingsService(self.db, self.clock)
+        self.user_locales = UserLocaleService(self.db, self.clock)
         self.audit_service = AuditService(self.db, self.clock)
         self.command_sync = CommandSyncState(self.db, self.clock)
         self.started_at = self.clock.now()
@@ -135,6 +137,13 @@ class CisipBot(commands.Bot):
         await self.command_sync.remember(scope, digest)
         log.info("synced %d application commands (%s)", len(payload), scope)
         return True
+
+    async def on_interaction(self, interaction: discord.Interaction[CisipBot]) -> None:
+        # Runs beside the command, not before it: the reply never waits for this write.
+        try:
+            await self.user_locales.record(interaction.user.id, interaction.locale.value)
+        except Exception:
+            log.warning("could not remember the language of user %s", interaction.user.id, exc_info=True)
 
     async def on_ready(self) -> None:
         assert self.user is not None

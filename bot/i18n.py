@@ -12,9 +12,16 @@ from __future__ import annotations
 
 import json
 import logging
+import string
+from dataclasses import dataclass
+from datetime import date
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
+
+import babel
+from babel.dates import format_skeleton, get_month_names
+from babel.numbers import format_decimal
 
 log = logging.getLogger(__name__)
 
@@ -68,17 +75,112 @@ def resolve_language(*candidates: str | None) -> str:
 
 
 def translate(text: str, language: str | None = None, /, **params: Any) -> str:
-    """``text`` in ``language`` (English when there is no translation), with ``{params}`` filled in."""
-    translated = catalog(language).get(text, text) if language else text
+    """``text`` in ``language`` (English when there is no translation), with ``{params}`` filled in.
+
+    A parameter that is :class:`Localizable` (a month, a country, a nested message) is rendered in
+    the same language, and ``{count:n}`` formats a number the way the language writes it.
+    """
+    language = language or DEFAULT_LANGUAGE
+    translated = catalog(language).get(text, text)
     if not params:
         return translated
     try:
-        return translated.format(**params)
+        return LocalizingFormatter(language).format(translated, **params)
     except (KeyError, IndexError, ValueError):
         log.warning("translation of %r into %s lost a placeholder; using English", text, language)
-        return text.format(**params)
+        return LocalizingFormatter(DEFAULT_LANGUAGE).format(text, **params)
 
 
+class LocalizingFormatter(string.Formatter):
+    """``str.format`` that renders localizable values and ``:n`` numbers in one language."""
+
+    def __init__(self, language: str) -> None:
+        self.language = language
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if isinstance(value, Localizable):
+            return format(value.localize(self.language), format_spec)
+        if format_spec == "n" and isinstance(value, int | float) and not isinstance(value, bool):
+            return format_number(value, self.language)
+        return super().format_field(value, format_spec)
+
+
+# -- values that render in the reader's language (services pass them; they know no language) -----
+
+
+@runtime_checkable
+class Localizable(Protocol):
+    def localize(self, language: str) -> str: ...
+
+
+@dataclass(frozen=True)
+class Month:
+    """A month's name on its own ("February", "二月")."""
+
+    number: int
+
+    def localize(self, language: str) -> str:
+        return str(get_month_names("wide", context="stand-alone", locale=babel_locale(language))[self.number])
+
+
+@dataclass(frozen=True)
+class MonthDay:
+    """A day of the year without a year ("15 Mar" / "Mar 15" / "3月15日", as the language writes it)."""
+
+    month: int
+    day: int
+
+    def localize(self, language: str) -> str:
+        # 2000 is a leap year, so 29 February can be shown.
+        return str(format_skeleton("MMMd", date(2000, self.month, self.day), locale=babel_locale(language)))
+
+
+@dataclass(frozen=True)
+class Country:
+    """A country's name from its ISO 3166-1 alpha-2 code."""
+
+    code: str
+
+    def localize(self, language: str) -> str:
+        return country_name(self.code, language)
+
+
+@dataclass(frozen=True)
+class Message:
+    """A message of its own (a label, a reason) translated with the text around it."""
+
+    text: str
+    params: tuple[tuple[str, Any], ...] = ()
+
+    @classmethod
+    def of(cls, text: str, /, **params: Any) -> Message:
+        return cls(text, tuple(params.items()))
+
+    def localize(self, language: str) -> str:
+        return translate(self.text, language, **dict(self.params))
+
+
+@cache
+def babel_locale(language: str) -> babel.Locale:
+    """The CLDR locale of a Discord locale code ('zh-CN', 'pt-BR', 'ru'); English when unknown."""
+    try:
+        return babel.Locale.parse(language.replace("-", "_"))
+    except (ValueError, babel.UnknownLocaleError):
+        return babel.Locale("en")
+
+
+def format_number(value: float, language: str = DEFAULT_LANGUAGE) -> str:
+    """12345 -> "12,345" (English, Chinese) or "12 345" (Russian)."""
+    return str(format_decimal(value, locale=babel_locale(language)))
+
+
+@cache
+def country_name(code: str, language: str = DEFAULT_LANGUAGE) -> str:
+    names = babel_locale(language).territories
+    return str(names.get(code) or babel.Locale("en").territories.get(code, code))
+
+
+@cache
 def language_name(code: str) -> str:
-    names = {"en": "English", "zh-CN": "简体中文"}
-    return names.get(code, code)
+    """A language's own name for itself ("English", "中文 (简体, 中国)", "русский")."""
+    return str(babel_locale(code).display_name or code)

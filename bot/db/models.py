@@ -111,3 +111,13 @@ class CommandSync(Base):
     scope: Mapped[str] = mapped_column(String(32), primary_key=True)
     tree_hash: Mapped[str] = mapped_column(String(64))
     synced_at: Mapped[datetime]
+
+
+class UserLocale(Base):
+    """The Discord language a user last used with the bot, so DMs and mails reach them in it."""
+
+    __tablename__ = "user_locales"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    locale: Mapped[str] = mapped_column(String(16))
+    seen_at: Mapped[datetime]

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.i18n import _
+from bot.i18n import Month, _
 from bot.services.errors import DomainError
 
 MONTH_DAYS_MAX = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
@@ -64,7 +64,7 @@ class YearlyRule:
         if not 1 <= self.day <= MONTH_DAYS_MAX[self.month - 1]:
             raise DomainError(
                 _("{month_name} has no day {day}."),
-                month_name=calendar.month_name[self.month],
+                month_name=Month(self.month),
                 day=self.day,
             )
         if not (0 <= self.hour <= 23 and 0 <= self.minute <= 59):

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.i18n import translate
+
 
 class DomainError(Exception):
     def __init__(self, message: str, /, **params: Any) -> None:
-        super().__init__(message.format(**params) if params else message)
+        super().__init__(translate(message, None, **params))  # English, for logs
         self.message = message
         self.params = params
 

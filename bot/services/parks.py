@@ -14,7 +14,6 @@ import urllib.parse
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,7 @@ from sqlalchemy import insert, select
 
 from bot.db.database import Database
 from bot.db.models_parks import Park
-from bot.i18n import _
+from bot.i18n import _, country_name
 from bot.scheduler import Clock
 from bot.services.errors import DomainError, NotFound
 from bot.services.park_search import FUZZY, ParkDoc, ParkIndex, normalise
@@ -96,21 +95,6 @@ COUNTRY_CODES: frozenset[str] = frozenset(
 
 
 # -- countries -------------------------------------------------------------------------------------
-
-
-@cache
-def _babel_locale(language: str) -> babel.Locale:
-    try:
-        return babel.Locale.parse(language.replace("-", "_"))
-    except (ValueError, babel.UnknownLocaleError):
-        return babel.Locale("en")
-
-
-@cache
-def country_name(code: str, language: str = "en") -> str:
-    return str(
-        _babel_locale(language).territories.get(code) or babel.Locale("en").territories.get(code, code)
-    )
 
 
 def flag(code: str) -> str:

@@ -42,6 +42,17 @@ async def server_translator(bot: CisipBot, guild_id: int | None) -> Translate:
     return partial(translate_in, language)
 
 
+async def member_language(bot: CisipBot, user_id: int, guild_id: int | None) -> str:
+    """The language a member's Discord showed when they last used the bot, else the server's."""
+    guild_language = None if guild_id is None else (await bot.guild_settings.get(guild_id)).language
+    return resolve_language(await bot.user_locales.get(user_id), guild_language)
+
+
+async def member_translator(bot: CisipBot, user_id: int, guild_id: int | None) -> Translate:
+    """``t`` for a DM or mail to one member: their last seen locale, else the server's language."""
+    return partial(translate_in, await member_language(bot, user_id, guild_id))
+
+
 def translate_in(language: str, text: str, /, **params: Any) -> str:
     return translate(text, language, **params)
 

@@ -39,8 +39,9 @@ def user_facing_strings() -> dict[str, str]:
     return found
 
 
-def placeholders(text: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+def placeholders(text: str) -> set[tuple[str, str]]:
+    """Names with their format spec: a translation that drops ``:n`` would write numbers in English."""
+    return {(name, spec or "") for _, name, spec, _ in string.Formatter().parse(text) if name is not None}
 
 
 STRINGS = user_facing_strings()
@@ -91,3 +92,33 @@ def test_translate_fills_placeholders_and_falls_back_to_english() -> None:
     )
     assert translate("Time zone set to {zone}.", "en", zone="UTC") == "Time zone set to UTC."
     assert translate("A string nobody translated", "zh-CN") == "A string nobody translated"
+
+
+def test_months_days_countries_and_numbers_follow_the_reader() -> None:
+    from bot.i18n import Country, Message, Month, MonthDay
+
+    assert (
+        translate("{month_name} has no day {day}.", "zh-CN", month_name=Month(2), day=30)
+        == "二月 没有第 30 天。"
+    )
+    assert translate("{month_name} has no day {day}.", "en", month_name=Month(2), day=30) == (
+        "February has no day 30."
+    )
+    assert translate("{x}", "en", x=MonthDay(3, 15)) == "Mar 15"
+    assert translate("{x}", "zh-CN", x=MonthDay(3, 15)) == "3月15日"
+    assert translate("{x}", "zh-CN", x=Country("KZ")) == "哈萨克斯坦"
+    assert (
+        translate("{x}", "zh-CN", x=Message.of("Time zone set to {zone}.", zone="UTC")) == "时区已设为 UTC。"
+    )
+    # ``:n`` numbers are written the reader's way; plain ones (a year) are left alone.
+    assert translate("{count:n} in {year}", "en", count=12345, year=2026) == "12,345 in 2026"
+    assert translate("{count:n} in {year}", "ru", count=12345, year=2026) == "12\xa0345 in 2026"
+
+
+def test_domain_errors_read_in_english_in_logs() -> None:
+    from bot.i18n import Month
+    from bot.services.errors import DomainError
+
+    assert str(DomainError("{month_name} has no day {day}.", month_name=Month(2), day=30)) == (
+        "February has no day 30."
+    )

@@ -11,8 +11,9 @@ new process's worth of bot on the same database and emulator.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -52,6 +53,13 @@ class BotHarness:
     async def restart(self) -> CisipBot:
         await self.stop()
         return await self.start()
+
+    async def eventually(self, check: Callable[[], Awaitable[bool]], *, within: float = 3.0) -> None:
+        """Wait for work the bot does beside a reply (a listener, a background write)."""
+        deadline = asyncio.get_running_loop().time() + within
+        while not await check():
+            assert asyncio.get_running_loop().time() < deadline, "the bot did not get there in time"
+            await asyncio.sleep(0.01)
 
 
 def bot_settings(discord: FakeDiscord, tmp_path: Path) -> Settings:
