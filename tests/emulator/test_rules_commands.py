@@ -454,6 +454,37 @@ LOCALES_MESSAGE = "Value must be one of (" + ", ".join(repr(x) for x in sorted(D
             id="duplicate-command",
         ),
         pytest.param(
+            [
+                cmd("setup", name_localizations={"zh-CN": "设置"}),
+                cmd("config", name_localizations={"zh-CN": "设置"}),
+            ],
+            [1, "name_localizations", "zh-CN"],
+            "APPLICATION_COMMANDS_DUPLICATE_NAME",
+            "Name 设置 is already used here in zh-CN",
+            id="duplicate-localized-command",
+        ),
+        pytest.param(
+            [cmd("setup"), cmd("config", name_localizations={"fr": "setup"})],
+            [1, "name_localizations", "fr"],
+            "APPLICATION_COMMANDS_DUPLICATE_NAME",
+            "Name setup is already used here in fr",
+            id="localized-command-equal-to-a-default-name",
+        ),
+        pytest.param(
+            [
+                cmd(
+                    options=[
+                        opt("name", name_localizations={"zh-CN": "名称"}),
+                        opt("new_name", name_localizations={"zh-CN": "名称"}),
+                    ]
+                )
+            ],
+            [0, "options", 1, "name_localizations", "zh-CN"],
+            "APPLICATION_COMMAND_OPTIONS_NAME_ALREADY_EXISTS",
+            "Name 名称 is already used here in zh-CN",
+            id="duplicate-localized-option",
+        ),
+        pytest.param(
             [{"name": "Info", "type": 2}, {"name": "Info", "type": 2}],
             [1, "name"],
             "APPLICATION_COMMANDS_DUPLICATE_NAME",

@@ -275,6 +275,34 @@ def _check_name(errs: FormErrors, path: Path, value: Any, *, chat_input: bool) -
     return name
 
 
+def _check_localized_duplicates(errs: FormErrors, path: Path, siblings: list[Any], code: str) -> None:
+    """Two siblings may not read the same to a client in any locale (a localization, else the name).
+
+    Discord refuses this; the docs do not give the error, so it is reported as the plain duplicate
+    is. Duplicates of the default names alone are left to the plain check.
+    """
+    for locale in sorted(LOCALES):
+        taken: dict[str, bool] = {}
+        for index, sibling in enumerate(siblings):
+            if not isinstance(sibling, dict) or not isinstance(sibling.get("name"), str):
+                continue
+            localizations = sibling.get("name_localizations")
+            localized = isinstance(localizations, dict) and isinstance(localizations.get(locale), str)
+            shown = localizations[locale] if localized else sibling["name"]
+            if shown in taken and (localized or taken[shown]):
+                errs.add(
+                    [
+                        *path,
+                        index,
+                        "name_localizations" if localized else "name",
+                        *([locale] if localized else []),
+                    ],
+                    code,
+                    f"Name {shown} is already used here in {locale}",
+                )
+            taken.setdefault(shown, localized)
+
+
 def _check_localizations(errs: FormErrors, path: Path, value: Any, check_value: Any) -> None:
     if _absent(value):
         return
@@ -405,6 +433,7 @@ def _check_options(errs: FormErrors, path: Path, options: Any, *, depth: int, pa
     optional_seen = False
     order_reported = False
     kinds: set[bool] = set()
+    _check_localized_duplicates(errs, path, items, OPTION_NAME_EXISTS)
     for index, option in enumerate(items):
         opath = [*path, index]
         if _check_dict(errs, opath, option) is None:
@@ -534,6 +563,12 @@ def validate_commands(commands: list[dict[str, Any]], *, path_prefix: Sequence[s
             if (command_type, name) in seen:
                 errs.add([*path, "name"], DUPLICATE_COMMAND, "Application command names must be unique")
             seen.add((command_type, name))
+    for command_type in counts:
+        same_type = [
+            c if isinstance(c, dict) and (c.get("type") or CHAT_INPUT) == command_type else None
+            for c in commands
+        ]
+        _check_localized_duplicates(errs, prefix, same_type, DUPLICATE_COMMAND)
     for command_type, limit in MAX_COMMANDS_PER_TYPE.items():
         if counts.get(command_type, 0) > limit:
             errs.add(prefix, MAX_LENGTH, f"Must be {limit} or fewer in length.")
