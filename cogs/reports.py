@@ -9,6 +9,7 @@ import asyncio
 import logging
 import re
 import time
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -19,7 +20,7 @@ from discord.ext import commands
 
 from bot.checks import NotStaff, is_staff
 from bot.db.models_reports import Report
-from bot.i18n import _
+from bot.i18n import DEFAULT_LANGUAGE, _, resolve_language
 from bot.permissions import channel_problems
 from bot.services.delivery import (
     DeliveryCounts,
@@ -43,7 +44,7 @@ from bot.services.reports import (
     check_url,
 )
 from bot.ui.replies import send_ephemeral
-from bot.ui.text import Translate, server_translator, translator_for
+from bot.ui.text import Translate, server_translator, translate_in, translator_for
 from bot.ui.time import timestamp
 from bot.ui.views import BotView, guarded
 
@@ -63,10 +64,6 @@ LANGUAGE_CHOICES = [
 VISIBILITY_CHOICES = [
     app_commands.Choice(name=locale_str(label), value=code) for code, label in VISIBILITIES.items()
 ]
-
-
-def number(n: int) -> str:
-    return f"{n:,}"
 
 
 def service_of(bot: CisipBot) -> ReportService:
@@ -91,20 +88,20 @@ def report_embed(t: Translate, report: Report) -> discord.Embed:
 def progress_text(t: Translate, title: str, counts: DeliveryCounts, *, final: bool) -> str:
     if final:
         return t(
-            "**{title}**: delivery finished. Sent {sent} · DMs closed {closed} · failed {failed} · "
-            "skipped {skipped}",
+            "**{title}**: delivery finished. Sent {sent:n} · DMs closed {closed:n} · failed {failed:n} · "
+            "skipped {skipped:n}",
             title=title,
-            sent=number(counts.sent),
-            closed=number(counts.dms_closed),
-            failed=number(counts.failed),
-            skipped=number(counts.skipped),
+            sent=counts.sent,
+            closed=counts.dms_closed,
+            failed=counts.failed,
+            skipped=counts.skipped,
         )
     return t(
-        "**{title}**: delivered {sent} / {total} · {closed} DMs closed",
+        "**{title}**: delivered {sent:n} / {total:n} · {closed:n} DMs closed",
         title=title,
-        sent=number(counts.sent),
-        total=number(counts.total),
-        closed=number(counts.dms_closed),
+        sent=counts.sent,
+        total=counts.total,
+        closed=counts.dms_closed,
     )
 
 
@@ -120,7 +117,7 @@ def counts_embed(t: Translate, report: Report, counts: DeliveryCounts) -> discor
         (t("Skipped"), counts.skipped),
         (t("Waiting"), counts.pending),
     ):
-        embed.add_field(name=label, value=number(value))
+        embed.add_field(name=label, value=t("{count:n}", count=value))
     state = t("in progress") if report.delivery_state == "running" else t("finished")
     embed.set_footer(text=t("Delivery {state}.", state=state))
     return embed
@@ -215,8 +212,8 @@ class RetryButton(
         await send_ephemeral(
             interaction,
             t(
-                "Retrying {count} failed deliveries of {title}; I will DM you the progress.",
-                count=number(count),
+                "Retrying {count:n} failed deliveries of {title}; I will DM you the progress.",
+                count=count,
                 title=report.title,
             ),
         )
@@ -259,20 +256,14 @@ class DiscordSender:
 
     subscribers_refresh = 2.0  # seconds: an unsubscription during a run takes effect this fast
 
-    def __init__(self, cog: Reports, report: Report, guild: discord.Guild, t: Translate) -> None:
+    def __init__(self, cog: Reports, report: Report, guild: discord.Guild) -> None:
         self.cog = cog
         self.bot = cog.bot
         self.report = report
         self.guild = guild
-        self.t = t
-        self.embed = report_embed(t, report)
-        self.view = discord.ui.View(timeout=None)
-        link = report.url or self._announcement_url()
-        if link:
-            label = t("Read the report") if report.url else t("Open the announcement")
-            self.view.add_item(discord.ui.Button(label=label, url=link))
-        self.view.add_item(UnsubscribeButton(guild.id, t("Unsubscribe")))
-        self.view.stop()  # sent to thousands: the bot needs no per-message listener (the button is dynamic)
+        # The DM in each subscriber's language, built once per language (not once per member).
+        self.messages: dict[str, tuple[discord.Embed, discord.ui.View]] = {}
+        self.server_language = DEFAULT_LANGUAGE
         self.subscribers: set[int] = set()
         self.subscribers_at = 0.0
         self.verified_role: int | None = None
@@ -289,6 +280,29 @@ class DiscordSender:
         config = await self.bot.guild_settings.get(self.guild.id)
         self.verified_role = config.role("verified") if self.report.visibility == "members" else None
         self.staff_role = config.role("staff")
+        self.server_language = resolve_language(config.language)
+
+    async def language_of(self, user_id: int) -> str:
+        """The member's last seen Discord language, else the server's (cached per process)."""
+        try:
+            return resolve_language(await self.bot.user_locales.get(user_id), self.server_language)
+        except Exception:  # the DM matters more than its language
+            log.warning("report %s: no language for %s", self.report.id, user_id, exc_info=True)
+            return self.server_language
+
+    def message_in(self, language: str) -> tuple[discord.Embed, discord.ui.View]:
+        """The report DM (embed, link button, Unsubscribe button) in ``language``."""
+        if language not in self.messages:
+            t = partial(translate_in, language)
+            view = discord.ui.View(timeout=None)
+            link = self.report.url or self._announcement_url()
+            if link:
+                label = t("Read the report") if self.report.url else t("Open the announcement")
+                view.add_item(discord.ui.Button(label=label, url=link))
+            view.add_item(UnsubscribeButton(self.guild.id, t("Unsubscribe")))
+            view.stop()  # sent to thousands: no per-message listener is needed (the button is dynamic)
+            self.messages[language] = (report_embed(t, self.report), view)
+        return self.messages[language]
 
     async def skip_reason(self, user_id: int) -> str | None:
         member = self.guild.get_member(user_id)
@@ -306,6 +320,7 @@ class DiscordSender:
         return None
 
     async def send(self, delivery: PendingDelivery, nonce: str) -> SendResult:
+        embed, view = self.message_in(await self.language_of(delivery.user_id))
         opened: int | None = None
         channel_id = delivery.dm_channel_id
         try:
@@ -316,7 +331,7 @@ class DiscordSender:
                 channel_id = opened = (await member.create_dm()).id
             messageable = self.bot.get_partial_messageable(channel_id, type=discord.ChannelType.private)
             try:
-                message = await messageable.send(embed=self.embed, view=self.view, nonce=nonce)
+                message = await messageable.send(embed=embed, view=view, nonce=nonce)
             except discord.NotFound as exc:
                 if exc.code != UNKNOWN_CHANNEL or opened is not None:
                     raise
@@ -325,7 +340,7 @@ class DiscordSender:
                     return SendResult(Outcome.FAILED, error="left the server")
                 channel_id = opened = (await member.create_dm()).id
                 messageable = self.bot.get_partial_messageable(channel_id, type=discord.ChannelType.private)
-                message = await messageable.send(embed=self.embed, view=self.view, nonce=nonce)
+                message = await messageable.send(embed=embed, view=view, nonce=nonce)
         except discord.Forbidden as exc:
             if exc.code == CANNOT_SEND_TO_USER:
                 return SendResult(Outcome.DMS_CLOSED, dm_channel_id=opened, error="50007")
@@ -343,8 +358,12 @@ class DiscordSender:
     async def progress(self, counts: DeliveryCounts, *, final: bool) -> None:
         if self.progress_broken:
             return
-        text = progress_text(self.t, self.report.title, counts, final=final)
         report = self.report
+        # Looked up at each edit (cached): the publisher's last seen language, else the server's.
+        language = self.server_language
+        if report.progress_user_id is not None:
+            language = await self.language_of(report.progress_user_id)
+        text = progress_text(partial(translate_in, language), report.title, counts, final=final)
         try:
             if report.progress_channel_id and report.progress_message_id:
                 channel = self.bot.get_partial_messageable(
@@ -419,7 +438,9 @@ def list_embed(t: Translate, reports: list[Report], page: int, pages: int) -> di
             + (report.summary[:150] + ("…" if len(report.summary) > 150 else "")),
             inline=False,
         )
-    embed.set_footer(text=t("Page {page} of {pages} · get one with /report get", page=page + 1, pages=pages))
+    embed.set_footer(
+        text=t("Page {page:n} of {pages:n} · get one with /report get", page=page + 1, pages=pages)
+    )
     return embed
 
 
@@ -508,7 +529,7 @@ class ReportGroup(app_commands.Group):
             raise DomainError(
                 _("I cannot post in {channel}: missing {problems}."),
                 channel=channel.mention,
-                problems=", ".join(problems),
+                problems=t(", ").join(problems),
             )
         if file is None and url is None:
             raise DomainError(_("Attach the report as a PDF or give its URL."))
@@ -518,10 +539,10 @@ class ReportGroup(app_commands.Group):
             if file.size > guild.filesize_limit and link is None:
                 raise DomainError(
                     _(
-                        "The PDF is larger than this server's upload limit ({limit} MB), so members "
+                        "The PDF is larger than this server's upload limit ({limit:n} MB), so members "
                         "could not download it here: give also a URL where it can be read."
                     ),
-                    limit=guild.filesize_limit // (1024 * 1024),
+                    limit=round(guild.filesize_limit / (1024 * 1024), 1),
                 )
         await interaction.response.defer(ephemeral=True, thinking=True)
         stored: StoredFile | None = None
@@ -557,11 +578,11 @@ class ReportGroup(app_commands.Group):
         if subscribers:
             self.cog.start_delivery(report.id)
             text = t(
-                "Published {title} in {channel}. Sending it to {count} subscribers; "
+                "Published {title} in {channel}. Sending it to {count:n} subscribers; "
                 "I will DM you the progress.",
                 title=report.title,
                 channel=channel.mention,
-                count=number(subscribers),
+                count=subscribers,
             )
         else:
             text = t(
@@ -637,9 +658,9 @@ class ReportGroup(app_commands.Group):
         )
         await interaction.response.send_message(
             t(
-                "{title} is withdrawn; {count} DMs not sent yet will not be.",
+                "{title} is withdrawn; {count:n} DMs not sent yet will not be.",
                 title=withdrawn.title,
-                count=number(skipped),
+                count=skipped,
             ),
             ephemeral=True,
         )
@@ -804,8 +825,7 @@ class Reports(commands.Cog):
             if report is None or guild is None:
                 log.warning("report %s: its server is gone; delivery stays pending", report_id)
                 return
-            t = await server_translator(self.bot, guild.id)
-            sender = DiscordSender(self, report, guild, t)
+            sender = DiscordSender(self, report, guild)
             await sender.prepare()
             engine = self.engines[report_id] = DeliveryEngine(self.service, self.engine_options)
             await engine.run(report_id, sender)

@@ -6,6 +6,7 @@ Nothing here knows discord.py. The cog announces and sends; this service decides
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import re
 import tempfile
@@ -67,9 +68,9 @@ class ReportService:
     def check_size(self, size: int) -> None:
         if size > self.max_bytes:
             raise DomainError(
-                _("The file is {size} MB; reports can be at most {limit} MB."),
-                size=f"{size / 1024 / 1024:.1f}",
-                limit=f"{self.max_bytes / 1024 / 1024:g}",
+                _("The file is {size:n} MB; reports can be at most {limit:n} MB."),
+                size=math.ceil(size * 10 / 1024 / 1024) / 10,  # rounded up: never reads as the limit
+                limit=round(self.max_bytes / 1024 / 1024, 1),
             )
 
     def path_of(self, sha256: str) -> Path:
