@@ -43,21 +43,40 @@ def catalog_files(language: str) -> list[Path]:
 
 
 @cache
-def catalog(language: str) -> dict[str, str]:
-    merged: dict[str, str] = {}
-    if language == DEFAULT_LANGUAGE:
-        return merged
+def _load(language: str) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """A language's catalog: plain translations, and plural forms by CLDR category.
+
+    A value may be an object such as ``{"one": "{count} day", "other": "{count} days"}``: the form
+    is chosen by the first number in the message. English, the source language, needs a catalog
+    only for such plural forms.
+    """
+    texts: dict[str, str] = {}
+    plurals: dict[str, dict[str, str]] = {}
     for path in catalog_files(language):
         with path.open(encoding="utf-8") as fh:
-            merged.update(json.load(fh))
-    return merged
+            for source, value in json.load(fh).items():
+                if isinstance(value, dict):
+                    plurals[source] = value
+                else:
+                    texts[source] = value
+    return texts, plurals
+
+
+def catalog(language: str) -> dict[str, str]:
+    """Plain translations: English source text -> text in ``language``."""
+    return _load(language)[0]
+
+
+def plural_catalog(language: str) -> dict[str, dict[str, str]]:
+    """Translations with plural forms: English source text -> {CLDR category: text}."""
+    return _load(language)[1]
 
 
 @cache
 def available_languages() -> tuple[str, ...]:
     found = {p.stem for p in LOCALES_DIR.glob("*.json")}
     found |= {p.name for p in LOCALES_DIR.iterdir() if p.is_dir() and any(p.glob("*.json"))}
-    return (DEFAULT_LANGUAGE, *sorted(found))
+    return (DEFAULT_LANGUAGE, *sorted(found - {DEFAULT_LANGUAGE}))
 
 
 def resolve_language(*candidates: str | None) -> str:
@@ -82,6 +101,9 @@ def translate(text: str, language: str | None = None, /, **params: Any) -> str:
     """
     language = language or DEFAULT_LANGUAGE
     translated = catalog(language).get(text, text)
+    forms = plural_catalog(language).get(text)
+    if forms and params:
+        translated = forms.get(plural_category(text, language, params)) or forms.get("other", translated)
     if not params:
         return translated
     try:
@@ -89,6 +111,15 @@ def translate(text: str, language: str | None = None, /, **params: Any) -> str:
     except (KeyError, IndexError, ValueError):
         log.warning("translation of %r into %s lost a placeholder; using English", text, language)
         return LocalizingFormatter(DEFAULT_LANGUAGE).format(text, **params)
+
+
+def plural_category(text: str, language: str, params: dict[str, Any]) -> str:
+    """The CLDR plural category ('one', 'few', 'many', 'other'...) of the first number in ``text``."""
+    for _literal, name, _spec, _conversion in string.Formatter().parse(text):
+        value = params.get(name) if name else None
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return str(babel_locale(language).plural_form(value))
+    return "other"
 
 
 class LocalizingFormatter(string.Formatter):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.i18n import available_languages, catalog, resolve_language, translate
+from bot.i18n import available_languages, babel_locale, catalog, plural_catalog, resolve_language, translate
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = [*sorted((ROOT / "bot").rglob("*.py")), *sorted((ROOT / "cogs").rglob("*.py"))]
@@ -56,7 +56,8 @@ def test_the_extractor_finds_strings() -> None:
 
 @pytest.mark.parametrize("language", [code for code in available_languages() if code != "en"])
 def test_every_string_is_translated(language: str) -> None:
-    missing = {text: where for text, where in STRINGS.items() if text not in catalog(language)}
+    known = catalog(language).keys() | plural_catalog(language).keys()
+    missing = {text: where for text, where in STRINGS.items() if text not in known}
     assert not missing, f"{len(missing)} strings have no {language} translation:\n" + "\n".join(
         f"  {where}: {text!r}" for text, where in sorted(missing.items(), key=lambda item: item[1])
     )
@@ -64,9 +65,12 @@ def test_every_string_is_translated(language: str) -> None:
 
 @pytest.mark.parametrize("language", [code for code in available_languages() if code != "en"])
 def test_translations_keep_their_placeholders(language: str) -> None:
+    forms = [*catalog(language).items()]
+    plurals = plural_catalog(language).items()
+    forms += [(source, form) for source, plural in plurals for form in plural.values()]
     broken = {
         source: target
-        for source, target in catalog(language).items()
+        for source, target in forms
         if not source.startswith("name:") and placeholders(source) != placeholders(target)
     }
     assert not broken, f"{language} translations that lose or add a placeholder: {broken}"
@@ -75,7 +79,29 @@ def test_translations_keep_their_placeholders(language: str) -> None:
 def test_catalog_files_are_valid_json_objects_of_strings() -> None:
     for path in (ROOT / "bot" / "locales").rglob("*.json"):
         data = json.loads(path.read_text(encoding="utf-8"))
-        assert isinstance(data, dict) and all(isinstance(v, str) for v in data.values()), path
+        language = path.stem if path.parent.name == "locales" else path.parent.name
+        categories = {*babel_locale(language).plural_form.tags, "other"}
+        assert isinstance(data, dict), path
+        for source, value in data.items():
+            if isinstance(value, dict):  # plural forms, by the language's own CLDR categories
+                assert "other" in value and set(value) <= categories, (path, source, sorted(categories))
+                assert all(isinstance(form, str) for form in value.values()), (path, source)
+            else:
+                assert isinstance(value, str), (path, source)
+
+
+def test_english_reads_one_and_many_naturally() -> None:
+    english = plural_catalog("en")
+    assert english, "bot/locales/en.json holds the English plural forms"
+    for source, forms in english.items():
+        assert source in STRINGS, f"{source!r} is not a string of the bot any more"
+        names = [name for _, name, _, _ in string.Formatter().parse(source) if name]
+        one, two = dict.fromkeys(names, 1), dict.fromkeys(names, 2)
+        assert translate(source, "en", **one) == forms["one"].format(**one)
+        assert translate(source, "en", **two) == forms["other"].format(**two)
+    assert translate("Slow down: try again in {seconds} seconds.", "en", seconds=1) == (
+        "Slow down: try again in 1 second."
+    )
 
 
 def test_language_resolution_falls_back_from_locale_to_server_to_english() -> None:

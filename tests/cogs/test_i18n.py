@@ -64,6 +64,12 @@ RUSSIAN = {
     "CISIP bot status": "Состояние бота CISIP",
     "name:setup": "настройка",
     "Language set to {language}.": "Язык установлен: {language}.",
+    "Slow down: try again in {seconds} seconds.": {
+        "one": "Не так быстро: повторите через {seconds} секунду.",
+        "few": "Не так быстро: повторите через {seconds} секунды.",
+        "many": "Не так быстро: повторите через {seconds} секунд.",
+        "other": "Не так быстро: повторите через {seconds} секунды.",
+    },
 }
 
 
@@ -74,7 +80,7 @@ def russian_catalog(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
     shutil.copytree(i18n.LOCALES_DIR, locales)
     (locales / "ru.json").write_text(json.dumps(RUSSIAN, ensure_ascii=False), encoding="utf-8")
     monkeypatch.setattr(i18n, "LOCALES_DIR", locales)
-    caches = (i18n.catalog, i18n.available_languages)
+    caches = (i18n._load, i18n.available_languages)
     for cached in caches:
         cached.cache_clear()
     yield
@@ -108,3 +114,7 @@ async def test_a_third_language_is_added_with_a_catalog_file_alone(
     assert reply.embeds[0]["title"] == "Состояние бота CISIP"
     # A string the catalog leaves out reads in English rather than failing.
     assert any(field["name"] == "Version" for field in reply.embeds[0]["fields"])
+    # Plural forms come from the catalog too, chosen by the number.
+    slow_down = "Slow down: try again in {seconds} seconds."
+    assert i18n.translate(slow_down, "ru", seconds=21).endswith("21 секунду.")
+    assert i18n.translate(slow_down, "ru", seconds=5).endswith("5 секунд.")
