@@ -27,7 +27,7 @@ from discord.ext import commands
 
 from bot.checks import is_staff, staff_only
 from bot.db.models_workshops import Workshop
-from bot.i18n import _
+from bot.i18n import Message, _
 from bot.scheduler import JobContext
 from bot.scheduler.recurrence import search_zones, zone
 from bot.services.dates import local_input
@@ -46,9 +46,11 @@ from bot.services.workshops import (
     Seats,
     WorkshopForm,
     WorkshopService,
+    check_capacity,
     not_open,
+    parse_reminders,
 )
-from bot.ui.text import Translate, server_translator, translator_for
+from bot.ui.text import Translate, member_translator, server_translator, translator_for
 from bot.ui.time import full_and_relative, timestamp
 from bot.ui.views import BotModal, guarded
 
@@ -58,6 +60,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DMS_CLOSED_CODE = 50007
+NO_EVENT_PERMISSION = Message.of(
+    _("No Discord event was created: I need the Manage Events permission. The workshop works without it.")
+)
 
 
 def cog_of(bot: CisipBot) -> Workshops:
@@ -86,16 +91,36 @@ def announcement_embed(t: Translate, workshop: Workshop, seats: Seats) -> discor
     embed.add_field(name=t("Starts"), value=full_and_relative(workshop.starts_at), inline=False)
     embed.add_field(name=t("Ends"), value=full_and_relative(workshop.ends_at), inline=False)
     embed.add_field(name=t("Location"), value=workshop.location)
-    seats_text = f"{seats.taken} / {seats.capacity}"
     if seats.waitlisted:
-        seats_text += " " + t("({count} on the waitlist)", count=seats.waitlisted)
+        seats_text = t(
+            "{taken:n} / {capacity:n} ({count:n} on the waitlist)",
+            taken=seats.taken,
+            capacity=seats.capacity,
+            count=seats.waitlisted,
+        )
+    else:
+        seats_text = t("{taken:n} / {capacity:n}", taken=seats.taken, capacity=seats.capacity)
     embed.add_field(name=t("Seats"), value=seats_text)
     embed.add_field(name=t("Registration deadline"), value=full_and_relative(workshop.deadline), inline=False)
-    footer = t("Workshop #{id} · times in your own time zone", id=workshop.id)
     if workshop.members_only:
-        footer += " · " + t("verified members only")
+        footer = t("Workshop #{id} · times in your own time zone · verified members only", id=workshop.id)
+    else:
+        footer = t("Workshop #{id} · times in your own time zone", id=workshop.id)
     embed.set_footer(text=footer)
     return embed
+
+
+def say(t: Translate, note: Message) -> str:
+    """A note the cog made without knowing who reads it (e.g. a problem), in ``t``'s language."""
+    return t(note.text, **dict(note.params))
+
+
+def mine_line(t: Translate, workshop: Workshop, status: str, position: int) -> str:
+    """One line of /workshop mine: the workshop, its start, and the member's place."""
+    fields = {"id": workshop.id, "title": workshop.title, "start": full_and_relative(workshop.starts_at)}
+    if status == REGISTERED:
+        return t("• #{id} **{title}**: {start} (registered)", **fields)
+    return t("• #{id} **{title}**: {start} (waitlist, number {n:n})", n=position, **fields)
 
 
 class RegisterButton(
@@ -383,7 +408,9 @@ class WorkshopGroup(app_commands.Group):
         await self.bot.audit(
             interaction.guild, interaction.user, "workshop.announce", f"#{found.id} {found.title}"
         )
-        await interaction.followup.send(problem or t("Announcement posted."), ephemeral=True)
+        await interaction.followup.send(
+            say(t, problem) if problem else t("Announcement posted."), ephemeral=True
+        )
 
     @app_commands.command(
         name="confirm", description=locale_str("Staff: confirm next year's drafted edition of a series")
@@ -432,7 +459,7 @@ class WorkshopGroup(app_commands.Group):
             embed.add_field(
                 name=f"#{workshop.id} {workshop.title}"[:256],
                 value=t(
-                    "{start} · {location} · seats {taken} / {capacity}",
+                    "{start} · {location} · seats {taken:n} / {capacity:n}",
                     start=full_and_relative(workshop.starts_at),
                     location=workshop.location,
                     taken=seats.taken,
@@ -467,12 +494,7 @@ class WorkshopGroup(app_commands.Group):
                 t("You are not registered for any upcoming workshop."), ephemeral=True
             )
             return
-        lines = []
-        for workshop, status, position in found:
-            state = t("registered") if status == REGISTERED else t("waitlist, number {n}", n=position)
-            lines.append(
-                f"• #{workshop.id} **{workshop.title}**: {full_and_relative(workshop.starts_at)} ({state})"
-            )
+        lines = [mine_line(t, workshop, status, position) for workshop, status, position in found]
         await interaction.response.send_message("\n".join(lines), ephemeral=True)
 
 
@@ -504,15 +526,8 @@ class Workshops(commands.Cog):
         ping_role: discord.Role | None,
     ) -> dict[str, Any]:
         """Check the command's options before the form opens (so a typo does not cost the form)."""
-        from bot.services.workshops import MAX_CAPACITY, parse_reminders
-
         tz = zone(timezone)
-        if not 1 <= capacity <= MAX_CAPACITY:
-            raise DomainError(
-                _("Capacity must be between 1 and {max}, not {capacity}."),
-                max=MAX_CAPACITY,
-                capacity=capacity,
-            )
+        check_capacity(capacity)
         parse_reminders(reminders)
         if ping_role is not None and (ping_role.is_default() or ping_role.managed):
             raise DomainError(
@@ -536,12 +551,9 @@ class Workshops(commands.Cog):
         )
         await interaction.response.defer(ephemeral=True, thinking=True)
         notes = [t("Workshop #{id} created: {title}.", id=workshop.id, title=workshop.title)]
-        problem = await self.post_announcement(workshop)
-        if problem:
-            notes.append(problem)
-        event_problem = await self.sync_event(workshop)
-        if event_problem:
-            notes.append(event_problem)
+        for problem in (await self.post_announcement(workshop), await self.sync_event(workshop)):
+            if problem:
+                notes.append(say(t, problem))
         if yearly:
             notes.append(
                 t(
@@ -567,7 +579,7 @@ class Workshops(commands.Cog):
             await self.refresh_announcement(updated.id, now=True)
             event_problem = await self.sync_event(updated)
             if event_problem:
-                notes.append(event_problem)
+                notes.append(say(t, event_problem))
         await self.bot.audit(
             interaction.guild, interaction.user, "workshop.edit", f"#{updated.id} {updated.title}"
         )
@@ -582,10 +594,9 @@ class Workshops(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         await self.refresh_announcement(workshop.id, now=True)
         await self.cancel_event(workshop)
-        text = await self.cancel_text(workshop)
         told = 0
         for user_id in users:
-            if await self.dm(user_id, text):
+            if await self.dm(user_id, await self.cancel_text(workshop, user_id)):
                 told += 1
         await self.bot.audit(
             interaction.guild,
@@ -595,7 +606,7 @@ class Workshops(commands.Cog):
         )
         await interaction.followup.send(
             t(
-                "Workshop #{id} is cancelled. {told} of {count} registrants were told by direct message.",
+                "Workshop #{id} is cancelled. {told:n} of {count:n} registrants were told by direct message.",
                 id=workshop.id,
                 told=told,
                 count=len(users),
@@ -603,8 +614,9 @@ class Workshops(commands.Cog):
             ephemeral=True,
         )
 
-    async def cancel_text(self, workshop: Workshop) -> str:
-        t = await server_translator(self.bot, workshop.guild_id)
+    async def cancel_text(self, workshop: Workshop, user_id: int) -> str:
+        """The cancellation DM, in the language the member last used."""
+        t = await member_translator(self.bot, user_id, workshop.guild_id)
         text = t(
             "**{title}** ({start}) is cancelled.", title=workshop.title, start=timestamp(workshop.starts_at)
         )
@@ -641,7 +653,7 @@ class Workshops(commands.Cog):
             guild, interaction.user, "workshop.attendees", f"#{workshop.id} {workshop.title}"
         )
         await interaction.response.send_message(
-            t("{count} registrations for {title}.", count=len(rows), title=workshop.title),
+            t("{count:n} registrations for {title}.", count=len(rows), title=workshop.title),
             file=discord.File(io.BytesIO(data), filename=f"workshop-{workshop.id}-attendees.csv"),
             ephemeral=True,
         )
@@ -669,7 +681,7 @@ class Workshops(commands.Cog):
                 t("You are already registered for **{title}**.", title=workshop.title)
                 if result.status == REGISTERED
                 else t(
-                    "You are already on the waitlist for **{title}**, number {n}.",
+                    "You are already on the waitlist for **{title}**, number {n:n}.",
                     title=workshop.title,
                     n=result.position,
                 )
@@ -682,7 +694,7 @@ class Workshops(commands.Cog):
             )
         else:
             message = t(
-                "**{title}** is full: you are number {n} on the waitlist. "
+                "**{title}** is full: you are number {n:n} on the waitlist. "
                 "You will get a direct message if a seat frees up.",
                 title=workshop.title,
                 n=result.position,
@@ -705,7 +717,7 @@ class Workshops(commands.Cog):
         await self.refresh_announcement(workshop_id)
 
     async def tell_promoted(self, workshop: Workshop, user_id: int) -> None:
-        t = await server_translator(self.bot, workshop.guild_id)
+        t = await member_translator(self.bot, user_id, workshop.guild_id)
         await self.dm(
             user_id,
             t(
@@ -740,16 +752,19 @@ class Workshops(commands.Cog):
 
     # -- the announcement ---------------------------------------------------------------------
 
-    async def post_announcement(self, workshop: Workshop) -> str | None:
-        """Post (again) in the workshops channel; returns a note for staff when it could not."""
+    async def post_announcement(self, workshop: Workshop) -> Message | None:
+        """Post (again) in the workshops channel, in the server's language; returns a note for
+        staff (to be shown in their language) when it could not."""
         t = await server_translator(self.bot, workshop.guild_id)
         guild = self.bot.get_guild(workshop.guild_id)
         channel_id = (await self.bot.guild_settings.get(workshop.guild_id)).channel("workshops")
         channel = guild.get_channel(channel_id) if guild and channel_id else None
         if guild is None or not isinstance(channel, discord.TextChannel):
-            return t(
-                "No workshops channel is set, so nothing was announced: "
-                "set one with /setup channel, then use /workshop announce."
+            return Message.of(
+                _(
+                    "No workshops channel is set, so nothing was announced: "
+                    "set one with /setup channel, then use /workshop announce."
+                )
             )
         role = guild.get_role(workshop.ping_role_id) if workshop.ping_role_id else None
         seats = await self.service.seats(workshop.id)
@@ -765,8 +780,8 @@ class Workshops(commands.Cog):
             )
         except discord.HTTPException as exc:
             log.warning("could not announce workshop %s: %s", workshop.id, exc)
-            return t(
-                "I could not post in {channel}: {error}",
+            return Message.of(
+                _("I could not post in {channel}: {error}"),
                 channel=channel.mention,
                 error=exc.text or exc.status,
             )
@@ -816,18 +831,14 @@ class Workshops(commands.Cog):
 
     # -- the Discord scheduled event ----------------------------------------------------------
 
-    async def sync_event(self, workshop: Workshop) -> str | None:
+    async def sync_event(self, workshop: Workshop) -> Message | None:
         """Create or update the mirrored scheduled event; returns a note for staff when it cannot."""
-        t = await server_translator(self.bot, workshop.guild_id)
         guild = self.bot.get_guild(workshop.guild_id)
         if guild is None:
             return None
         perms = guild.me.guild_permissions
         if not (perms.manage_events or perms.create_events):
-            return t(
-                "No Discord event was created: I need the Manage Events permission. "
-                "The workshop works without it."
-            )
+            return NO_EVENT_PERMISSION
         fields: dict[str, Any] = {
             "name": workshop.title[:100],
             "description": (workshop.description or "")[:1000],
@@ -847,15 +858,14 @@ class Workshops(commands.Cog):
             event = await guild.create_scheduled_event(**fields)
         except discord.NotFound:
             await self.service.set_event(workshop.id, None)
-            return t("The Discord event of this workshop was deleted; it was not recreated.")
+            return Message.of(_("The Discord event of this workshop was deleted; it was not recreated."))
         except discord.Forbidden:
-            return t(
-                "No Discord event was created: I need the Manage Events permission. "
-                "The workshop works without it."
-            )
+            return NO_EVENT_PERMISSION
         except discord.HTTPException as exc:
             log.warning("could not mirror workshop %s as an event: %s", workshop.id, exc)
-            return t("The Discord event could not be updated: {error}", error=exc.text or exc.status)
+            return Message.of(
+                _("The Discord event could not be updated: {error}"), error=exc.text or exc.status
+            )
         await self.service.set_event(workshop.id, event.id)
         return None
 
@@ -888,17 +898,10 @@ class Workshops(commands.Cog):
                 token,
             )
             return
-        t = await server_translator(self.bot, workshop.guild_id)
-        text = t(
-            "Reminder: **{title}** starts {start} ({location}).",
-            title=workshop.title,
-            start=full_and_relative(workshop.starts_at),
-            location=workshop.location,
-        )
-        if context.late:
-            text += "\n" + t("(This reminder is late: the bot was offline when it was due.)")
         failed = 0
         for user_id in owed.targets:
+            t = await member_translator(self.bot, user_id, workshop.guild_id)
+            text = reminder_text(t, workshop, late=context.late)
             sent = await self.dm(user_id, text, nonce=reminder_nonce(workshop.id, token, user_id))
             if sent is False:
                 failed += 1
@@ -909,15 +912,8 @@ class Workshops(commands.Cog):
         if owed.channel_due and workshop.channel_id is not None:
             channel = self.bot.get_channel(workshop.channel_id)
             if isinstance(channel, discord.TextChannel):
-                post = t(
-                    "Workshop reminder: **{title}** starts {start} ({location}). "
-                    "Registered members get a direct message.",
-                    title=workshop.title,
-                    start=full_and_relative(workshop.starts_at),
-                    location=workshop.location,
-                )
-                if context.late:
-                    post += "\n" + t("(This reminder is late: the bot was offline when it was due.)")
+                t = await server_translator(self.bot, workshop.guild_id)
+                post = reminder_text(t, workshop, late=context.late, in_channel=True)
                 if await self.service.record_delivery(
                     workshop.id, token, CHANNEL_POST, SENT, late=context.late
                 ):
@@ -955,6 +951,26 @@ class Workshops(commands.Cog):
             return
         await self.post_announcement(workshop)
         await self.sync_event(workshop)
+
+
+def reminder_text(t: Translate, workshop: Workshop, *, late: bool, in_channel: bool = False) -> str:
+    """A reminder: the DM in the member's language, or the channel post in the server's."""
+    fields = {
+        "title": workshop.title,
+        "start": full_and_relative(workshop.starts_at),
+        "location": workshop.location,
+    }
+    if in_channel:
+        text = t(
+            "Workshop reminder: **{title}** starts {start} ({location}). "
+            "Registered members get a direct message.",
+            **fields,
+        )
+    else:
+        text = t("Reminder: **{title}** starts {start} ({location}).", **fields)
+    if late:
+        text += "\n" + t("(This reminder is late: the bot was offline when it was due.)")
+    return text
 
 
 def _csv_safe(value: str) -> str:

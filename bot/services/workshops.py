@@ -68,10 +68,19 @@ def parse_reminders(text: str | None) -> list[str]:
         number, unit = int(match.group(1)), match.group(2)
         tokens[f"{number}{unit}"] = number * _UNIT_MINUTES[unit]
     if len(tokens) > MAX_REMINDERS:
-        raise DomainError(_("At most {count} reminders per workshop."), count=MAX_REMINDERS)
+        raise DomainError(_("At most {count:n} reminders per workshop."), count=MAX_REMINDERS)
     if any(minutes > 365 * 24 * 60 for minutes in tokens.values()):
         raise DomainError(_("A reminder can be at most a year before the start."))
     return sorted(tokens, key=lambda token: -tokens[token])
+
+
+def check_capacity(capacity: int) -> None:
+    if not 1 <= capacity <= MAX_CAPACITY:
+        raise DomainError(
+            _("Capacity must be between 1 and {max:n}, not {capacity:n}."),
+            max=MAX_CAPACITY,
+            capacity=capacity,
+        )
 
 
 def reminder_due(starts_at: datetime, tz: ZoneInfo, token: str) -> datetime:
@@ -165,12 +174,7 @@ class WorkshopService:
             raise DomainError(_("The workshop must end after it starts."))
         if starts <= now and (is_new or starts != old_start):
             raise DomainError(_("The start is in the past: choose a time still to come."))
-        if not 1 <= form.capacity <= MAX_CAPACITY:
-            raise DomainError(
-                _("Capacity must be between 1 and {max}, not {capacity}."),
-                max=MAX_CAPACITY,
-                capacity=form.capacity,
-            )
+        check_capacity(form.capacity)
         deadline = parse_local(form.deadline, tz) if form.deadline and form.deadline.strip() else starts
         if deadline > starts:
             raise DomainError(_("The registration deadline must be at or before the start."))
@@ -646,7 +650,7 @@ class WorkshopService:
     async def set_call_weeks(self, guild_id: int, workshop_id: int, weeks: int) -> WorkshopSeries:
         if not 0 <= weeks <= 52:
             raise DomainError(
-                _("The call for participants goes out 0 to 52 weeks before, not {weeks}."), weeks=weeks
+                _("The call for participants goes out 0 to 52 weeks before, not {weeks:n}."), weeks=weeks
             )
         async with self.db.transaction() as session:
             workshop = await self._get(session, guild_id, workshop_id)

@@ -200,7 +200,7 @@ async def test_bad_input_is_refused_and_nothing_is_created(cisip: BotHarness, wo
         assert reply.content.startswith(message), reply.content
     for options, message in [
         ({"timezone": "Mars/Base"}, "Unknown time zone 'Mars/Base'"),
-        ({"capacity": 0}, "Capacity must be between 1 and 10000, not 0."),
+        ({"capacity": 0}, "Capacity must be between 1 and 10,000, not 0."),
         ({"reminders": "soon"}, "'soon' is not a reminder offset"),
     ]:
         reply = await d.slash(world.staff, "workshop create", **{"capacity": 2, **options})

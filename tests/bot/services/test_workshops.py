@@ -11,6 +11,7 @@ from sqlalchemy import select
 from bot.db.database import Database
 from bot.db.models import ScheduledJob
 from bot.scheduler import MovableClock, Scheduler
+from bot.i18n import translate
 from bot.services.dates import local_input, parse_local
 from bot.services.errors import DomainError
 from bot.services.workshops import (
@@ -67,10 +68,54 @@ def test_forgiving_dates_read_as_wall_clock_time(text: str) -> None:
     assert parse_local(text, BERLIN) == datetime(2027, 8, 20, 7, 0, tzinfo=UTC)
 
 
-@pytest.mark.parametrize("text", ["03/04/2027 09:00", "next friday", "2027-02-30 09:00", "2027-08-20"])
-def test_ambiguous_or_impossible_dates_are_refused(text: str) -> None:
-    with pytest.raises(DomainError, match="as a date and time"):
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2027年8月20日 9:00",
+        "2027年8月20日 上午9点",
+        "2027年8月20号 09：00",
+        "２０２７年８月２０日 ９:００",
+    ],
+)
+def test_dates_typed_the_chinese_way(text: str) -> None:
+    assert parse_local(text, BERLIN) == datetime(2027, 8, 20, 7, 0, tzinfo=UTC)
+
+
+def test_chinese_afternoon_and_half_hours() -> None:
+    assert parse_local("2027年8月20日 下午5点半", BERLIN) == datetime(2027, 8, 20, 15, 30, tzinfo=UTC)
+    assert parse_local("2027年8月20日晚上8点15分", BERLIN) == datetime(2027, 8, 20, 18, 15, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("text", "english", "chinese"),
+    [
+        (
+            "03/04/2027 09:00",
+            "'03/04/2027 09:00' could be day/month or month/day: write the year first, "
+            "like 2027-08-20 09:00 or 20 Aug 2027 9am.",
+            "“03/04/2027 09:00”既可理解为“日/月”也可理解为“月/日”：请把年份写在前面，"
+            "例如 2027-08-20 09:00 或 2027年8月20日 上午9点。",
+        ),
+        (
+            "next friday",
+            "I cannot read 'next friday' as a date and time. Write it like 2027-08-20 09:00 or 20 Aug 2027 9am.",
+            "无法将“next friday”识别为日期和时间。请按 2027-08-20 09:00 或 2027年8月20日 上午9点 这样的格式填写。",
+        ),
+        ("2027-02-30 09:00", "February 2027 has no day 30.", "2027年二月没有 30 日。"),
+        ("31 Apr 2027 9am", "April 2027 has no day 31.", "2027年四月没有 31 日。"),
+        ("2027年2月29日 9点", "February 2027 has no day 29.", "2027年二月没有 29 日。"),
+        (
+            "2027-08-20",
+            "'2027-08-20' has a date but no time: add the time, like 2027-08-20 09:00.",
+            "“2027-08-20”只有日期没有时间：请加上时间，例如 2027-08-20 09:00。",
+        ),
+    ],
+)
+def test_refused_dates_say_why_in_the_readers_language(text: str, english: str, chinese: str) -> None:
+    with pytest.raises(DomainError) as refused:
         parse_local(text, BERLIN)
+    assert str(refused.value) == english
+    assert translate(refused.value.message, "zh-CN", **refused.value.params) == chinese
 
 
 def test_a_form_shows_dates_as_they_are_read_back() -> None:
