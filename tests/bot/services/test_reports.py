@@ -277,3 +277,17 @@ async def test_a_clean_stop_writes_what_was_sent_and_leaves_the_rest_pending(ser
     await DeliveryEngine(service, FAST).run(report_id, resumed)
     assert {u for u, _ in resumed.sent}.isdisjoint({u for u, _ in sender.sent})  # nothing resent
     assert (await service.counts(report_id)).sent == 10
+
+
+def test_a_too_large_file_is_refused_with_sizes_in_the_readers_numbers(
+    database: Database, tmp_path: Path
+) -> None:
+    from bot.i18n import translate
+
+    service = ReportService(database, MovableClock(datetime(2027, 3, 1, tzinfo=UTC)), tmp_path, 1000 << 20)
+    with pytest.raises(DomainError) as refused:
+        service.check_size(1234 * 1024 * 1024 + 1)  # rounded up: never shown as the limit itself
+    assert str(refused.value) == "The file is 1,234.1 MB; reports can be at most 1,000 MB."
+    assert translate(refused.value.message, "zh-CN", **refused.value.params) == (
+        "文件大小为 1,234.1 MB；报告最大为 1,000 MB。"
+    )
