@@ -85,7 +85,9 @@ class OrgGroup(StaffGroup):
             )
             return
         lines = [
-            f"• **{org.name}** @{org.domain}" + (f" ({t('park')}: {org.park_slug})" if org.park_slug else "")
+            t("• **{name}** @{domain} (park: {park})", name=org.name, domain=org.domain, park=org.park_slug)
+            if org.park_slug
+            else t("• **{name}** @{domain}", name=org.name, domain=org.domain)
             for org in orgs
         ]
         embed = discord.Embed(title=t("Member organizations"), colour=discord.Colour.blurple())
@@ -135,17 +137,27 @@ class MembersGroup(StaffGroup):
     async def pending(self, interaction: discord.Interaction[CisipBot]) -> None:
         assert interaction.guild is not None
         t = await translator_for(interaction)
-        rows = await services(self.bot).memberships.pending(interaction.guild.id)
+        rows, total = await services(self.bot).memberships.pending(interaction.guild.id)
         if not rows:
             await interaction.response.send_message(t("No applications are waiting."), ephemeral=True)
             return
         lines = [
-            f"• <@{row.user_id}>: {row.full_name}, {row.organization} ({t(STATUS_LABELS[row.status])}, "
-            f"{timestamp(row.applied_at, 'R')})"
+            t(
+                "• <@{user}>: {name}, {organization} ({status}, {applied})",
+                user=row.user_id,
+                name=row.full_name,
+                organization=row.organization,
+                status=t(STATUS_LABELS[row.status]),
+                applied=timestamp(row.applied_at, "R"),
+            )
             for row in rows
         ]
-        embed = discord.Embed(title=t("Applications waiting"), colour=discord.Colour.gold())
+        embed = discord.Embed(
+            title=t("Applications waiting: {count:n}", count=total), colour=discord.Colour.gold()
+        )
         embed.description = "\n".join(lines)[:4000]
+        if total > len(rows):
+            embed.set_footer(text=t("The oldest {shown:n} are shown.", shown=len(rows)))
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
     @app_commands.command(name="info", description=locale_str("Show a member's application and membership"))
@@ -185,7 +197,7 @@ class MembersGroup(StaffGroup):
         await interaction.response.send_message(message, ephemeral=True)
 
     @app_commands.command(name="revoke", description=locale_str("End a verified membership now"))
-    @app_commands.describe(user=locale_str("The member"), reason=locale_str("Why (sent to the member)"))
+    @app_commands.describe(user=locale_str("The member"), reason=locale_str("Why (kept in the audit log)"))
     async def revoke(
         self,
         interaction: discord.Interaction[CisipBot],
@@ -286,12 +298,12 @@ class MembersGroup(StaffGroup):
             await self.bot.audit(interaction.guild, interaction.user, "members.settings", summary)
             note = t("Saved. Memberships approved or renewed from now on follow these settings.")
         embed = discord.Embed(title=t("Membership year"), colour=discord.Colour.blurple())
-        embed.add_field(name=t("Length"), value=t("{months} months", months=policy.months))
+        embed.add_field(name=t("Length"), value=t("{months:n} months", months=policy.months))
         embed.add_field(
             name=t("Reminders"),
-            value=", ".join(t("{days} days before", days=d) for d in policy.reminder_days) or t("none"),
+            value=", ".join(t("{days:n} days before", days=d) for d in policy.reminder_days) or t("none"),
         )
-        embed.add_field(name=t("Grace after expiry"), value=t("{days} days", days=policy.grace.days))
+        embed.add_field(name=t("Grace after expiry"), value=t("{days:n} days", days=policy.grace.days))
         embed.add_field(name=t("Nicknames"), value=t("on") if policy.nicknames else t("off"))
         await interaction.response.send_message(note, embed=embed, ephemeral=True)
 

@@ -42,7 +42,7 @@ from bot.services.membership import (
     email_domain,
 )
 from bot.services.verification import Outcome, VerificationService, validate_application
-from bot.ui.text import Translate, server_translator, translator_for
+from bot.ui.text import Translate, language_of, member_translator, server_translator, translator_for
 from bot.ui.time import full_and_relative, timestamp
 from bot.ui.views import BotModal, BotView, guarded
 
@@ -142,6 +142,13 @@ def persistent_view(*items: discord.ui.Item[Any]) -> discord.ui.View:
 # -- roles --------------------------------------------------------------------------------------
 
 
+DELETED_ROLE = {
+    "verified": _("the verified member role was deleted (staff: /setup role)"),
+    "unverified": _("the unverified role was deleted (staff: /setup role)"),
+    "member type": _("the member-type role was deleted (staff: /members type-role)"),
+}
+
+
 async def role_problems_for(
     bot: CisipBot, guild: discord.Guild, t: Translate, member_type: str | None = None
 ) -> list[str]:
@@ -158,7 +165,7 @@ async def role_problems_for(
     for kind, role_id in wanted.items():
         role = guild.get_role(role_id) if role_id else None
         if role_id is not None and role is None:
-            problems.append(t("the {kind} role was deleted (staff: /setup role)", kind=kind))
+            problems.append(t(DELETED_ROLE[kind]))
         elif role is not None:
             problems.extend(p for p in role_problems(t, role, guild.me) if p not in problems)
     return problems
@@ -201,6 +208,7 @@ async def grant_roles_safely(bot: CisipBot, guild: discord.Guild, row: Membershi
 async def erase(bot: CisipBot, guild: discord.Guild, user_id: int, reason: str) -> int:
     """Erase a member's data, take their roles and delete their card from the staff queue."""
     erased = await services(bot).memberships.forget(guild.id, user_id)
+    await bot.user_locales.forget(user_id)  # the language last seen is personal data too
     await take_roles(bot, guild, user_id, reason)
     channel = guild.get_channel(erased.queue_channel_id) if erased.queue_channel_id else None
     if isinstance(channel, discord.TextChannel) and erased.queue_message_id is not None:
@@ -345,7 +353,7 @@ async def finish_approval(bot: CisipBot, guild: discord.Guild, row: Membership) 
     granted = await grant_roles_safely(bot, guild, row)
     user = await user_of(bot, row.user_id)
     if user is not None and row.expires_at is not None:
-        t = await server_translator(bot, guild.id)
+        t = await member_translator(bot, row.user_id, guild.id)
         await send_dm(
             user,
             t(
@@ -372,15 +380,16 @@ async def reject(
     )
     await bot.audit(guild, actor, "members.reject", f"<@{row.user_id}> (membership #{row.id}): {row.reason}")
     user = await user_of(bot, row.user_id)
+    mt = await member_translator(bot, row.user_id, guild.id)
     told = user is not None and await send_dm(
         user,
-        st(
+        mt(
             "Your CISIP membership application in {server} was not approved: {reason}\n"
             "You can apply again with the Verify button.",
             server=guild.name,
             reason=row.reason,
         ),
-        persistent_view(VerifyButton(guild.id, st("Verify"))),
+        verify_view(mt, guild.id),
     )
     return (
         t("Application rejected; the member was told why.")
@@ -390,6 +399,10 @@ async def reject(
 
 
 # -- the member's side --------------------------------------------------------------------------
+
+
+def verify_view(t: Translate, guild_id: int) -> discord.ui.View:
+    return persistent_view(VerifyButton(guild_id, t("Verify")))
 
 
 def code_view(t: Translate, guild_id: int) -> discord.ui.View:
@@ -428,13 +441,12 @@ async def after_code_or_apply(
     note = None
     if outcome.organization is not None:
         org = outcome.organization
-        problems = await role_problems_for(
-            bot, guild, await server_translator(bot, guild.id), row.member_type
-        )
+        # What goes to the staff queue is in the server's language.
+        st = await server_translator(bot, guild.id)
+        problems = await role_problems_for(bot, guild, st, row.member_type)
         if not problems:
             approved = await services(bot).memberships.approve(row.id, None)
             await grant_roles_safely(bot, guild, approved)
-            st = await server_translator(bot, guild.id)
             await close_in_queue(
                 bot,
                 guild,
@@ -458,7 +470,6 @@ async def after_code_or_apply(
                 ephemeral=True,
             )
             return
-        st = await server_translator(bot, guild.id)
         note = st(
             "The email belongs to {org}, but I could not approve automatically: {problems}.",
             org=org.name,
@@ -520,6 +531,8 @@ class ApplicationModal(BotModal):
             application,
             server_name=self.guild.name,
             renewing=self.renewing,
+            # The member is the one submitting: their Discord's language now is the one last seen.
+            language=await language_of(interaction),
         )
         await after_code_or_apply(self.bot, interaction, self.guild, outcome)
 
@@ -622,7 +635,9 @@ class CodeButton(
         if self.what == "code":
             await interaction.response.send_modal(CodeModal(bot, guild, t))
             return
-        row = await services(bot).verification.resend(guild.id, member.id, server_name=guild.name)
+        row = await services(bot).verification.resend(
+            guild.id, member.id, server_name=guild.name, language=await language_of(interaction)
+        )
         await interaction.response.send_message(
             t("A new code is on its way to {email}.", email=masked(row.new_email or row.email)),
             view=code_view(t, guild.id),
@@ -674,17 +689,17 @@ async def ask_for_info(
     if not question:
         raise DomainError(_("Write the question for the member."))
     row = await services(bot).memberships.get_by_id(membership_id)
-    st = await server_translator(bot, guild.id)
+    mt = await member_translator(bot, row.user_id, guild.id)
     user = await user_of(bot, row.user_id)
     told = user is not None and await send_dm(
         user,
-        st(
+        mt(
             "CISIP staff in {server} need more information about your membership application:\n> {question}\n"
             "Press Verify to update your application.",
             server=guild.name,
             question=question[:500].replace("\n", "\n> "),
         ),
-        persistent_view(VerifyButton(guild.id, st("Verify"))),
+        verify_view(mt, guild.id),
     )
     await bot.audit(guild, actor, "members.ask", f"<@{row.user_id}> (membership #{row.id}): {question[:200]}")
     return (
@@ -791,7 +806,7 @@ class VerifyGroup(app_commands.Group):
         if row is None:
             await interaction.response.send_message(
                 t("You have not applied yet. Press Verify to become a CISIP member."),
-                view=persistent_view(VerifyButton(interaction.guild.id, t("Verify"))),
+                view=verify_view(t, interaction.guild.id),
                 ephemeral=True,
             )
             return
@@ -823,6 +838,14 @@ class VerifyGroup(app_commands.Group):
 # -- the cog: joins and scheduled work ----------------------------------------------------------
 
 
+def welcome_text(t: Translate, guild: discord.Guild, member: discord.Member) -> str:
+    return t(
+        "Welcome to {server}, {member}! Press Verify to become a verified CISIP member in a minute.",
+        server=guild.name,
+        member=member.mention,
+    )
+
+
 class Verification(commands.Cog):
     def __init__(self, bot: CisipBot) -> None:
         self.bot = bot
@@ -834,6 +857,8 @@ class Verification(commands.Cog):
         bot, guild = self.bot, member.guild
         config = await bot.guild_settings.get(guild.id)
         t = await server_translator(bot, guild.id)
+        # A member who used the bot before (here or in another server) is welcomed in their language.
+        mt = await member_translator(bot, member.id, guild.id)
         row = await services(bot).memberships.get(guild.id, member.id)
         if row is not None and await services(bot).memberships.still_valid(row):
             problems = await role_problems_for(bot, guild, t, row.member_type)
@@ -844,7 +869,7 @@ class Verification(commands.Cog):
             assert row.expires_at is not None
             await send_dm(
                 member,
-                t(
+                mt(
                     "Welcome back to {server}! Your CISIP membership is valid until {date}.",
                     server=guild.name,
                     date=timestamp(row.expires_at, "D"),
@@ -861,19 +886,14 @@ class Verification(commands.Cog):
                     await member.add_roles(unverified, reason="joined; not verified yet")
                 except discord.HTTPException as exc:
                     log.warning("could not give the unverified role in %s: %s", guild.id, exc.status)
-        text = t(
-            "Welcome to {server}, {member}! Press Verify to become a verified CISIP member in a minute.",
-            server=guild.name,
-            member=member.mention,
-        )
         channel_id = config.channel("welcome")
         channel = guild.get_channel(channel_id) if channel_id else None
         if isinstance(channel, discord.TextChannel):
             try:
-                await channel.send(text, view=persistent_view(VerifyButton(guild.id, t("Verify"))))
+                await channel.send(welcome_text(t, guild, member), view=verify_view(t, guild.id))
             except discord.HTTPException as exc:
                 log.warning("could not welcome in %s: %s", guild.id, exc.status)
-        await send_dm(member, text, persistent_view(VerifyButton(guild.id, t("Verify"))))
+        await send_dm(member, welcome_text(mt, guild, member), verify_view(mt, guild.id))
 
     async def remind(self, context: JobContext) -> None:
         row = await services(self.bot).memberships.due_reminder(
@@ -885,7 +905,7 @@ class Verification(commands.Cog):
         user = await user_of(self.bot, row.user_id)
         if guild is None or user is None:
             return
-        t = await server_translator(self.bot, guild.id)
+        t = await member_translator(self.bot, row.user_id, guild.id)
         text = t(
             "Your CISIP membership in {server} ends {date}. Press Renew to confirm or update your details.",
             server=guild.name,
@@ -907,7 +927,7 @@ class Verification(commands.Cog):
         await take_roles(self.bot, guild, row.user_id, f"CISIP membership #{row.id} expired")
         user = await user_of(self.bot, row.user_id)
         if user is not None:
-            t = await server_translator(self.bot, guild.id)
+            t = await member_translator(self.bot, row.user_id, guild.id)
             await send_dm(
                 user,
                 t(

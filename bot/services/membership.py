@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,7 +22,7 @@ from bot.db.database import Database
 from bot.db.models import AuditEntry
 from bot.db.models_members import MemberOrganization, Membership, MembershipSettings, MemberTypeRole
 from bot.db.models_parks import Park
-from bot.i18n import _
+from bot.i18n import Message, _
 from bot.scheduler import Clock, Scheduler
 from bot.services.errors import DomainError, NotFound
 
@@ -134,15 +134,16 @@ class MembershipService:
             raise NotFound(_("This member has not applied."))
         return row
 
-    async def pending(self, guild_id: int, limit: int = 25) -> list[Membership]:
+    async def pending(self, guild_id: int, limit: int = 25) -> tuple[list[Membership], int]:
+        """The oldest ``limit`` applications waiting (for staff or for the email code), and how many
+        are waiting in all."""
+        waiting = (Membership.guild_id == guild_id, Membership.status.in_((PENDING, CODE)))
         async with self.db.session() as session:
             rows = await session.scalars(
-                select(Membership)
-                .where(Membership.guild_id == guild_id, Membership.status.in_((PENDING, CODE)))
-                .order_by(Membership.applied_at)
-                .limit(limit)
+                select(Membership).where(*waiting).order_by(Membership.applied_at).limit(limit)
             )
-            return list(rows.all())
+            total = await session.scalar(select(func.count()).select_from(Membership).where(*waiting))
+            return list(rows.all()), int(total or 0)
 
     async def set_queue_message(self, membership_id: int, channel_id: int, message_id: int) -> None:
         async with self.db.transaction() as session:
@@ -196,7 +197,7 @@ class MembershipService:
             if row.status not in (PENDING, CODE):
                 raise DomainError(
                     _("Only an application waiting for review can be rejected (this one is {status})."),
-                    status=STATUS_LABELS[row.status],
+                    status=Message.of(STATUS_LABELS[row.status]),
                 )
             row.status = REJECTED
             row.decided_at = self.clock.now()

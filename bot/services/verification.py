@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.database import Database
 from bot.db.models_members import MemberOrganization, Membership
-from bot.i18n import _
+from bot.i18n import DEFAULT_LANGUAGE, Message, _, translate
 from bot.scheduler import Clock
 from bot.services.errors import DomainError
 from bot.services.mail import Mailer, paragraphs_html
@@ -79,10 +79,13 @@ def validate_application(
     for key, (low, high) in LIMITS.items():
         if not low <= len(values[key]) <= high:
             raise DomainError(
-                _("{field} must be {low} to {high} characters."), field=names[key], low=low, high=high
+                _("{field} must be {low} to {high} characters."),
+                field=Message.of(names[key]),
+                low=low,
+                high=high,
             )
         if "@everyone" in values[key] or "@here" in values[key] or "<@" in values[key]:
-            raise DomainError(_("{field} cannot contain mentions."), field=names[key])
+            raise DomainError(_("{field} cannot contain mentions."), field=Message.of(names[key]))
     if member_type not in MEMBER_TYPES:
         raise DomainError(_("Choose your member type from the list."))
     try:
@@ -164,7 +167,9 @@ class VerificationService:
         *,
         server_name: str,
         renewing: bool = False,
+        language: str = DEFAULT_LANGUAGE,
     ) -> Outcome:
+        """``language`` is the member's: the code mail is written in it."""
         now = self.clock.now()
         async with self.db.transaction() as session:
             row = await session.scalar(
@@ -210,7 +215,7 @@ class VerificationService:
                 else:
                     row.renewing = True
                     row.new_email = application.email
-                    await self._send_code(row, application.email, server_name)
+                    await self._send_code(row, application.email, server_name, language)
                     outcome = Outcome("code", row)
             else:
                 email_changed = row.email != application.email
@@ -221,7 +226,7 @@ class VerificationService:
                     row.email_verified = False
                 if self.mailer is not None and not row.email_verified:
                     row.status = CODE
-                    await self._send_code(row, application.email, server_name)
+                    await self._send_code(row, application.email, server_name, language)
                     outcome = Outcome("code", row)
                 else:
                     row.status = PENDING
@@ -230,8 +235,9 @@ class VerificationService:
         self.memberships.scheduler.wake()
         return outcome
 
-    async def _send_code(self, row: Membership, to: str, server_name: str) -> None:
-        """Mail a fresh code; a failure raises and rolls the caller's transaction back."""
+    async def _send_code(self, row: Membership, to: str, server_name: str, language: str) -> None:
+        """Mail a fresh code in the member's language; a failure raises and rolls the caller's
+        transaction back."""
         assert self.mailer is not None
         now = self.clock.now()
         self._check_lock(row, now)
@@ -242,15 +248,20 @@ class VerificationService:
         row.code_attempts = 0
         row.code_locked_until = None
         minutes = int(CODE_VALIDITY.total_seconds() // 60)
+
+        def t(text: str, /, **params: object) -> str:
+            return translate(text, language, **params)
+
         lines = [
-            f"Your CISIP verification code for {server_name} is {code}.",
-            f'It is valid for {minutes} minutes. In Discord, press "Enter code" and type it in.',
-            "If you did not ask for this code, ignore this email.",
-            f"您在 {server_name} 的 CISIP 验证码是 {code}，{minutes} 分钟内有效。",
+            t("Your CISIP verification code for {server} is {code}.", server=server_name, code=code),
+            t(
+                'It is valid for {minutes} minutes. In Discord, press "Enter code" and type it in.',
+                minutes=minutes,
+            ),
+            t("If you did not ask for this code, ignore this email."),
         ]
-        await self.mailer.send(
-            to, f"CISIP verification code: {code}", "\n\n".join(lines) + "\n", paragraphs_html(lines)
-        )
+        subject = t("CISIP verification code: {code}", code=code)
+        await self.mailer.send(to, subject, "\n\n".join(lines) + "\n", paragraphs_html(lines))
 
     @staticmethod
     def _check_lock(row: Membership, now: datetime) -> None:
@@ -261,7 +272,9 @@ class VerificationService:
                 minutes=max(1, int((locked - now).total_seconds() // 60) + 1),
             )
 
-    async def resend(self, guild_id: int, user_id: int, *, server_name: str) -> Membership:
+    async def resend(
+        self, guild_id: int, user_id: int, *, server_name: str, language: str = DEFAULT_LANGUAGE
+    ) -> Membership:
         now = self.clock.now()
         async with self.db.transaction() as session:
             row = await self._code_row(session, guild_id, user_id)
@@ -272,7 +285,7 @@ class VerificationService:
                     _("A code was sent moments ago: you can ask for a new one in {seconds} seconds."),
                     seconds=max(1, int(wait.total_seconds()) + 1),
                 )
-            await self._send_code(row, row.new_email or row.email, server_name)
+            await self._send_code(row, row.new_email or row.email, server_name, language)
         return row
 
     async def _code_row(self, session: AsyncSession, guild_id: int, user_id: int) -> Membership:
