@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from bot.db.database import Database
 from bot.db.models import ScheduledJob
-from bot.scheduler import MovableClock, Scheduler
 from bot.i18n import translate
+from bot.scheduler import MovableClock, Scheduler
 from bot.services.dates import local_input, parse_local
 from bot.services.errors import DomainError
 from bot.services.workshops import (
@@ -98,8 +98,10 @@ def test_chinese_afternoon_and_half_hours() -> None:
         ),
         (
             "next friday",
-            "I cannot read 'next friday' as a date and time. Write it like 2027-08-20 09:00 or 20 Aug 2027 9am.",
-            "无法将“next friday”识别为日期和时间。请按 2027-08-20 09:00 或 2027年8月20日 上午9点 这样的格式填写。",
+            "I cannot read 'next friday' as a date and time. "
+            "Write it like 2027-08-20 09:00 or 20 Aug 2027 9am.",
+            "无法将“next friday”识别为日期和时间。"
+            "请按 2027-08-20 09:00 或 2027年8月20日 上午9点 这样的格式填写。",
         ),
         ("2027-02-30 09:00", "February 2027 has no day 30.", "2027年二月没有 30 日。"),
         ("31 Apr 2027 9am", "April 2027 has no day 31.", "2027年四月没有 31 日。"),
