@@ -6,7 +6,9 @@ import asyncio
 import io
 import logging
 import re
+from collections import Counter
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -15,10 +17,12 @@ from discord.app_commands import locale_str
 from discord.ext import commands
 
 from bot.checks import staff_only
+from bot.i18n import DEFAULT_LANGUAGE
 from bot.services.errors import DomainError
 from bot.services.parks import (
     FOCUS_VOCABULARY,
     REGIONS,
+    Enumeration,
     LinkedMember,
     ParkDraft,
     ParkRecord,
@@ -26,9 +30,10 @@ from bot.services.parks import (
     country_name,
     flag,
     search_countries,
+    split_list,
 )
-from bot.ui.charts import directory_chart
-from bot.ui.text import Translate, language_of, server_translator, translator_for
+from bot.ui.charts import TOP_COUNTRIES, directory_chart, font_families
+from bot.ui.text import Translate, language_of, translate_in, translator_for
 from bot.ui.views import BotModal, BotView, guarded
 
 if TYPE_CHECKING:
@@ -38,6 +43,7 @@ log = logging.getLogger(__name__)
 
 PAGE_SIZE = 15  # parks per page of /park list
 MAX_LINKED = 20  # verified members shown on a card
+FOCUS_EXAMPLE = ("ICT", "AI", "Biotechnology")  # the modal's placeholder, in the reader's language
 REGION_CHOICES = [app_commands.Choice(name=locale_str(region), value=region) for region in REGIONS]
 Render = Callable[[int], tuple[discord.Embed, str | None]]
 
@@ -75,7 +81,7 @@ def park_card(
     embed.add_field(name=t("Founded"), value=str(park.established or "—"), inline=True)
     embed.add_field(name=t("Region"), value=t(park.region), inline=True)
     embed.add_field(
-        name=t("Focus"), value=", ".join(t(f) for f in park.focus) if park.focus else "—", inline=True
+        name=t("Focus"), value=Enumeration.labels(park.focus).localize(language) or "—", inline=True
     )
     if park.aliases:
         embed.add_field(name=t("Also known as"), value=_clip(", ".join(park.aliases), 1024), inline=False)
@@ -86,10 +92,41 @@ def park_card(
     if linked:
         shown = [f"<@{m.user_id}> ({m.organization})" for m in linked[:MAX_LINKED]]
         if len(linked) > MAX_LINKED:
-            shown.append(t("and {count} more", count=len(linked) - MAX_LINKED))
+            shown.append(t("and {count:n} more", count=len(linked) - MAX_LINKED))
         embed.add_field(name=t("Verified members"), value=_clip("\n".join(shown), 1024), inline=False)
     embed.set_footer(text=park.slug)
     return embed
+
+
+def stats_chart(
+    by_country: Counter[str], by_region: Counter[str], by_decade: Counter[int], language: str
+) -> bytes:
+    """The directory chart labelled in ``language`` if the installed fonts can draw it, else in English."""
+    for lang in dict.fromkeys((language, DEFAULT_LANGUAGE)):
+        t = partial(translate_in, lang)
+        title = t("CISIP park directory: {count:n} parks", count=sum(by_country.values()))
+        labels = (
+            t("Parks per country (top {count:n})", count=TOP_COUNTRIES),
+            t("Parks per region"),
+            t("Parks per founding decade"),
+        )
+        countries = {code: country_name(code, lang) for code, _n in by_country.most_common(TOP_COUNTRIES)}
+        regions = {region: t(region) for region in by_region}
+        decades = {decade: t("{decade}s", decade=decade) for decade in by_decade}
+        fonts = font_families([title, *labels, *countries.values(), *regions.values(), *decades.values()])
+        if fonts is not None or lang == DEFAULT_LANGUAGE:
+            break
+    return directory_chart(
+        by_country,
+        by_region,
+        by_decade,
+        title=title,
+        labels=labels,
+        country_names=countries,
+        region_names=regions,
+        decade_names=decades,
+        fonts=fonts,
+    )
 
 
 class ShareButton(
@@ -115,12 +152,11 @@ class ShareButton(
         if not isinstance(cog, Parks):
             raise DomainError("The park directory is not available right now.")
         park = cog.service.get(self.slug)
-        t = await server_translator(interaction.client, interaction.guild_id)
-        language = (
-            (await interaction.client.guild_settings.get(interaction.guild_id)).language
-            if interaction.guild_id
-            else "en"
-        )
+        # A post in the channel: the server's language, whoever pressed the button.
+        language = DEFAULT_LANGUAGE
+        if interaction.guild_id is not None:
+            language = (await interaction.client.guild_settings.get(interaction.guild_id)).language
+        t = partial(translate_in, language)
         card = await cog.card(t, language, park, interaction.guild_id)
         await interaction.response.send_message(
             t("{user} shared a park from the directory.", user=interaction.user.mention), embed=card
@@ -197,10 +233,10 @@ class ParkModal(BotModal):
         self.focus_input: discord.ui.TextInput[ParkModal] = discord.ui.TextInput(
             custom_id="park:focus",
             label=t("Focus industries, separated by ;"),
-            default=draft.focus or None,
+            default="; ".join(t(f) for f in split_list(draft.focus)) or None,
             required=False,
             max_length=400,
-            placeholder="ICT; AI; Biotechnology",
+            placeholder="; ".join(t(f) for f in FOCUS_EXAMPLE),
         )
         self.description_input: discord.ui.TextInput[ParkModal] = discord.ui.TextInput(
             custom_id="park:description",
@@ -336,7 +372,9 @@ class ParkGroup(app_commands.Group):
             if page not in cards:
                 cards[page] = park_card(t, language, park, member=members[park.slug])
                 cards[page].set_footer(
-                    text=t("Result {n} of {total} for '{query}'", n=page + 1, total=len(found), query=query)
+                    text=t(
+                        "Result {n:n} of {total:n} for '{query}'", n=page + 1, total=len(found), query=query
+                    )
                 )
             return cards[page], park.slug
 
@@ -414,7 +452,7 @@ class ParkGroup(app_commands.Group):
             )
             embed.set_footer(
                 text=t(
-                    "{count} parks · page {page} of {pages} · /park info shows a card",
+                    "{count:n} parks · page {page:n} of {pages:n} · /park info shows a card",
                     count=len(parks),
                     page=page + 1,
                     pages=pages,
@@ -438,19 +476,12 @@ class ParkGroup(app_commands.Group):
         if not by_country:
             raise DomainError("The directory is empty.")
         await interaction.response.defer(ephemeral=True, thinking=True)
-        # The picture has no Chinese font on most servers: its labels stay in English.
         png = await asyncio.to_thread(
-            directory_chart,
-            by_country,
-            by_region,
-            by_decade,
-            title=f"CISIP park directory: {sum(by_country.values())} parks",
-            labels=("Parks per country (top 15)", "Parks per region", "Parks per founding decade"),
-            country_names={code: country_name(code) for code in by_country},
+            stats_chart, by_country, by_region, by_decade, await language_of(interaction)
         )
         await interaction.followup.send(
             t(
-                "{parks} parks in {countries} countries and {regions} regions.",
+                "{parks:n} parks in {countries:n} countries and {regions:n} regions.",
                 parks=sum(by_country.values()),
                 countries=len(by_country),
                 regions=len(by_region),

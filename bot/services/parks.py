@@ -14,15 +14,26 @@ import urllib.parse
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import babel
+from babel.lists import format_list
 from sqlalchemy import insert, select
 
 from bot.db.database import Database
 from bot.db.models_parks import Park
-from bot.i18n import _, country_name
+from bot.i18n import (
+    DEFAULT_LANGUAGE,
+    Localizable,
+    Message,
+    _,
+    available_languages,
+    babel_locale,
+    country_name,
+    translate,
+)
 from bot.scheduler import Clock
 from bot.services.errors import DomainError, NotFound
 from bot.services.park_search import FUZZY, ParkDoc, ParkIndex, normalise
@@ -85,6 +96,7 @@ MAX_QUERY = 100
 THREADED_REBUILD = 2000  # above this many parks the index is rebuilt off the event loop
 CONFIDENT = 88.0  # a name typed into /park info without autocomplete: a fuzzy hit must be this close
 MIN_YEAR = 1900
+MAX_NAME, MAX_SLUG, MAX_DESCRIPTION = 200, 80, 1000  # characters
 _SLUG_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 _NON_COUNTRY = {"EU", "EZ", "UN", "QO", "ZZ", "XA", "XB", "XK", "AC", "CP", "CQ", "DG", "EA", "IC", "TA"}
 COUNTRY_CODES: frozenset[str] = frozenset(
@@ -92,6 +104,52 @@ COUNTRY_CODES: frozenset[str] = frozenset(
     for code in babel.Locale("en").territories
     if isinstance(code, str) and len(code) == 2 and code.isalpha() and code not in _NON_COUNTRY
 )
+
+
+# -- words in every language ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Enumeration:
+    """Items listed the way the reader's language lists things ("a, b, and c" / "a、b和c"), or one
+    bullet a line when the items are sentences with lists of their own."""
+
+    items: tuple[Any, ...]
+    bullets: bool = False
+
+    @classmethod
+    def of(cls, items: Iterable[Any], *, bullets: bool = False) -> Enumeration:
+        return cls(tuple(items), bullets)
+
+    @classmethod
+    def labels(cls, labels: Iterable[str]) -> Enumeration:
+        """Source strings (regions, focus industries), each translated."""
+        return cls(tuple(Message(label) for label in labels))
+
+    def localize(self, language: str) -> str:
+        texts = [
+            item.localize(language) if isinstance(item, Localizable) else str(item) for item in self.items
+        ]
+        if self.bullets:
+            return "\n".join(f"• {text}" for text in texts)
+        return str(format_list(texts, locale=babel_locale(language))) if texts else ""
+
+
+@cache
+def names_of(label: str) -> frozenset[str]:
+    """A source string as typed in any language we speak, normalised ('Biotechnology', '生物技术')."""
+    return frozenset(normalise(translate(label, language)) for language in available_languages())
+
+
+def canonical(text: str, labels: Iterable[str]) -> str | None:
+    """The source string among ``labels`` that ``text`` names in some language, if any."""
+    key = normalise(text)
+    return next((label for label in labels if key in names_of(label)), None)
+
+
+def resolve_focus(text: str) -> str:
+    """'ICT; 人工智能' -> 'ICT; AI': focus industries are stored in English; unknown ones are kept."""
+    return "; ".join(canonical(item, FOCUS_VOCABULARY) or item for item in split_list(text))
 
 
 # -- countries -------------------------------------------------------------------------------------
@@ -126,12 +184,12 @@ def search_countries(text: str, language: str = "en", limit: int = 25) -> list[t
 
 
 def resolve_country(text: str) -> str:
-    """An ISO code from a code or a country name (English or Chinese); DomainError if unknown."""
+    """An ISO code from a code or a country name in any language we speak; DomainError if unknown."""
     value = text.strip()
     if value.upper() in COUNTRY_CODES:
         return value.upper()
     q = normalise(value)
-    for language in ("en", "zh-CN"):
+    for language in available_languages():
         for code in COUNTRY_CODES:
             if q and normalise(country_name(code, language)) == q:
                 return code
@@ -142,12 +200,15 @@ def resolve_country(text: str) -> str:
 
 
 def resolve_region(text: str) -> str:
-    for region in REGIONS:
-        if normalise(region) == normalise(text):
-            return region
-    raise DomainError(
-        _("Unknown region '{region}'. Regions: {regions}."), region=text[:60], regions=", ".join(REGIONS)
-    )
+    """A region's source name from its name in any language we speak; DomainError if unknown."""
+    region = canonical(text, REGIONS)
+    if region is None:
+        raise DomainError(
+            _("Unknown region '{region}'. Regions: {regions}."),
+            region=text[:60],
+            regions=Enumeration.labels(REGIONS),
+        )
+    return region
 
 
 # -- records ---------------------------------------------------------------------------------------
@@ -224,7 +285,11 @@ class ParkRecord:
             region=self.region,
             focus=self.focus,
             context=" ".join(
-                (self.city, country_name(self.country), country_name(self.country, "zh-CN"), self.description)
+                (
+                    self.city,
+                    *(country_name(self.country, lang) for lang in available_languages()),
+                    self.description,
+                )
             ),
         )
 
@@ -258,33 +323,59 @@ class ParkDraft:
     cisip_member: bool = False
 
 
-def problems_of(draft: ParkDraft, this_year: int) -> list[str]:
-    """Every reason ``draft`` is not a valid park (English, for the CLI and tests)."""
-    problems: list[str] = []
+def problems_of(draft: ParkDraft, this_year: int) -> list[Message]:
+    """Every reason ``draft`` is not a valid park, to be read in any language (English in the CLI)."""
+    problems: list[Message] = []
     if not draft.name.strip():
-        problems.append("name is empty")
-    elif len(draft.name) > 200:
-        problems.append("name is longer than 200 characters")
-    if len(draft.slug) > 80:
-        problems.append("slug is longer than 80 characters")
+        problems.append(Message.of(_("name is empty")))
+    elif len(draft.name) > MAX_NAME:
+        problems.append(Message.of(_("name is longer than {limit:n} characters"), limit=MAX_NAME))
+    if len(draft.slug) > MAX_SLUG:
+        problems.append(Message.of(_("slug is longer than {limit:n} characters"), limit=MAX_SLUG))
     elif draft.slug and not _SLUG_RE.fullmatch(draft.slug):
-        problems.append(f"slug {draft.slug!r} must be lower-case letters, digits and hyphens")
+        problems.append(
+            Message.of(_("slug '{slug}' must be lower-case letters, digits and hyphens"), slug=draft.slug)
+        )
     if draft.country.strip().upper() not in COUNTRY_CODES:
-        problems.append(f"country {draft.country!r} is not an ISO 3166-1 alpha-2 code")
+        problems.append(
+            Message.of(_("country '{country}' is not an ISO 3166-1 alpha-2 code"), country=draft.country)
+        )
     if draft.region not in REGIONS:
-        problems.append(f"region {draft.region!r} is not one of: {', '.join(REGIONS)}")
+        problems.append(
+            Message.of(
+                _("region '{region}' is not one of: {regions}"),
+                region=draft.region,
+                regions=Enumeration.labels(REGIONS),
+            )
+        )
     year = draft.established.strip()
     if year and not (year.isdigit() and MIN_YEAR <= int(year) <= this_year):
-        problems.append(f"established {year!r} is not a year between {MIN_YEAR} and {this_year}")
+        problems.append(
+            Message.of(
+                _("established '{year}' is not a year between {first} and {last}"),
+                year=year,
+                first=MIN_YEAR,
+                last=this_year,
+            )
+        )
     unknown = [f for f in split_list(draft.focus) if f not in FOCUS_VOCABULARY]
     if unknown:
-        problems.append(f"unknown focus {', '.join(unknown)} (known: {', '.join(FOCUS_VOCABULARY)})")
-    for key in ("website", "source"):
-        value = getattr(draft, key).strip()
-        if value and not _is_url(value):
-            problems.append(f"{key} {value!r} is not an http(s) URL")
-    if len(draft.description) > 1000:
-        problems.append("description is longer than 1000 characters")
+        problems.append(
+            Message.of(
+                _("unknown focus {focus} (known: {known})"),
+                focus=Enumeration.of(unknown),
+                known=Enumeration.labels(FOCUS_VOCABULARY),
+            )
+        )
+    website, source = draft.website.strip(), draft.source.strip()
+    if website and not _is_url(website):
+        problems.append(Message.of(_("website '{url}' is not an http(s) URL"), url=website))
+    if source and not _is_url(source):
+        problems.append(Message.of(_("source '{url}' is not an http(s) URL"), url=source))
+    if len(draft.description) > MAX_DESCRIPTION:
+        problems.append(
+            Message.of(_("description is longer than {limit:n} characters"), limit=MAX_DESCRIPTION)
+        )
     return problems
 
 
@@ -341,7 +432,7 @@ def read_csv(text: str, this_year: int, *, progress: Any = None) -> CsvCheck:
             draft = ParkDraft(name="", country="", region="")
             for column in COLUMNS:
                 setattr(draft, column, row[column])
-            problems = problems_of(draft, this_year)
+            problems = [p.localize(DEFAULT_LANGUAGE) for p in problems_of(draft, this_year)]
             slug = draft.slug or slugify(draft.name)
             if slug in seen:
                 problems.append(f"slug {slug!r} is already on line {seen[slug]}")
@@ -455,7 +546,9 @@ class ParkService:
         if not query:
             raise DomainError(_("Type part of a park's name to search for."))
         if len(query) > MAX_QUERY:
-            raise DomainError(_("That search is too long: use at most {limit} characters."), limit=MAX_QUERY)
+            raise DomainError(
+                _("That search is too long: use at most {limit:n} characters."), limit=MAX_QUERY
+            )
         code = resolve_country(country) if country else None
         region = resolve_region(region) if region else None
         focus_key = normalise(focus) if focus else None
@@ -464,7 +557,7 @@ class ParkService:
             return (
                 (code is None or doc.country == code)
                 and (region is None or doc.region == region)
-                and (focus_key is None or any(focus_key in normalise(f) for f in doc.focus))
+                and (focus_key is None or any(focus_key in name for f in doc.focus for name in names_of(f)))
             )
 
         filtered = code is not None or region is not None or focus_key is not None
@@ -570,9 +663,12 @@ class ParkService:
         """A staff draft as a record, or a DomainError naming what is wrong."""
         draft.country = resolve_country(draft.country)
         draft.region = resolve_region(draft.region)
+        draft.focus = resolve_focus(draft.focus)
         problems = problems_of(draft, self.clock.now().year)
         if problems:
-            raise DomainError(_("This park cannot be saved: {problems}."), problems="; ".join(problems))
+            raise DomainError(
+                _("This park cannot be saved:\n{problems}"), problems=Enumeration.of(problems, bullets=True)
+            )
         return record_of(draft)
 
     async def add(self, draft: ParkDraft) -> ParkRecord:
