@@ -122,7 +122,7 @@ async def test_publish_announces_with_the_file_and_dms_every_subscriber_once(cis
     assert announcement.embeds[0]["title"] == "Science Park Development Report (2026)"
     assert announcement.files == [("report.pdf", PDF)]
     assert [b.get("label") for b in reply_buttons(announcement)] == ["Subscribe"]
-    assert announcement.pinged == set()  # type: ignore[attr-defined]
+    assert announcement.pinged == set()
 
     report = await delivered(cisip)
     assert await statuses(cisip) == {alice.id: "sent", bob.id: "sent"}
@@ -344,7 +344,7 @@ async def test_publish_refuses_bad_input_and_stores_nothing(cisip: BotHarness) -
     reply = await publish(cisip, member, url="https://cisip.org/r.pdf")
     assert reply.ephemeral and reply.content.startswith("Only CISIP staff can do this")
 
-    cases = [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({}, "Attach the report as a PDF or give its URL."),
         (
             {"url": "cisip.org/report"},
