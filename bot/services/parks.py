@@ -135,10 +135,14 @@ class Enumeration:
         return str(format_list(texts, locale=babel_locale(language))) if texts else ""
 
 
-@cache
 def names_of(label: str) -> frozenset[str]:
     """A source string as typed in any language we speak, normalised ('Biotechnology', '生物技术')."""
-    return frozenset(normalise(translate(label, language)) for language in available_languages())
+    return _names_in(label, available_languages())
+
+
+@cache
+def _names_in(label: str, languages: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(normalise(translate(label, language)) for language in languages)
 
 
 def canonical(text: str, labels: Iterable[str]) -> str | None:
@@ -147,9 +151,13 @@ def canonical(text: str, labels: Iterable[str]) -> str | None:
     return next((label for label in labels if key in names_of(label)), None)
 
 
+_FOCUS_SEPARATORS = re.compile(r"[;；,，、]")  # what a keyboard in any language types between items
+
+
 def resolve_focus(text: str) -> str:
-    """'ICT; 人工智能' -> 'ICT; AI': focus industries are stored in English; unknown ones are kept."""
-    return "; ".join(canonical(item, FOCUS_VOCABULARY) or item for item in split_list(text))
+    """'ICT；人工智能' -> 'ICT; AI': focus industries are stored in English; unknown ones are kept."""
+    items = split_list(_FOCUS_SEPARATORS.sub(";", text))
+    return "; ".join(canonical(item, FOCUS_VOCABULARY) or item for item in items)
 
 
 # -- countries -------------------------------------------------------------------------------------

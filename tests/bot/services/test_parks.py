@@ -10,10 +10,22 @@ from sqlalchemy import func, select
 
 from bot.db.database import Database
 from bot.db.models_parks import Park
+from bot.i18n import translate
 from bot.scheduler import MovableClock
 from bot.services.errors import DomainError, NotFound
 from bot.services.park_search import ParkDoc, ParkIndex, normalise
-from bot.services.parks import SEED_CSV, ParkDraft, ParkService, read_csv, resolve_country, search_countries
+from bot.services.parks import (
+    SEED_CSV,
+    Enumeration,
+    ParkDraft,
+    ParkService,
+    problems_of,
+    read_csv,
+    resolve_country,
+    resolve_focus,
+    resolve_region,
+    search_countries,
+)
 
 NOW = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -115,6 +127,33 @@ def test_countries_resolve_from_codes_and_names_in_english_and_chinese() -> None
     assert search_countries("中国", "zh-CN")[0][0] == "CN"
 
 
+def test_regions_and_focus_industries_are_understood_in_chinese_and_stored_in_english() -> None:
+    assert resolve_region("东亚") == resolve_region("east asia") == "East Asia"
+    assert resolve_focus("人工智能；生物技术、ict, Magic") == "AI; Biotechnology; ICT; Magic"
+    with pytest.raises(DomainError) as refused:
+        resolve_region("火星")
+    assert translate(refused.value.message, "zh-CN", **refused.value.params) == (
+        "未知的区域“火星”。可选区域：东亚、东南亚、南亚、中亚、中东、俄罗斯、中东欧、西欧、非洲、北美、拉丁美洲和大洋洲。"
+    )
+
+
+def test_the_problems_of_a_draft_read_in_any_language() -> None:
+    draft = ParkDraft(name="", country="KE", region="Africa", established="2100", website="ftp://x")
+    problems = problems_of(draft, 2027)
+    assert [p.localize("en") for p in problems] == [
+        "name is empty",
+        "established '2100' is not a year between 1900 and 2027",
+        "website 'ftp://x' is not an http(s) URL",
+    ]
+    assert [p.localize("zh-CN") for p in problems] == [
+        "名称为空",
+        "成立年份“2100”不在 1900 年至 2027 年之间",
+        "网站“ftp://x”不是 http(s) 网址",
+    ]
+    assert Enumeration.labels(["ICT", "AI", "Energy"]).localize("en") == "ICT, AI, and Energy"
+    assert Enumeration.labels(["ICT", "AI", "Energy"]).localize("zh-CN") == "信息通信技术、人工智能和能源"
+
+
 # -- the database side -------------------------------------------------------------------------
 
 
@@ -178,6 +217,7 @@ async def test_search_filters_and_limits(database: Database) -> None:
     assert {p.country for p in service.search("science park", country="Taiwan")} == {"TW"}
     assert {p.region for p in service.search("park", region="Africa")} == {"Africa"}
     assert all("Biotechnology" in p.focus for p in service.search("park", focus="biotech"))
+    assert service.search("park", focus="生物") == service.search("park", focus="biotech")
     with pytest.raises(DomainError, match="too long"):
         service.search("x" * 101)
     with pytest.raises(DomainError, match="Type part of a park's name"):
