@@ -22,7 +22,8 @@ from bot.config import Settings
 from bot.db.database import Database
 from bot.db.migrate import ensure_current
 from bot.endpoints import use_discord_endpoints
-from bot.i18n import DEFAULT_LANGUAGE
+from bot.i18n import DEFAULT_LANGUAGE, Localizable
+from bot.permissions import permission_list
 from bot.scheduler import Clock, JobContext, JobDeferred, Scheduler
 from bot.services.audit import AuditService
 from bot.services.command_sync import CommandSyncState, tree_hash
@@ -201,11 +202,12 @@ class CisipBot(commands.Bot):
         elif isinstance(error, app_commands.BotMissingPermissions):
             message = t(
                 "I am missing permissions here: {permissions}.",
-                permissions=", ".join(error.missing_permissions),
+                permissions=permission_list(error.missing_permissions),
             )
         elif isinstance(error, app_commands.MissingPermissions):
             message = t(
-                "You need these permissions: {permissions}.", permissions=", ".join(error.missing_permissions)
+                "You need these permissions: {permissions}.",
+                permissions=permission_list(error.missing_permissions),
             )
         elif isinstance(error, app_commands.TransformerError):
             message = t("'{value}' is not a valid value here.", value=str(error.value)[:100])
@@ -223,11 +225,20 @@ class CisipBot(commands.Bot):
     # -- audit --------------------------------------------------------------------------------
 
     async def audit(
-        self, guild: discord.Guild | None, actor: discord.abc.User | None, action: str, summary: str
+        self,
+        guild: discord.Guild | None,
+        actor: discord.abc.User | None,
+        action: str,
+        summary: str | Localizable,
     ) -> None:
-        """Record a staff action, and post it to the server's audit channel when one is set."""
+        """Record a staff action, and post it to the server's audit channel when one is set.
+
+        A ``Localizable`` summary (a ``Message``, a ``MonthDay``) is stored in English and posted in
+        the server's language; a plain string (names, ids) is shown as given.
+        """
+        recorded = summary.localize(DEFAULT_LANGUAGE) if isinstance(summary, Localizable) else summary
         await self.audit_service.record(
-            guild.id if guild else None, actor.id if actor else None, action, summary
+            guild.id if guild else None, actor.id if actor else None, action, recorded
         )
         if guild is None:
             return

@@ -2,16 +2,82 @@
 
 from __future__ import annotations
 
-import discord
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
 
-from bot.i18n import _
+import discord
+from babel.lists import format_list
+
+from bot.i18n import Localizable, Message, _, babel_locale, translate
 from bot.ui.text import Translate
 
-CHANNEL_NEEDS = {
+# Discord's own names for the permissions, as its settings show them in each language.
+PERMISSION_LABELS = {
+    "administrator": _("Administrator"),
     "view_channel": _("View Channel"),
+    "read_messages": _("View Channel"),
     "send_messages": _("Send Messages"),
+    "send_messages_in_threads": _("Send Messages in Threads"),
     "embed_links": _("Embed Links"),
+    "attach_files": _("Attach Files"),
+    "read_message_history": _("Read Message History"),
+    "add_reactions": _("Add Reactions"),
+    "use_external_emojis": _("Use External Emoji"),
+    "mention_everyone": _("Mention @everyone, @here and All Roles"),
+    "manage_messages": _("Manage Messages"),
+    "manage_threads": _("Manage Threads"),
+    "create_public_threads": _("Create Public Threads"),
+    "manage_channels": _("Manage Channels"),
+    "manage_roles": _("Manage Roles"),
+    "manage_guild": _("Manage Server"),
+    "manage_webhooks": _("Manage Webhooks"),
+    "manage_events": _("Manage Events"),
+    "create_events": _("Create Events"),
+    "manage_nicknames": _("Manage Nicknames"),
+    "kick_members": _("Kick Members"),
+    "ban_members": _("Ban Members"),
+    "moderate_members": _("Timeout Members"),
+    "use_application_commands": _("Use Application Commands"),
 }
+CHANNEL_NEEDS = ("view_channel", "send_messages", "embed_links")
+
+
+def permission_label(name: str) -> Message:
+    """A permission attribute ('manage_roles') as Discord names it to people ("Manage Roles")."""
+    return Message(PERMISSION_LABELS.get(name) or name.replace("_", " ").title())
+
+
+@dataclass(frozen=True)
+class Listing:
+    """Items listed the way the reader's language lists things ("A, B, and C" / "甲、乙和丙").
+
+    ``separator``: a source string joining clauses instead ("; " / "；").
+    """
+
+    items: tuple[Any, ...]
+    separator: str | None = None
+
+    @classmethod
+    def of(cls, items: Iterable[Any], separator: str | None = None) -> Listing:
+        return cls(tuple(items), separator)
+
+    def localize(self, language: str) -> str:
+        texts = [
+            item.localize(language) if isinstance(item, Localizable) else str(item) for item in self.items
+        ]
+        if self.separator is not None:
+            return translate(self.separator, language).join(texts)
+        return str(format_list(texts, locale=babel_locale(language))) if texts else ""
+
+
+def permission_list(names: Iterable[str]) -> Listing:
+    return Listing.of(permission_label(name) for name in names)
+
+
+def clauses(problems: Iterable[str]) -> Listing:
+    """Role problems are clauses of their own: joined by a semicolon, not "and"."""
+    return Listing.of(problems, separator=_("; "))
 
 
 def channel_problems(
@@ -19,10 +85,8 @@ def channel_problems(
 ) -> list[str]:
     """The permissions the bot lacks to post embeds in ``channel`` (empty when it can)."""
     perms = channel.permissions_for(me)
-    needs = dict(CHANNEL_NEEDS)
-    if attach_files:
-        needs["attach_files"] = _("Attach Files")
-    missing = [t(label) for attr, label in needs.items() if not getattr(perms, attr)]
+    needs = [*CHANNEL_NEEDS, *(["attach_files"] if attach_files else [])]
+    missing = [t(PERMISSION_LABELS[attr]) for attr in needs if not getattr(perms, attr)]
     if not isinstance(channel, discord.TextChannel | discord.Thread):
         missing.insert(0, t("a text channel (this is not one)"))
     return missing

@@ -11,8 +11,8 @@ from discord.app_commands import locale_str
 from discord.ext import commands
 
 from bot.checks import NotStaff, is_staff
-from bot.i18n import _, available_languages, language_name
-from bot.permissions import channel_problems, role_problems
+from bot.i18n import DEFAULT_LANGUAGE, Message, _, available_languages, language_name
+from bot.permissions import Listing, channel_problems, clauses, role_problems
 from bot.scheduler.recurrence import search_zones
 from bot.services import status as status_service
 from bot.services.errors import DomainError
@@ -41,9 +41,32 @@ SETTING_CHOICES = [
         for kind, label in ROLE_KINDS.items()
     ),
 ]
-LANGUAGE_CHOICES = [
-    app_commands.Choice(name=language_name(code), value=code) for code in available_languages()
-]
+# The locale codes Discord knows: a catalog named otherwise has no command texts to localize.
+LOCALES = {locale.value for locale in discord.Locale}
+
+
+class LanguageChoice(app_commands.Choice[str]):
+    """A language under its own name ("English", "中文 (简体, 中国)") whatever the reader's language,
+    as language pickers show them: a reader finds their language even in one they cannot read."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(name=language_name(code), value=code)
+        self.name_localizations = {
+            discord.Locale(language): self.name
+            for language in available_languages()
+            if language != DEFAULT_LANGUAGE and language in LOCALES
+        }
+
+    async def get_translated_payload(self, translator: app_commands.Translator) -> dict[str, Any]:
+        return self.to_dict()
+
+    async def get_translated_payload_for_locale(
+        self, translator: app_commands.Translator, locale: discord.Locale
+    ) -> dict[str, Any]:
+        return {"name": self.name, "value": self.value}
+
+
+LANGUAGE_CHOICES: list[app_commands.Choice[str]] = [LanguageChoice(code) for code in available_languages()]
 
 
 def settings_embed(t: Translate, guild: discord.Guild, config: GuildConfig) -> discord.Embed:
@@ -62,7 +85,7 @@ def settings_embed(t: Translate, guild: discord.Guild, config: GuildConfig) -> d
             lines.append(f"{WARN} {t(label)}: {t('the channel was deleted')}")
         else:
             problems = channel_problems(t, channel, me)
-            mark = f"{WARN} " + t("missing: {problems}", problems=", ".join(problems)) if problems else OK
+            mark = f"{WARN} " + t("missing: {problems}", problems=Listing.of(problems)) if problems else OK
             lines.append(f"• {t(label)}: {channel.mention} {mark}")
     embed.add_field(name=t("Channels"), value="\n".join(lines), inline=False)
     lines = []
@@ -75,9 +98,7 @@ def settings_embed(t: Translate, guild: discord.Guild, config: GuildConfig) -> d
             lines.append(f"{WARN} {t(label)}: {t('the role was deleted')}")
         else:
             problems = role_problems(t, role, me, assignable=kind in ASSIGNABLE_ROLES)
-            mark = (
-                f"{WARN} " + t("cannot manage: {problems}", problems="; ".join(problems)) if problems else OK
-            )
+            mark = f"{WARN} " + t("cannot manage: {problems}", problems=clauses(problems)) if problems else OK
             lines.append(f"• {t(label)}: {role.mention} {mark}")
     embed.add_field(name=t("Roles"), value="\n".join(lines), inline=False)
     embed.add_field(name=t("Time zone"), value=config.timezone)
@@ -139,7 +160,7 @@ class SetupGroup(app_commands.Group):
                     "Give me these permissions there and try again."
                 ),
                 channel=channel.mention,
-                problems=", ".join(problems),
+                problems=Listing.of(problems),
             )
         await self.bot.guild_settings.set_channel(interaction.guild.id, purpose.value, channel.id)
         await self._show(
@@ -152,7 +173,14 @@ class SetupGroup(app_commands.Group):
             ),
         )
         await self.bot.audit(
-            interaction.guild, interaction.user, "setup.channel", f"{purpose.value} = #{channel.name}"
+            interaction.guild,
+            interaction.user,
+            "setup.channel",
+            Message.of(
+                _("{purpose} = #{channel}"),
+                purpose=Message(CHANNEL_KINDS[purpose.value]),
+                channel=channel.name,
+            ),
         )
 
     @app_commands.command(name="role", description=locale_str("Choose the role for one purpose"))
@@ -171,7 +199,7 @@ class SetupGroup(app_commands.Group):
             raise DomainError(
                 _("I cannot use {role}: {problems}. Fix this and try again."),
                 role=role.mention,
-                problems="; ".join(problems),
+                problems=clauses(problems),
             )
         await self.bot.guild_settings.set_role(interaction.guild.id, purpose.value, role.id)
         await self._show(
@@ -180,7 +208,10 @@ class SetupGroup(app_commands.Group):
             t("{purpose} role set to {role}.", purpose=t(ROLE_KINDS[purpose.value]), role=role.mention),
         )
         await self.bot.audit(
-            interaction.guild, interaction.user, "setup.role", f"{purpose.value} = @{role.name}"
+            interaction.guild,
+            interaction.user,
+            "setup.role",
+            Message.of(_("{purpose} = @{role}"), purpose=Message(ROLE_KINDS[purpose.value]), role=role.name),
         )
 
     @app_commands.command(name="timezone", description=locale_str("Set the server's default time zone"))
@@ -214,7 +245,9 @@ class SetupGroup(app_commands.Group):
         await self._show(
             interaction, t, t("Language set to {language}.", language=language_name(language.value))
         )
-        await self.bot.audit(interaction.guild, interaction.user, "setup.language", language.value)
+        await self.bot.audit(
+            interaction.guild, interaction.user, "setup.language", language_name(language.value)
+        )
 
     @app_commands.command(name="clear", description=locale_str("Unset a channel or role"))
     @app_commands.describe(setting=locale_str("The setting to unset"))
@@ -226,11 +259,19 @@ class SetupGroup(app_commands.Group):
         what, kind = setting.value.split(":", 1)
         if what == "channel":
             await self.bot.guild_settings.set_channel(interaction.guild.id, kind, None)
+            label = Message(CHANNEL_KINDS[kind])
         else:
             await self.bot.guild_settings.set_role(interaction.guild.id, kind, None)
+            label = Message(ROLE_KINDS[kind])
         t = await translator_for(interaction)
-        await self._show(interaction, t, t("{setting} is no longer set.", setting=setting.name))
-        await self.bot.audit(interaction.guild, interaction.user, "setup.clear", setting.value)
+        # setting.name is the choice's English source, whatever the reader's language.
+        await self._show(interaction, t, t("{setting} is no longer set.", setting=label))
+        await self.bot.audit(
+            interaction.guild,
+            interaction.user,
+            "setup.clear",
+            Message.of(_("{setting} unset"), setting=label),
+        )
 
 
 class Admin(commands.Cog):
@@ -253,13 +294,13 @@ class Admin(commands.Cog):
         latency = self.bot.latency
         embed.add_field(
             name=t("Gateway latency"),
-            value=t("{ms} ms", ms=round(latency * 1000))
+            value=t("{ms:n} ms", ms=round(latency * 1000))
             if latency == latency and latency < float("inf")
             else "—",
         )
         if health.database_ok:
             database = t(
-                "{backend}, schema {revision} ({state}), {ms} ms",
+                "{backend}, schema {revision} ({state}), {ms:n} ms",
                 backend=health.database_backend,
                 revision=health.schema_revision or "—",
                 state=t("current") if health.schema_current else t("out of date"),
@@ -271,7 +312,7 @@ class Admin(commands.Cog):
         next_job = timestamp(health.next_job_at, "R") if health.next_job_at else t("nothing scheduled")
         embed.add_field(
             name=t("Scheduled"),
-            value=t("{count} pending; next {next}", count=health.pending_jobs, next=next_job),
+            value=t("{count:n} pending; next {next}", count=health.pending_jobs, next=next_job),
             inline=False,
         )
         if self.bot.failed_extensions:

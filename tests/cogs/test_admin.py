@@ -100,9 +100,14 @@ async def test_staff_set_a_channel_and_it_is_audited_without_pinging(cisip: BotH
     assert "✅" in field(reply.embeds[0], "Channels")
     row = await stored_settings(cisip)
     assert row is not None and row.welcome_channel_id == discord.channel("general").id
+
+    async def both_audited() -> bool:  # the handler answers first and audits after
+        return len(discord.messages_in(audit)) == 2
+
+    await cisip.eventually(both_audited)
     assert await audit_actions(cisip) == ["setup.channel", "setup.channel"]
     line = discord.messages_in(audit)[-1]
-    assert line.content == f"`setup.channel` by <@{admin.user.id}>: welcome = #general"
+    assert line.content == f"`setup.channel` by <@{admin.user.id}>: Welcome = #general"
     assert line.pinged == set()  # type: ignore[attr-defined]
 
 
@@ -116,7 +121,7 @@ async def test_a_channel_the_bot_cannot_post_in_is_refused_naming_what_is_missin
 
     assert reply.ephemeral
     assert reply.content == (
-        f"I cannot use <#{closed.id}>: missing Send Messages, Embed Links. "
+        f"I cannot use <#{closed.id}>: missing Send Messages and Embed Links. "
         "Give me these permissions there and try again."
     )
     assert await stored_settings(cisip) is None
