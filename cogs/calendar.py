@@ -11,8 +11,8 @@ from discord.app_commands import locale_str
 from discord.ext import commands
 
 from bot.checks import NotStaff, is_staff
-from bot.i18n import _
-from bot.permissions import channel_problems
+from bot.i18n import Message, _
+from bot.permissions import Listing, channel_problems
 from bot.scheduler import JobContext, JobFailed
 from bot.scheduler.recurrence import search_zones
 from bot.services.calendar import (
@@ -42,9 +42,20 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-EXAMPLE_TEMPLATE = "Happy {year} anniversary, {server}! This is edition {edition}."
+EXAMPLE_TEMPLATE = _("Happy {year} anniversary, {server}! This is edition {edition}.")
 BUILTIN_CHOICES = [app_commands.Choice(name=locale_str(c.label), value=c.key) for c in BUILTINS.values()]
 MAX_DESCRIPTION = 4000
+# What /calendar edit changed, for the audit log.
+CHANGE_LABELS = {
+    "new_name": _("name"),
+    "schedule": _("schedule"),
+    "channel_id": _("channel"),
+    "role_id": _("role"),
+    "clear_role": _("no role"),
+    "last_year": _("last year"),
+    "clear_last_year": _("no last year"),
+    "message": _("message"),
+}
 
 
 def service_of(bot: CisipBot) -> CalendarService:
@@ -84,7 +95,7 @@ def check_channel(t: Translate, channel: discord.abc.GuildChannel, me: discord.M
                 "Give me these permissions there and try again."
             ),
             channel=channel.mention,
-            problems=", ".join(problems),
+            problems=Listing.of(problems),
         )
 
 
@@ -102,6 +113,11 @@ def check_role(role: discord.Role, channel: discord.abc.GuildChannel, me: discor
         )
 
 
+def say(t: Translate, message: Message) -> str:
+    """A message a service composed (a schedule, a reason), in the language of ``t``."""
+    return t(message.text, **dict(message.params))
+
+
 def entry_line(t: Translate, view: EntryView) -> str:
     entry = view.entry
     where = f"<#{entry.channel_id}>" + (f" · <@&{entry.role_id}>" if entry.role_id else "")
@@ -111,13 +127,13 @@ def entry_line(t: Translate, view: EntryView) -> str:
         state = t("ended (last year {year})", year=entry.last_year)
     else:
         state = "⏸ " + t("paused")
-    return f"**{entry.name}** — {view.schedule.describe()} → {where} · {state}"
+    return f"**{entry.name}** — {say(t, view.schedule.describe())} → {where} · {state}"
 
 
 def builtin_line(t: Translate, view: BuiltinView) -> str:
     mark = "✅" if view.enabled else "⏸"
     state = t("next {when}", when=full_and_relative(view.next_at)) if view.next_at else t("off")
-    return f"{mark} **{t(view.cycle.label)}** (`{view.cycle.key}`) — {view.describe()} · {state}"
+    return f"{mark} **{t(view.cycle.label)}** (`{view.cycle.key}`) — {say(t, view.describe())} · {state}"
 
 
 class MessageModal(BotModal):
@@ -250,7 +266,15 @@ class CalendarGroup(app_commands.Group):
                 actor_id=submit.user.id,
             )
             await self.cog.bot.audit(
-                guild, submit.user, "calendar.add", f"{entry.name}: {schedule.describe()} → #{channel.name}"
+                guild,
+                submit.user,
+                "calendar.add",
+                Message.of(
+                    _("{name}: {schedule} → #{channel}"),
+                    name=entry.name,
+                    schedule=schedule.describe(),
+                    channel=channel.name,
+                ),
             )
             next_at = await self.service.next_at(entry)
             await submit.response.send_message(
@@ -265,7 +289,7 @@ class CalendarGroup(app_commands.Group):
             )
 
         await interaction.response.send_modal(
-            MessageModal(t, t("Message for {name}", name=name), EXAMPLE_TEMPLATE, save)
+            MessageModal(t, t("Message for {name}", name=name), t(EXAMPLE_TEMPLATE), save)
         )
 
     # -- list ---------------------------------------------------------------------------------
@@ -286,7 +310,7 @@ class CalendarGroup(app_commands.Group):
                 description += line + "\n"
                 shown += 1
             if shown < len(lines):
-                description += t("…and {count} more.", count=len(lines) - shown)
+                description += t("…and {count:n} more.", count=len(lines) - shown)
         embed = discord.Embed(
             title=t("Calendar of {server}", server=guild.name),
             description=description,
@@ -366,9 +390,18 @@ class CalendarGroup(app_commands.Group):
 
         async def save(reply: discord.Interaction[CisipBot], template: str | None) -> None:
             updated = await self.service.edit(guild.id, entry.name, template=template, **changes)
-            said = [k for k, v in changes.items() if v] + (["message"] if template is not None else [])
+            said = [Message(CHANGE_LABELS[k]) for k, v in changes.items() if v]
+            if template is not None:
+                said.append(Message(CHANGE_LABELS["message"]))
             await self.cog.bot.audit(
-                guild, reply.user, "calendar.edit", f"{updated.name}: {', '.join(said) or 'nothing'}"
+                guild,
+                reply.user,
+                "calendar.edit",
+                Message.of(
+                    _("{name}: {changes}"),
+                    name=updated.name,
+                    changes=Listing.of(said) if said else Message(_("nothing changed")),
+                ),
             )
             next_at = await self.service.next_at(updated)
             await reply.response.send_message(
@@ -538,7 +571,11 @@ class CalendarGroup(app_commands.Group):
             guild,
             interaction.user,
             "calendar.builtin",
-            f"{cycle.key} {'on' if enabled else 'off'} ({view.describe()})",
+            Message.of(
+                _("{cycle} on ({schedule})") if enabled else _("{cycle} off ({schedule})"),
+                cycle=Message(cycle.label),
+                schedule=view.describe(),
+            ),
         )
         await interaction.response.send_message(builtin_line(t, view), ephemeral=True)
 
@@ -562,6 +599,11 @@ class Calendar(commands.Cog):
             config.channel(delivery.channel_purpose) if delivery.channel_purpose else None
         )
         channel = guild.get_channel(channel_id) if channel_id else None
+        if channel is None and delivery.channel_purpose is not None:
+            raise DomainError(
+                _("Set the {purpose} channel with /setup channel first: this cycle posts there."),
+                purpose=Message(CHANNEL_KINDS[delivery.channel_purpose]),
+            )
         if channel is None:
             raise DomainError(
                 _("The channel of '{name}' no longer exists: choose another with /calendar edit."),
@@ -607,7 +649,13 @@ class Calendar(commands.Cog):
                 nonce=occurrence_nonce(context.id),
             )
         except DomainError as exc:
-            await self.bot.audit(guild, guild.me, "calendar.failed", f"{delivery.name}: {exc}")
+            name = Message(delivery.name) if delivery.translate else delivery.name
+            await self.bot.audit(
+                guild,
+                guild.me,
+                "calendar.failed",
+                Message.of(_("{name}: {reason}"), name=name, reason=Message.of(exc.message, **exc.params)),
+            )
             raise JobFailed(str(exc)) from exc
         if delivery.last and delivery.entry_id is not None:
             await self.service.finish(delivery.entry_id)
@@ -623,8 +671,14 @@ class Calendar(commands.Cog):
                 guild,
                 guild.me,
                 "calendar.missed",
-                f"{what} due {timestamp(context.due_at)} was not posted: "
-                "the bot was offline for longer than the grace window",
+                Message.of(
+                    _(
+                        "{name} due {when} was not posted: "
+                        "the bot was offline for longer than the grace window"
+                    ),
+                    name=what,
+                    when=timestamp(context.due_at),
+                ),
             )
 
 

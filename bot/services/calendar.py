@@ -9,7 +9,6 @@ occurrence says and where it goes. Nothing here imports discord.
 
 from __future__ import annotations
 
-import calendar as pycalendar
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.db.database import Database
 from bot.db.models_calendar import CalendarBuiltin, CalendarEntry
-from bot.i18n import _
+from bot.i18n import Message, MonthDay, _
 from bot.scheduler import CronRule, JobContext, Scheduler, YearlyRule
 from bot.scheduler.clock import Clock
 from bot.scheduler.recurrence import Rule, zone
@@ -142,7 +141,7 @@ def parse_time(text: str) -> tuple[int, int]:
 def check_name(name: str) -> str:
     cleaned = " ".join(name.split())
     if not cleaned or len(cleaned) > MAX_NAME:
-        raise DomainError(_("A name has 1 to {max} characters."), max=MAX_NAME)
+        raise DomainError(_("A name has 1 to {max:n} characters."), max=MAX_NAME)
     return cleaned
 
 
@@ -150,7 +149,7 @@ def check_message(template: str) -> str:
     text = check_template(template, PLACEHOLDERS)
     if len(text) > MAX_TEMPLATE:
         raise DomainError(
-            _("The message is {length} characters long; the most is {max}."),
+            _("The message is {length:n} characters long; the most is {max:n}."),
             length=len(text),
             max=MAX_TEMPLATE,
         )
@@ -161,6 +160,16 @@ def local_year(when: datetime, timezone: str) -> int:
     return when.astimezone(ZoneInfo(timezone)).year
 
 
+def yearly_at(month: int, day: int, hour: int, minute: int, timezone: str) -> Message:
+    """A day of the year and a time in the reader's language ("Mar 15 09:00 UTC", "3月15日 09:00（UTC）")."""
+    return Message.of(
+        _("{date} {time} {timezone}"),
+        date=MonthDay(month, day),
+        time=f"{hour:02d}:{minute:02d}",
+        timezone=timezone,
+    )
+
+
 @dataclass(frozen=True)
 class Schedule:
     """A validated date, time and zone."""
@@ -168,11 +177,8 @@ class Schedule:
     rule: YearlyRule
     timezone: str
 
-    def describe(self) -> str:
-        return (
-            f"{self.rule.day} {pycalendar.month_abbr[self.rule.month]} "
-            f"{self.rule.hour:02d}:{self.rule.minute:02d} {self.timezone}"
-        )
+    def describe(self) -> Message:
+        return yearly_at(self.rule.month, self.rule.day, self.rule.hour, self.rule.minute, self.timezone)
 
 
 def check_schedule(month: int, day: int, time: str, timezone: str) -> Schedule:
@@ -206,11 +212,14 @@ class BuiltinView:
     timezone: str
     next_at: datetime | None
 
-    def describe(self) -> str:
-        time = f"{self.hour:02d}:{self.minute:02d} {self.timezone}"
+    def describe(self) -> Message:
         if self.cycle.daily:
-            return time
-        return f"{self.day} {pycalendar.month_abbr[self.month]} {time}"
+            return Message.of(
+                _("daily at {time} {timezone}"),
+                time=f"{self.hour:02d}:{self.minute:02d}",
+                timezone=self.timezone,
+            )
+        return yearly_at(self.month, self.day, self.hour, self.minute, self.timezone)
 
 
 @dataclass(frozen=True)
@@ -262,7 +271,7 @@ class CalendarService:
             )
             if (count or 0) >= MAX_ENTRIES:
                 raise DomainError(
-                    _("This server already has {max} calendar entries; remove one first."), max=MAX_ENTRIES
+                    _("This server already has {max:n} calendar entries; remove one first."), max=MAX_ENTRIES
                 )
             await self._check_free(session, guild_id, name)
             entry = CalendarEntry(
@@ -523,13 +532,16 @@ class CalendarService:
             translate=True,
         )
 
-    async def occurrence_name(self, payload: dict[str, Any]) -> str:
+    async def occurrence_name(self, payload: dict[str, Any]) -> str | Message:
         """A readable name for the occurrence a scheduled row stands for (for logs and the audit)."""
         if "builtin" in payload:
-            return str(payload["builtin"])
+            cycle = BUILTINS.get(str(payload["builtin"]))
+            return Message(cycle.label) if cycle else str(payload["builtin"])
         async with self.db.session() as session:
             entry = await session.get(CalendarEntry, int(payload.get("entry_id", 0)))
-        return entry.name if entry else f"entry #{payload.get('entry_id')}"
+        if entry is None:
+            return Message.of(_("entry #{id}"), id=payload.get("entry_id"))
+        return entry.name
 
     async def finish(self, entry_id: int) -> None:
         """The entry's last year has been delivered: pause it for good (it stays listed)."""

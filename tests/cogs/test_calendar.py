@@ -62,13 +62,13 @@ async def test_staff_add_an_announcement_and_it_arrives_once_on_the_day(cisip: B
     )
 
     assert answer == (
-        f"Added 'Spring': 15 Mar 09:00 Europe/Berlin in <#{general.id}>, "
+        f"Added 'Spring': Mar 15 09:00 Europe/Berlin in <#{general.id}>, "
         f"next {stamp(due)} ({stamp(due, 'R')})."
     )
     listed = await cisip.discord.slash(admin, "calendar list")
     assert listed.ephemeral
     assert (
-        f"**Spring** — 15 Mar 09:00 Europe/Berlin → <#{general.id}> · next {stamp(due)}"
+        f"**Spring** — Mar 15 09:00 Europe/Berlin → <#{general.id}> · next {stamp(due)}"
         in (listed.embeds[0]["description"])
     )
 
@@ -131,7 +131,7 @@ async def test_a_channel_the_bot_cannot_post_in_is_refused(cisip: BotHarness) ->
         admin_of(cisip), "calendar add", name="X", month=1, day=1, time="09:00", channel=closed
     )
     assert reply.content == (
-        f"I cannot post in <#{closed.id}>: missing Send Messages, Embed Links. "
+        f"I cannot post in <#{closed.id}>: missing Send Messages and Embed Links. "
         "Give me these permissions there and try again."
     )
     assert await entry_count(cisip) == 0
@@ -179,7 +179,7 @@ async def test_daylight_saving_time_keeps_the_local_time(cisip: BotHarness) -> N
     listed = (await cisip.discord.slash(admin, "calendar list")).embeds[0]["description"]
     winter, summer = datetime(2027, 3, 20, 8, tzinfo=UTC), datetime(2027, 4, 2, 7, tzinfo=UTC)
     assert (
-        f"**Winter** — 20 Mar 09:00 Europe/Berlin → <#{cisip.discord.channel('general').id}> · "
+        f"**Winter** — Mar 20 09:00 Europe/Berlin → <#{cisip.discord.channel('general').id}> · "
         f"next {stamp(winter)}" in listed
     )
     assert f"next {stamp(summer)}" in listed
@@ -303,7 +303,7 @@ async def test_edit_changes_the_time_and_the_message(cisip: BotHarness) -> None:
     assert reply.modal.inputs["message"]["value"] == "Old text"
     done = await discord.submit_modal(admin, reply.modal, {"message": "New text {year}"})
     due = datetime(2027, 3, 15, 18, 30, tzinfo=UTC)
-    assert done.content == f"Updated 'Spring': 15 Mar 18:30 UTC, next {stamp(due)} ({stamp(due, 'R')})."
+    assert done.content == f"Updated 'Spring': Mar 15 18:30 UTC, next {stamp(due)} ({stamp(due, 'R')})."
     bad = await discord.slash(admin, "calendar edit", name="Spring", month=4, day=31)
     assert bad.content == "April has no day 31."
     await run_until(cisip, datetime(2027, 3, 15, 9, 5, tzinfo=UTC))
@@ -366,7 +366,7 @@ async def test_builtin_cycles_are_listed_off_and_switch_on_per_server(cisip: Bot
     admin = admin_of(cisip)
     listed = await discord.slash(admin, "calendar list")
     cycles = listed.embeds[0]["fields"][0]["value"]
-    assert "⏸ **Founding anniversary** (`anniversary`) — 26 May 09:00 UTC · off" in cycles
+    assert "⏸ **Founding anniversary** (`anniversary`) — May 26 09:00 UTC · off" in cycles
     assert "`membership-renewal`" in cycles and "`workshop-call`" in cycles
     assert "`report-call`" in cycles and "`report-release`" in cycles
 
@@ -380,7 +380,7 @@ async def test_builtin_cycles_are_listed_off_and_switch_on_per_server(cisip: Bot
     on = await discord.slash(admin, "calendar builtin", name="anniversary", enabled=True, time="10:00")
     due = datetime(2027, 5, 26, 10, tzinfo=UTC)
     assert (
-        on.content == "✅ **Founding anniversary** (`anniversary`) — 26 May 10:00 UTC · "
+        on.content == "✅ **Founding anniversary** (`anniversary`) — May 26 10:00 UTC · "
         f"next {stamp(due)} ({stamp(due, 'R')})"
     )
 
@@ -446,7 +446,7 @@ async def test_staff_whose_discord_is_in_chinese_are_answered_in_chinese(cisip: 
     reply = await discord.slash(
         wang, "calendar add", name="X", month=2, day=30, time="09:00", channel="general"
     )
-    assert reply.content == "February 没有第 30 天。"
+    assert reply.content == "二月 没有第 30 天。"
     listed = await discord.slash(wang, "calendar list")
     assert listed.embeds[0]["title"] == "CISIP Test 的日历"
     assert listed.embeds[0]["description"] == "还没有公告：用 /calendar add 添加一个。"

@@ -70,7 +70,14 @@ def test_schedules_refuse_impossible_dates_and_unknown_zones() -> None:
         check_schedule(2, 30, "09:00", "UTC")
     with pytest.raises(DomainError, match="Unknown time zone"):
         check_schedule(2, 28, "09:00", "Europe/Atlantis")
-    assert check_schedule(2, 29, "09:00", "asia/shanghai").describe() == "29 Feb 09:00 Asia/Shanghai"
+    schedule = check_schedule(2, 29, "09:00", "asia/shanghai").describe()
+    assert schedule.localize("en") == "Feb 29 09:00 Asia/Shanghai"
+
+
+def test_schedules_are_described_in_the_readers_language() -> None:
+    schedule = check_schedule(3, 15, "9:05", "Europe/Berlin").describe()
+    assert schedule.localize("en") == "Mar 15 09:05 Europe/Berlin"
+    assert schedule.localize("zh-CN") == "3月15日 09:05（Europe/Berlin）"
 
 
 def test_the_built_in_cycles() -> None:
