@@ -29,6 +29,7 @@ from bot.services.parks import (
     ParkService,
     country_name,
     flag,
+    resolve_country,
     search_countries,
     split_list,
 )
@@ -425,9 +426,8 @@ class ParkGroup(app_commands.Group):
         parks = list(self.service.records.values())
         titles = []
         if country is not None:
-            in_country = {p.slug for p in self.service.in_country(country)}
-            parks = [p for p in parks if p.slug in in_country]
-            code = parks[0].country if parks else country.strip().upper()
+            code = resolve_country(country)  # a code or a name typed in any language we speak
+            parks = [p for p in parks if p.country == code]
             titles.append(f"{flag(code)} {country_name(code, language)}")
         if region is not None:
             parks = [p for p in parks if p.region == region.value]

@@ -602,14 +602,6 @@ class ParkService:
             )
         return best
 
-    def in_country(self, country: str) -> list[ParkRecord]:
-        code = resolve_country(country)
-        return [r for r in self.records.values() if r.country == code]
-
-    def in_region(self, region: str) -> list[ParkRecord]:
-        name = resolve_region(region)
-        return [r for r in self.records.values() if r.region == name]
-
     def focus_values(self) -> list[str]:
         return sorted({f for r in self.records.values() for f in r.focus})
 

@@ -38,6 +38,8 @@ async def test_a_chinese_member_pages_a_list_in_chinese(cisip: BotHarness) -> No
     assert "第 2/" in second.embeds[0]["footer"]["text"]
     africa = await discord.slash(li, "park list", region="Africa")
     assert africa.embeds[0]["title"] == "非洲的园区"
+    none = await discord.slash(li, "park list", country="冰岛")  # typed, not picked from the list
+    assert none.content == "名录中还没有🇮🇸 冰岛的园区。"
 
 
 async def test_a_shared_card_is_posted_in_the_server_language_whoever_shares_it(cisip: BotHarness) -> None:
