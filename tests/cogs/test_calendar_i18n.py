@@ -158,3 +158,34 @@ async def test_calendar_commands_have_chinese_names(cisip: BotHarness) -> None:
     edit = next(sub for sub in calendar["options"] if sub["name"] == "edit")
     options = {option["name"]: option["name_localizations"]["zh-CN"] for option in edit["options"]}
     assert options["name"] == "名称" and options["new_name"] == "新名称"
+
+
+async def test_a_cycle_whose_channel_was_unset_fails_saying_so_in_the_servers_language(
+    cisip: BotHarness,
+) -> None:
+    discord = cisip.discord
+    sam = staff(cisip, "sam", "en-US")
+    news, audit = discord.add_channel("news"), discord.add_channel("audit-log")
+    await discord.slash(sam, "setup channel", purpose="announcements", channel=news)
+    await discord.slash(sam, "setup channel", purpose="audit", channel=audit)
+    await discord.slash(sam, "calendar builtin", name="anniversary", enabled=True)
+    await discord.slash(sam, "setup language", language="zh-CN")
+    await discord.slash(sam, "setup clear", setting="channel:announcements")
+    await audit_line(cisip, audit, 4)
+
+    cisip.clock.set(datetime(2027, 5, 26, 9, tzinfo=UTC))
+    await cisip.bot.scheduler.run_due()
+
+    assert discord.messages_in(news) == []
+    assert await audit_line(cisip, audit, 5) == (
+        f"<@{discord.bot_user.id}> 执行了 `calendar.failed`："
+        "成立周年纪念：请先用 /setup channel 设置公告频道：此周期会在那里发帖。"
+    )
+    async with cisip.bot.db.session() as session:
+        summary = await session.scalar(
+            select(AuditEntry.summary).where(AuditEntry.action == "calendar.failed")
+        )
+    assert summary == (
+        "Founding anniversary: Set the Announcements channel with /setup channel first: "
+        "this cycle posts there."
+    )
