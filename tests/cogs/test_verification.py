@@ -10,6 +10,7 @@ import socket
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import timedelta
 from email import message_from_bytes
+from email.header import decode_header, make_header
 from email.message import Message as EmailMessage
 from pathlib import Path
 from typing import Any, TypeVar
@@ -171,6 +172,16 @@ async def join(cisip: BotHarness, server: Server, name: str, **kwargs: Any) -> t
     return member, welcome[-1]
 
 
+async def rejoin(cisip: BotHarness, member: Member) -> None:
+    """The same user leaves and comes back."""
+    d = cisip.discord
+    d.remove_member(member)
+    await asyncio.sleep(0.1)
+    d.guild.members[member.id] = member
+    member.role_ids = []
+    d.em.gateway.dispatch("GUILD_MEMBER_ADD", {**member.to_json(), "guild_id": str(d.guild.id)})
+
+
 async def apply(cisip: BotHarness, member: Member, welcome: Message, **changes: str) -> Reply:
     opened = await cisip.discord.click(member, welcome, label="Verify")
     assert opened.modal is not None
@@ -178,7 +189,7 @@ async def apply(cisip: BotHarness, member: Member, welcome: Message, **changes: 
 
 
 async def enter_code(cisip: BotHarness, member: Member, reply: Reply, code: str) -> Reply:
-    opened = await cisip.discord.click(member, reply, label="Enter code")
+    opened = await cisip.discord.click(member, reply, custom_id=f"verify:code:{cisip.discord.guild.id}")
     return await cisip.discord.submit_modal(member, opened.modal, {"code": code})
 
 
@@ -211,7 +222,7 @@ async def test_join_verify_by_code_then_staff_approve(
     assert server.unverified.id in alice.role_ids
     assert welcome.pinged == set()
     assert [b["label"] for b in welcome.components[0]["components"]] == ["Verify"]
-    assert any("Press Verify" in m.content for m in d.dms_to(alice))
+    await eventually(lambda: [m for m in d.dms_to(alice) if "Press Verify" in m.content])
 
     sent = await apply(cisip, alice, welcome)
     assert sent.ephemeral
@@ -461,14 +472,9 @@ async def test_rejoin_gets_the_role_back_and_renewal_extends(cisip: BotHarness, 
     await enter_code(cisip, kim, sent, mail.last_code("kim@example.org"))
     await d.click(server.staff, queue_messages(cisip, server)[0], label="Approve")
 
-    # Rejoin: the same user leaves and comes back.
-    d.remove_member(kim)
-    await asyncio.sleep(0.1)
-    d.guild.members[kim.id] = kim
-    kim.role_ids = []
-    d.em.gateway.dispatch("GUILD_MEMBER_ADD", {**kim.to_json(), "guild_id": str(d.guild.id)})
+    await rejoin(cisip, kim)
     await eventually(lambda: server.verified.id in kim.role_ids)
-    assert any(m.content.startswith("Welcome back") for m in d.dms_to(kim))
+    await eventually(lambda: [m for m in d.dms_to(kim) if m.content.startswith("Welcome back")])
 
     # Renewal from the reminder: the same details, one more year.
     row = await row_of(cisip, kim)
@@ -687,3 +693,179 @@ async def test_staff_commands_refuse_bad_targets_clearly(cisip: BotHarness, mail
     assert dup.content == "The domain example.org is already registered."
     again = await d.click(pia, welcome, label="Verify")
     assert again.content.startswith("You are already a verified member until <t:")
+
+
+# -- languages: replies in the reader's, DMs and mails in the member's, the queue in the server's --
+
+
+def subject_of(message: EmailMessage) -> str:
+    return str(make_header(decode_header(message["Subject"])))
+
+
+def labels(message: Message | Reply) -> list[str]:
+    return [b["label"] for row in message.components for b in row["components"]]
+
+
+async def seen_in(cisip: BotHarness, member: Member, locale: str | None) -> None:
+    async def remembered() -> bool:
+        return await cisip.bot.user_locales.get(member.id) == locale
+
+    await cisip.eventually(remembered)
+
+
+async def test_dms_and_the_code_mail_follow_the_members_last_seen_language(
+    cisip: BotHarness, mail: Inbox
+) -> None:
+    """The server speaks English; Wang's Discord is in Chinese."""
+    d = cisip.discord
+    server = await set_up(cisip)
+    wang, welcome = await join(cisip, server, "wang", locale="zh-CN")
+    # Before Wang ever used the bot, the welcome DM is in the server's language, like the post.
+    [hello] = await eventually(lambda: d.dms_to(wang))  # sent just after the post
+    assert hello.content.startswith("Welcome to") and labels(hello) == ["Verify"]
+
+    sent = await apply(cisip, wang, welcome, email="wang@example.cn")
+    [code_mail] = mail.to("wang@example.cn")
+    code = mail.last_code("wang@example.cn")
+    assert subject_of(code_mail) == f"CISIP 验证码：{code}"
+    assert text_part(code_mail).startswith(f"您在 {d.guild.name} 的 CISIP 验证码是 {code} 。")
+    assert "Your CISIP verification code" not in text_part(code_mail)
+    await enter_code(cisip, wang, sent, code)
+    await seen_in(cisip, wang, "zh-CN")
+
+    # The staff queue stays in the server's language; what reaches Wang is in Chinese.
+    [card] = queue_messages(cisip, server)
+    assert card.embeds[0]["title"] == "Membership application"
+    assert labels(card) == ["Approve", "Reject", "Ask for info"]
+    opened = await d.click(server.staff, card, label="Ask for info")
+    asked = await d.submit_modal(server.staff, opened.modal, {"text": "Which park do you run?"})
+    assert asked.content == f"Question sent to <@{wang.id}>."
+    question = d.dms_to(wang)[-1]
+    assert question.content.startswith(f"{d.guild.name} 的 CISIP 工作人员需要您补充会员申请信息")
+    assert labels(question) == ["认证"]
+
+    approved = await d.click(server.staff, queue_messages(cisip, server)[0], label="Approve")
+    assert approved.content.startswith(f"<@{wang.id}> is now a verified member")
+    assert d.dms_to(wang)[-1].content.startswith("欢迎加入 CISIP！")
+    assert "Approved by" in str(queue_messages(cisip, server)[0].embeds[0])
+
+    await rejoin(cisip, wang)
+    await eventually(lambda: [m for m in d.dms_to(wang) if m.content.startswith("欢迎回到")])
+
+    row = await row_of(cisip, wang)
+    assert row is not None and row.expires_at is not None
+    cisip.clock.set(row.expires_at - timedelta(days=30))
+    await cisip.bot.scheduler.run_due()
+    reminder = d.dms_to(wang)[-1]
+    assert reminder.content.startswith(f"您在 {d.guild.name} 的 CISIP 会员资格将于 <t:")
+    assert labels(reminder) == ["续期"]
+    cisip.clock.set(row.expires_at + timedelta(days=7, minutes=1))
+    await cisip.bot.scheduler.run_due()
+    ended = d.dms_to(wang)[-1]
+    assert "会员资格已到期" in ended.content and labels(ended) == ["续期"]
+
+
+async def test_a_member_never_seen_reads_the_servers_language(cisip: BotHarness, mail: Inbox) -> None:
+    """The server speaks Chinese; Ann's Discord is in English."""
+    d = cisip.discord
+    server = await set_up(cisip)
+    await cisip.bot.guild_settings.set_language(d.guild.id, "zh-CN")
+    ann, welcome = await join(cisip, server, "ann")
+    assert welcome.content.startswith("欢迎来到") and labels(welcome) == ["认证"]
+    [hello] = await eventually(lambda: d.dms_to(ann))  # sent just after the post
+    assert hello.content.startswith("欢迎来到") and labels(hello) == ["认证"]
+
+    # Once Ann used the bot (in English), what is sent to her is in English.
+    opened = await d.click(ann, welcome, label="认证")
+    assert opened.modal is not None and opened.modal.title == "Become a CISIP member"
+    sent = await d.submit_modal(ann, opened.modal, {**APPLICATION, "email": "ann@example.org"})
+    assert sent.content.startswith("We sent a 6-digit code")
+    assert subject_of(mail.to("ann@example.org")[0]).startswith("CISIP verification code: ")
+    await enter_code(cisip, ann, sent, mail.last_code("ann@example.org"))
+    await seen_in(cisip, ann, "en-US")
+
+    [card] = queue_messages(cisip, server)
+    assert card.embeds[0]["title"] == "会员申请" and labels(card) == ["批准", "拒绝", "补充信息"]
+    rejected = await d.slash(server.staff, "members reject", user=ann, reason="Not a CISIP member")
+    assert rejected.content == "Application rejected; the member was told why."
+    told = d.dms_to(ann)[-1]
+    assert told.content.startswith(f"Your CISIP membership application in {d.guild.name} was not approved")
+    assert labels(told) == ["Verify"]
+    assert "由 <@" in str(queue_messages(cisip, server)[0].embeds[0])
+
+
+async def test_chinese_replies_numbers_and_labels(cisip: BotHarness, mail: Inbox) -> None:
+    d = cisip.discord
+    server = await set_up(cisip)
+    wei = d.add_member("wei", locale="zh-CN", roles=["CISIP Staff"])
+    shown = await d.slash(wei, "members settings")
+    assert shown.embeds[0]["title"] == "会员年度"
+    assert [f["value"] for f in shown.embeds[0]["fields"]] == [
+        "12 个月",
+        "提前 30 天, 提前 7 天",
+        "7 天",
+        "已关闭",
+    ]
+
+    # Many waiting: the count is written the reader's way and only the oldest 25 are listed.
+    async with cisip.bot.db.transaction() as session:
+        session.add_all(
+            Membership(
+                guild_id=d.guild.id,
+                user_id=10**15 + n,
+                status="pending",
+                full_name=f"Applicant {n}",
+                organization="Example Park",
+                email=f"a{n}@example.org",
+                country="China",
+                member_type="park",
+                applied_at=START + timedelta(minutes=n),
+            )
+            for n in range(1234)
+        )
+    pending = await d.slash(wei, "members pending")
+    embed = pending.embeds[0]
+    assert embed["title"] == "待处理的申请：1,234 份"
+    assert embed["footer"]["text"] == "仅显示最早的 25 份。"
+    assert embed["description"].startswith(f"• <@{10**15}>：Applicant 0，Example Park（等待工作人员审核，<t:")
+    assert (await d.slash(server.staff, "members pending")).embeds[0][
+        "title"
+    ] == "Applications waiting: 1,234"
+
+    info = await d.slash(wei, "members info", user=wei)
+    assert info.content == "该成员尚未提交申请。"
+    mine = await d.slash(wei, "verify status")
+    assert mine.content.startswith("您尚未申请。") and labels(mine) == ["认证"]
+    lo, welcome = await join(cisip, server, "lo", locale="zh-CN")
+    opened = await d.click(lo, welcome, label="Verify")
+    bad = await d.submit_modal(lo, opened.modal, {**APPLICATION, "organization": "<@1> and friends"})
+    assert bad.content == "机构不能包含提及（@）。"
+    sent = await d.submit_modal(lo, opened.modal, {**APPLICATION, "email": "lo@example.cn"})
+    await enter_code(cisip, lo, sent, mail.last_code("lo@example.cn"))
+    status = await d.slash(lo, "verify status")
+    fields = {f["name"]: f["value"] for f in status.embeds[0]["fields"]}
+    assert status.embeds[0]["title"] == "您的 CISIP 会员资格"
+    assert fields["状态"] == "等待工作人员审核" and fields["会员类型"] == "科技园区"
+    await d.slash(wei, "members approve", user=lo)
+    late = await d.slash(wei, "members reject", user=lo, reason="late")
+    assert late.content == "只有待审核的申请才能被拒绝（该申请状态为：已认证会员）。"
+
+
+async def test_forgetting_a_member_forgets_their_language(cisip: BotHarness, mail: Inbox) -> None:
+    d = cisip.discord
+    server = await set_up(cisip)
+    for name, erase in (("mei", "themselves"), ("jun", "staff")):
+        member, welcome = await join(cisip, server, name, locale="zh-CN")
+        sent = await apply(cisip, member, welcome, email=f"{name}@example.cn")
+        await enter_code(cisip, member, sent, mail.last_code(f"{name}@example.cn"))
+        await seen_in(cisip, member, "zh-CN")
+        if erase == "themselves":
+            asked = await d.slash(member, "verify forget-me")
+            await seen_in(cisip, member, "zh-CN")
+            done = await d.click(member, asked, label="删除我的数据")
+            assert done.content.startswith("您的会员数据已删除。")
+        else:
+            await d.slash(server.staff, "members forget", user=member)
+        await seen_in(cisip, member, None)
+        bot = await cisip.restart()
+        assert await bot.user_locales.get(member.id) is None

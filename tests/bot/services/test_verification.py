@@ -417,3 +417,15 @@ async def test_the_mailer_speaks_starttls_and_implicit_tls(
     finally:
         controller.stop()
     assert [e.rcpt_tos for e in inbox.envelopes] == [["ana@example.org"]]
+
+
+async def test_the_code_mail_is_written_in_the_members_language(
+    verification: VerificationService, mailer: FakeMailer
+) -> None:
+    await verification.apply(GUILD, 1, application(), server_name="CISIP", language="zh-CN")
+    chinese = mailer.sent[-1][1]
+    assert chinese.startswith(f"您在 CISIP 的 CISIP 验证码是 {mailer.code()} 。")
+    assert "Your CISIP verification code" not in chinese
+    await verification.apply(GUILD, 2, application(email="bo@uni.example.edu"), server_name="CISIP")
+    assert mailer.sent[-1][1].startswith(f"Your CISIP verification code for CISIP is {mailer.code()}.")
+    assert "验证码" not in mailer.sent[-1][1]
