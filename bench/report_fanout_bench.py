@@ -18,7 +18,10 @@ duplicates (members with more than one report DM in the emulator: must be 0), lo
 with none: must be 0), 429s received, and for run 2 the resends Discord answered by nonce.
 
 Subscribers are set up the way ``/report subscribe`` leaves them: subscribed, with their DM
-channel opened and remembered, so a report costs one request per member. ``--cold`` leaves the
+channel opened and remembered, so a report costs one request per member. Every other member was
+last seen with Discord in Chinese (recorded in ``user_locales``), the others were never seen
+(the server's language, English): each DM's language is looked up per member during the run, and
+the wrong-language count (DMs not in the member's language) must be 0. ``--cold`` leaves the
 DM channels unknown: each DM then also opens the channel (two requests per DM, and the emulator's
 default per-route bucket for ``POST /users/@me/channels`` allows 1 a second, so keep it small).
 """
@@ -43,6 +46,7 @@ from bot.client import CisipBot
 from bot.config import Settings
 from bot.db.database import Database
 from bot.db.migrate import upgrade
+from bot.db.models import UserLocale
 from bot.db.models_reports import Report, ReportSubscription
 from bot.scheduler import Clock
 from bot.services.guild_settings import GuildSettingsService
@@ -59,6 +63,7 @@ class World:
     members: list[Any]
     admin: Any
     dm_channels: dict[int, int]  # member id -> DM channel id in the emulator
+    chinese: set[int]  # members last seen with Discord in Chinese
 
 
 async def prepare(tmp: Path, subscribers: int, cold: bool) -> World:
@@ -90,9 +95,22 @@ async def prepare(tmp: Path, subscribers: int, cold: bool) -> World:
             )
             for member in members
         )
+        session.add_all(UserLocale(user_id=member.id, locale="zh-CN", seen_at=now) for member in members[::2])
     await database.dispose()
     dm_channels = {member.id: fake.dm_channel(member).id for member in members}
-    return World(fake, settings, members, admin, dm_channels)
+    return World(fake, settings, members, admin, dm_channels, {member.id for member in members[::2]})
+
+
+def wrong_language(world: World) -> int:
+    """Members whose report DM is not in their language (Chinese field names for Chinese readers)."""
+    wrong = 0
+    messages = world.fake.em.world.channel_messages
+    for member_id, channel_id in world.dm_channels.items():
+        for m in messages(channel_id).values():
+            if m.nonce is not None and len(str(m.nonce)) == 25:
+                chinese = m.embeds[0]["fields"][0]["name"] == "语言"
+                wrong += chinese != (member_id in world.chinese)
+    return wrong
 
 
 def report_dms(world: World) -> Counter[int]:
@@ -161,7 +179,8 @@ def summary(name: str, world: World, seconds: float, extra: str = "") -> None:
     print(
         f"{name}: {delivered} of {len(world.members)} subscribers got the report in {seconds:.1f} s: "
         f"{rate:.1f} DMs/s = {rate / GLOBAL_PER_SECOND:.0%} of the {GLOBAL_PER_SECOND} requests/s ceiling; "
-        f"duplicates {duplicates}, lost {lost}; 429s received {limits.total_429s}{extra}"
+        f"duplicates {duplicates}, lost {lost}, wrong language {wrong_language(world)}; "
+        f"429s received {limits.total_429s}{extra}"
     )
 
 
