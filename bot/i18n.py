@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import string
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -21,6 +22,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import babel
 from babel.dates import format_skeleton, get_month_names
+from babel.lists import format_list
 from babel.numbers import format_decimal
 
 log = logging.getLogger(__name__)
@@ -189,6 +191,38 @@ class Message:
 
     def localize(self, language: str) -> str:
         return translate(self.text, language, **dict(self.params))
+
+
+@dataclass(frozen=True)
+class Listing:
+    """Items listed the way the reader's language lists them ("A, B, and C" / "甲、乙和丙").
+
+    ``separator``: a source string joining clauses instead ("; " / "；"); ``bullets``: one item a
+    line, for items that are sentences with lists of their own.
+    """
+
+    items: tuple[Any, ...]
+    separator: str | None = None
+    bullets: bool = False
+
+    @classmethod
+    def of(cls, items: Iterable[Any], *, separator: str | None = None, bullets: bool = False) -> Listing:
+        return cls(tuple(items), separator, bullets)
+
+    @classmethod
+    def labels(cls, labels: Iterable[str]) -> Listing:
+        """Source strings (regions, focus industries), each translated."""
+        return cls(tuple(Message(label) for label in labels))
+
+    def localize(self, language: str) -> str:
+        texts = [
+            item.localize(language) if isinstance(item, Localizable) else str(item) for item in self.items
+        ]
+        if self.bullets:
+            return "\n".join(f"• {text}" for text in texts)
+        if self.separator is not None:
+            return translate(self.separator, language).join(texts)
+        return str(format_list(texts, locale=babel_locale(language))) if texts else ""
 
 
 @cache

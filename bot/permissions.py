@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
 
 import discord
-from babel.lists import format_list
 
-from bot.i18n import Localizable, Message, _, babel_locale, translate
+from bot.i18n import Listing, Message, _
 from bot.ui.text import Translate
 
 # Discord's own names for the permissions, as its settings show them in each language.
@@ -46,29 +43,6 @@ CHANNEL_NEEDS = ("view_channel", "send_messages", "embed_links")
 def permission_label(name: str) -> Message:
     """A permission attribute ('manage_roles') as Discord names it to people ("Manage Roles")."""
     return Message(PERMISSION_LABELS.get(name) or name.replace("_", " ").title())
-
-
-@dataclass(frozen=True)
-class Listing:
-    """Items listed the way the reader's language lists things ("A, B, and C" / "甲、乙和丙").
-
-    ``separator``: a source string joining clauses instead ("; " / "；").
-    """
-
-    items: tuple[Any, ...]
-    separator: str | None = None
-
-    @classmethod
-    def of(cls, items: Iterable[Any], separator: str | None = None) -> Listing:
-        return cls(tuple(items), separator)
-
-    def localize(self, language: str) -> str:
-        texts = [
-            item.localize(language) if isinstance(item, Localizable) else str(item) for item in self.items
-        ]
-        if self.separator is not None:
-            return translate(self.separator, language).join(texts)
-        return str(format_list(texts, locale=babel_locale(language))) if texts else ""
 
 
 def permission_list(names: Iterable[str]) -> Listing:

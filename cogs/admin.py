@@ -11,8 +11,8 @@ from discord.app_commands import locale_str
 from discord.ext import commands
 
 from bot.checks import NotStaff, is_staff
-from bot.i18n import DEFAULT_LANGUAGE, Message, _, available_languages, language_name
-from bot.permissions import Listing, channel_problems, clauses, role_problems
+from bot.i18n import DEFAULT_LANGUAGE, Listing, Message, _, available_languages, language_name
+from bot.permissions import channel_problems, clauses, role_problems
 from bot.scheduler.recurrence import search_zones
 from bot.services import status as status_service
 from bot.services.errors import DomainError

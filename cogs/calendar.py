@@ -11,8 +11,8 @@ from discord.app_commands import locale_str
 from discord.ext import commands
 
 from bot.checks import NotStaff, is_staff
-from bot.i18n import Message, _
-from bot.permissions import Listing, channel_problems
+from bot.i18n import Listing, Message, _
+from bot.permissions import channel_problems
 from bot.scheduler import JobContext, JobFailed
 from bot.scheduler.recurrence import search_zones
 from bot.services.calendar import (

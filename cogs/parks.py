@@ -17,12 +17,11 @@ from discord.app_commands import locale_str
 from discord.ext import commands
 
 from bot.checks import staff_only
-from bot.i18n import DEFAULT_LANGUAGE
+from bot.i18n import DEFAULT_LANGUAGE, Listing
 from bot.services.errors import DomainError
 from bot.services.parks import (
     FOCUS_VOCABULARY,
     REGIONS,
-    Enumeration,
     LinkedMember,
     ParkDraft,
     ParkRecord,
@@ -81,9 +80,7 @@ def park_card(
     embed.add_field(name=t("City"), value=park.city or "—", inline=True)
     embed.add_field(name=t("Founded"), value=str(park.established or "—"), inline=True)
     embed.add_field(name=t("Region"), value=t(park.region), inline=True)
-    embed.add_field(
-        name=t("Focus"), value=Enumeration.labels(park.focus).localize(language) or "—", inline=True
-    )
+    embed.add_field(name=t("Focus"), value=Listing.labels(park.focus).localize(language) or "—", inline=True)
     if park.aliases:
         embed.add_field(name=t("Also known as"), value=_clip(", ".join(park.aliases), 1024), inline=False)
     if park.website:

@@ -19,18 +19,16 @@ from pathlib import Path
 from typing import Any
 
 import babel
-from babel.lists import format_list
 from sqlalchemy import insert, select
 
 from bot.db.database import Database
 from bot.db.models_parks import Park
 from bot.i18n import (
     DEFAULT_LANGUAGE,
-    Localizable,
+    Listing,
     Message,
     _,
     available_languages,
-    babel_locale,
     country_name,
     translate,
 )
@@ -107,32 +105,6 @@ COUNTRY_CODES: frozenset[str] = frozenset(
 
 
 # -- words in every language ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Enumeration:
-    """Items listed the way the reader's language lists things ("a, b, and c" / "a、b和c"), or one
-    bullet a line when the items are sentences with lists of their own."""
-
-    items: tuple[Any, ...]
-    bullets: bool = False
-
-    @classmethod
-    def of(cls, items: Iterable[Any], *, bullets: bool = False) -> Enumeration:
-        return cls(tuple(items), bullets)
-
-    @classmethod
-    def labels(cls, labels: Iterable[str]) -> Enumeration:
-        """Source strings (regions, focus industries), each translated."""
-        return cls(tuple(Message(label) for label in labels))
-
-    def localize(self, language: str) -> str:
-        texts = [
-            item.localize(language) if isinstance(item, Localizable) else str(item) for item in self.items
-        ]
-        if self.bullets:
-            return "\n".join(f"• {text}" for text in texts)
-        return str(format_list(texts, locale=babel_locale(language))) if texts else ""
 
 
 def names_of(label: str) -> frozenset[str]:
@@ -214,7 +186,7 @@ def resolve_region(text: str) -> str:
         raise DomainError(
             _("Unknown region '{region}'. Regions: {regions}."),
             region=text[:60],
-            regions=Enumeration.labels(REGIONS),
+            regions=Listing.labels(REGIONS),
         )
     return region
 
@@ -353,7 +325,7 @@ def problems_of(draft: ParkDraft, this_year: int) -> list[Message]:
             Message.of(
                 _("region '{region}' is not one of: {regions}"),
                 region=draft.region,
-                regions=Enumeration.labels(REGIONS),
+                regions=Listing.labels(REGIONS),
             )
         )
     year = draft.established.strip()
@@ -371,8 +343,8 @@ def problems_of(draft: ParkDraft, this_year: int) -> list[Message]:
         problems.append(
             Message.of(
                 _("unknown focus {focus} (known: {known})"),
-                focus=Enumeration.of(unknown),
-                known=Enumeration.labels(FOCUS_VOCABULARY),
+                focus=Listing.of(unknown),
+                known=Listing.labels(FOCUS_VOCABULARY),
             )
         )
     website, source = draft.website.strip(), draft.source.strip()
@@ -667,7 +639,7 @@ class ParkService:
         problems = problems_of(draft, self.clock.now().year)
         if problems:
             raise DomainError(
-                _("This park cannot be saved:\n{problems}"), problems=Enumeration.of(problems, bullets=True)
+                _("This park cannot be saved:\n{problems}"), problems=Listing.of(problems, bullets=True)
             )
         return record_of(draft)
 

@@ -10,13 +10,12 @@ from sqlalchemy import func, select
 
 from bot.db.database import Database
 from bot.db.models_parks import Park
-from bot.i18n import translate
+from bot.i18n import Listing, translate
 from bot.scheduler import MovableClock
 from bot.services.errors import DomainError, NotFound
 from bot.services.park_search import ParkDoc, ParkIndex, normalise
 from bot.services.parks import (
     SEED_CSV,
-    Enumeration,
     ParkDraft,
     ParkService,
     problems_of,
@@ -150,8 +149,8 @@ def test_the_problems_of_a_draft_read_in_any_language() -> None:
         "成立年份“2100”不在 1900 年至 2027 年之间",
         "网站“ftp://x”不是 http(s) 网址",
     ]
-    assert Enumeration.labels(["ICT", "AI", "Energy"]).localize("en") == "ICT, AI, and Energy"
-    assert Enumeration.labels(["ICT", "AI", "Energy"]).localize("zh-CN") == "信息通信技术、人工智能和能源"
+    assert Listing.labels(["ICT", "AI", "Energy"]).localize("en") == "ICT, AI, and Energy"
+    assert Listing.labels(["ICT", "AI", "Energy"]).localize("zh-CN") == "信息通信技术、人工智能和能源"
 
 
 # -- the database side -------------------------------------------------------------------------
