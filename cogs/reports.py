@@ -20,7 +20,7 @@ from discord.ext import commands
 
 from bot.checks import NotStaff, is_staff
 from bot.db.models_reports import Report
-from bot.i18n import DEFAULT_LANGUAGE, _, resolve_language
+from bot.i18n import DEFAULT_LANGUAGE, Listing, _, resolve_language
 from bot.permissions import channel_problems
 from bot.services.delivery import (
     DeliveryCounts,
@@ -529,7 +529,7 @@ class ReportGroup(app_commands.Group):
             raise DomainError(
                 _("I cannot post in {channel}: missing {problems}."),
                 channel=channel.mention,
-                problems=t(", ").join(problems),
+                problems=Listing.of(problems),
             )
         if file is None and url is None:
             raise DomainError(_("Attach the report as a PDF or give its URL."))

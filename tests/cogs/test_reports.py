@@ -210,7 +210,7 @@ async def test_every_status_closed_dms_failed_after_retries_skipped_and_retried(
         "Waiting": "0",
     }
     retry = await discord.click(admin, reply, label="Retry the failed")
-    assert retry.content.startswith("Retrying 1 failed deliveries of Science Park Development Report")
+    assert retry.content.startswith("Retrying 1 failed delivery of Science Park Development Report")
     await delivered(cisip)
     assert (await statuses(cisip))[broken.id] == "sent"
     assert len(report_dms(cisip, broken)) == 1
