@@ -55,6 +55,10 @@ def discover_cogs() -> list[str]:
     )
 
 
+# discord.py names the tasks that run listeners, slash commands and component callbacks thus.
+IN_FLIGHT_TASKS = ("discord.py: ", "CommandTree-invoker", "discord-ui-view-dispatch-")
+
+
 class CisipTree(app_commands.CommandTree["CisipBot"]):
     async def on_error(
         self, interaction: discord.Interaction[CisipBot], error: app_commands.AppCommandError
@@ -70,6 +74,7 @@ class CisipBot(commands.Bot):
         database: Database | None = None,
         clock: Clock | None = None,
         force_sync: bool = False,
+        shutdown_grace: float = 10.0,
     ) -> None:
         intents = discord.Intents.none()
         intents.guilds = True
@@ -96,6 +101,7 @@ class CisipBot(commands.Bot):
         self.started_at = self.clock.now()
         self.failed_extensions: dict[str, str] = {}
         self.force_sync = force_sync
+        self.shutdown_grace = shutdown_grace
         self.synced_commands: bool | None = None
         use_discord_endpoints(settings.discord_api_base_url, settings.discord_gateway_url)
 
@@ -151,9 +157,28 @@ class CisipBot(commands.Bot):
         log.info("connected as %s (%s) to %d servers", self.user, self.user.id, len(self.guilds))
 
     async def close(self) -> None:
+        await self.finish_in_flight()
         await self.scheduler.stop()
         await super().close()
         await self.db.dispose()
+
+    async def finish_in_flight(self) -> None:
+        """Let event handlers and commands still running finish (while Discord and the database are
+        still there), then cancel the rest, so none is cut off holding a database connection."""
+        current = asyncio.current_task()
+        running = [
+            task
+            for task in asyncio.all_tasks()
+            if task is not current and not task.done() and task.get_name().startswith(IN_FLIGHT_TASKS)
+        ]
+        if not running:
+            return
+        _, late = await asyncio.wait(running, timeout=self.shutdown_grace)
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*late, return_exceptions=True)
+        if late:
+            log.info("stopped %d handlers that were still running at shutdown", len(late))
 
     # -- scheduled work -----------------------------------------------------------------------
 

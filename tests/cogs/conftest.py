@@ -42,7 +42,8 @@ class BotHarness:
     async def start(self) -> CisipBot:
         database = Database(self.settings.database_url)
         await upgrade(database)
-        self.bot = CisipBot(self.settings, database=database, clock=self.clock)
+        # A test's last step may leave a handler waiting on a view: stop it soon.
+        self.bot = CisipBot(self.settings, database=database, clock=self.clock, shutdown_grace=0.5)
         await self._stack.enter_async_context(connected(self.bot, self.discord))
         return self.bot
 
