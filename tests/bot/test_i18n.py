@@ -148,3 +148,17 @@ def test_domain_errors_read_in_english_in_logs() -> None:
     assert str(DomainError("{month_name} has no day {day}.", month_name=Month(2), day=30)) == (
         "February has no day 30."
     )
+
+
+def test_a_string_in_several_catalog_files_reads_the_same_in_each() -> None:
+    """Catalog files of a language are merged, so two values for one key would depend on file order
+    (and a command's option named ``role`` must not be 身份组 in one command and 角色 in another)."""
+    seen: dict[tuple[str, str], tuple[str, object]] = {}
+    clashes = []
+    for path in sorted((ROOT / "bot" / "locales").rglob("*/*.json")):
+        for source, value in json.loads(path.read_text(encoding="utf-8")).items():
+            key = (path.parent.name, source)
+            if key in seen and seen[key][1] != value:
+                clashes.append(f"{source!r}: {seen[key][0]} vs {path.name}")
+            seen.setdefault(key, (path.name, value))
+    assert not clashes, "\n".join(clashes)
