@@ -290,9 +290,9 @@ async def test_wrong_code_five_times_locks_then_an_expired_code(cisip: BotHarnes
     right = mail.last_code("carol@example.org")
     wrong = "000000" if right != "000000" else "111111"
 
-    for left in (4, 3, 2, 1):
+    for left in ("4 tries", "3 tries", "2 tries", "1 try"):
         reply = await enter_code(cisip, carol, sent, wrong)
-        assert reply.ephemeral and reply.content == f"Wrong code: {left} tries left."
+        assert reply.ephemeral and reply.content == f"Wrong code: {left} left."
     locked = await enter_code(cisip, carol, sent, wrong)
     assert locked.content == "Wrong code 5 times: codes are locked for 15 minutes."
     still = await enter_code(cisip, carol, sent, right)
