@@ -12,7 +12,7 @@ from discord.ext import commands
 
 from bot.checks import NotStaff, is_staff
 from bot.i18n import Listing, Message, _
-from bot.permissions import channel_problems
+from bot.permissions import channel_problem_messages
 from bot.scheduler import JobContext, JobFailed
 from bot.scheduler.recurrence import search_zones
 from bot.services.calendar import (
@@ -86,8 +86,9 @@ def mentions_for(role: discord.Role | None) -> discord.AllowedMentions:
     return discord.AllowedMentions(everyone=False, users=False, roles=[role], replied_user=False)
 
 
-def check_channel(t: Translate, channel: discord.abc.GuildChannel, me: discord.Member) -> None:
-    problems = channel_problems(t, channel, me)
+def check_channel(channel: discord.abc.GuildChannel, me: discord.Member) -> None:
+    # Untranslated problems: the error handler writes the whole refusal in its reader's language.
+    problems = channel_problem_messages(channel, me)
     if problems:
         raise DomainError(
             _(
@@ -247,7 +248,7 @@ class CalendarGroup(app_commands.Group):
         # Everything but the message is checked before the modal opens.
         name = check_name(name)
         schedule = await self._schedule(interaction, month, day, time, timezone)
-        check_channel(t, channel, guild.me)
+        check_channel(channel, guild.me)
         if role is not None:
             check_role(role, channel, guild.me)
         if name.lower() in (n.lower() for n in await self.service.names(guild.id, name)):
@@ -375,7 +376,7 @@ class CalendarGroup(app_commands.Group):
             )
         target = channel or guild.get_channel(entry.channel_id)
         if channel is not None:
-            check_channel(t, channel, guild.me)
+            check_channel(channel, guild.me)
         if role is not None and target is not None:
             check_role(role, target, guild.me)
         changes: dict[str, Any] = {
@@ -560,7 +561,7 @@ class CalendarGroup(app_commands.Group):
                     _("Set the {purpose} channel with /setup channel first: this cycle posts there."),
                     purpose=t(CHANNEL_KINDS[cycle.channel]),
                 )
-            check_channel(t, channel, guild.me)
+            check_channel(channel, guild.me)
             staff = guild.get_role(config.role("staff") or 0)
             if cycle.ping_staff and staff is not None:
                 check_role(staff, channel, guild.me)
@@ -609,7 +610,7 @@ class Calendar(commands.Cog):
                 _("The channel of '{name}' no longer exists: choose another with /calendar edit."),
                 name=delivery.name,
             )
-        check_channel(t, channel, guild.me)
+        check_channel(channel, guild.me)
         role_id = delivery.role_id or (config.role("staff") if delivery.ping_staff else None)
         role = guild.get_role(role_id) if role_id else None
         text = (

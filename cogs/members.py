@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import builtins
 import io
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -13,13 +14,13 @@ from discord import app_commands
 from discord.app_commands import locale_str
 
 from bot.checks import NotStaff, is_staff
-from bot.i18n import _
-from bot.permissions import role_problems
+from bot.i18n import Listing, Message, _
+from bot.permissions import clauses, role_problems
 from bot.services.errors import DomainError
 from bot.services.membership import MEMBER_TYPES, STATUS_LABELS
-from bot.ui.text import translator_for
+from bot.ui.text import language_of, translate_in, translator_for
 from bot.ui.time import full_and_relative, timestamp
-from cogs.verification import approve, erase, reject, services, status_embed, take_roles
+from cogs.verification import approve, erase, membership_line, reject, services, status_embed, take_roles
 
 if TYPE_CHECKING:
     from bot.client import CisipBot
@@ -214,7 +215,7 @@ class MembersGroup(StaffGroup):
             interaction.guild,
             interaction.user,
             "members.revoke",
-            f"<@{user.id}> (membership #{row.id})" + (f": {row.reason}" if row.reason else ""),
+            membership_line(user.id, row.id, row.reason),
         )
         await interaction.response.send_message(
             t("The membership of <@{user}> is revoked and the verified role removed.", user=user.id),
@@ -243,7 +244,7 @@ class MembersGroup(StaffGroup):
                 raise DomainError(
                     _("I cannot use {role}: {problems}. Fix this and try again."),
                     role=role.mention,
-                    problems="; ".join(problems),
+                    problems=clauses(problems),
                 )
         await services(self.bot).memberships.set_type_role(
             interaction.guild.id, member_type.value, role.id if role else None
@@ -252,7 +253,11 @@ class MembersGroup(StaffGroup):
             interaction.guild,
             interaction.user,
             "members.type-role",
-            f"{member_type.value} = " + (f"@{role.name}" if role else "none"),
+            Message.of(
+                _("{type} = {role}"),
+                type=Message(MEMBER_TYPES[member_type.value]),
+                role=f"@{role.name}" if role else Message(_("none")),
+            ),
         )
         label = t(MEMBER_TYPES[member_type.value])
         await interaction.response.send_message(
@@ -280,7 +285,8 @@ class MembersGroup(StaffGroup):
         nicknames: bool | None = None,
     ) -> None:
         assert interaction.guild is not None
-        t = await translator_for(interaction)
+        language = await language_of(interaction)
+        t = partial(translate_in, language)
         memberships = services(self.bot).memberships
         changes = {"months": months, "reminders": reminders, "grace_days": grace_days, "nicknames": nicknames}
         if all(value is None for value in changes.values()):
@@ -301,7 +307,11 @@ class MembersGroup(StaffGroup):
         embed.add_field(name=t("Length"), value=t("{months:n} months", months=policy.months))
         embed.add_field(
             name=t("Reminders"),
-            value=", ".join(t("{days:n} days before", days=d) for d in policy.reminder_days) or t("none"),
+            value=Listing.of(
+                (Message.of(_("{days:n} days before"), days=d) for d in policy.reminder_days),
+                separator=_(", "),
+            ).localize(language)
+            or t("none"),
         )
         embed.add_field(name=t("Grace after expiry"), value=t("{days:n} days", days=policy.grace.days))
         embed.add_field(name=t("Nicknames"), value=t("on") if policy.nicknames else t("off"))
@@ -312,7 +322,9 @@ class MembersGroup(StaffGroup):
         assert interaction.guild is not None
         t = await translator_for(interaction)
         data = await services(self.bot).memberships.export_csv(interaction.guild.id)
-        await self.bot.audit(interaction.guild, interaction.user, "members.export", "CSV of every membership")
+        await self.bot.audit(
+            interaction.guild, interaction.user, "members.export", Message(_("a CSV of every membership"))
+        )
         await interaction.response.send_message(
             t("Every membership of this server (personal data: keep it safe)."),
             file=discord.File(io.BytesIO(data), filename="cisip-members.csv"),
@@ -326,7 +338,10 @@ class MembersGroup(StaffGroup):
         t = await translator_for(interaction)
         number = await erase(self.bot, interaction.guild, user.id, "CISIP data erased by staff")
         await self.bot.audit(
-            interaction.guild, interaction.user, "members.forget", f"membership #{number} erased"
+            interaction.guild,
+            interaction.user,
+            "members.forget",
+            Message.of(_("membership #{id} erased by staff"), id=number),
         )
         await interaction.response.send_message(
             t("The personal data of membership #{number} is erased.", number=number), ephemeral=True

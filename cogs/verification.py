@@ -22,8 +22,8 @@ from discord.ext import commands
 
 from bot.checks import NotStaff, is_staff
 from bot.db.models_members import Membership
-from bot.i18n import _
-from bot.permissions import role_problems
+from bot.i18n import Message, _
+from bot.permissions import clauses, role_problems
 from bot.scheduler import JobContext
 from bot.services.errors import DomainError
 from bot.services.mail import Mailer, MailSettings
@@ -62,6 +62,15 @@ class MemberServices:
 
 
 _SERVICES: WeakKeyDictionary[Any, MemberServices] = WeakKeyDictionary()
+
+
+def membership_line(user_id: int, membership_id: int, detail: str | None = None) -> Message:
+    """An audit summary naming a membership (stored in English, posted in the server's language)."""
+    if detail:
+        return Message.of(
+            _("<@{user}> (membership #{id}): {detail}"), user=user_id, id=membership_id, detail=detail
+        )
+    return Message.of(_("<@{user}> (membership #{id})"), user=user_id, id=membership_id)
 
 
 def services(bot: CisipBot) -> MemberServices:
@@ -249,7 +258,9 @@ def queue_embed(t: Translate, row: Membership, note: str | None = None) -> disco
     embed.add_field(name=t("Member type"), value=t(MEMBER_TYPES[row.member_type]))
     # The address itself is personal: the queue shows its domain only (/members info shows it).
     verified = t("verified by code") if row.email_verified else t("not verified")
-    embed.add_field(name=t("Email domain"), value=f"@{email_domain(row.email)} ({verified})")
+    embed.add_field(
+        name=t("Email domain"), value=t("@{domain} ({state})", domain=email_domain(row.email), state=verified)
+    )
     embed.add_field(name=t("Applied"), value=timestamp(row.applied_at, "R"))
     if note:
         embed.add_field(name=t("Note"), value=note[:1024], inline=False)
@@ -318,7 +329,7 @@ async def approve(
     if problems:
         raise DomainError(
             _("I cannot give the verified role: {problems}. Fix this and try again."),
-            problems="; ".join(problems),
+            problems=clauses(problems),
         )
     if current.status == APPROVED and current.expires_at is not None:
         # Already approved (two staff pressed Approve, or the roles were refused before): roles again.
@@ -333,7 +344,7 @@ async def approve(
     granted = await finish_approval(bot, guild, row)
     st = await server_translator(bot, guild.id)
     await close_in_queue(bot, guild, row, st("Approved by {who}.", who=actor.mention))
-    await bot.audit(guild, actor, "members.approve", f"<@{row.user_id}> (membership #{row.id})")
+    await bot.audit(guild, actor, "members.approve", membership_line(row.user_id, row.id))
     assert row.expires_at is not None
     message = t(
         "<@{user}> is now a verified member until {date}.",
@@ -378,7 +389,7 @@ async def reject(
     await close_in_queue(
         bot, guild, row, st("Rejected by {who}: {reason}", who=actor.mention, reason=row.reason)
     )
-    await bot.audit(guild, actor, "members.reject", f"<@{row.user_id}> (membership #{row.id}): {row.reason}")
+    await bot.audit(guild, actor, "members.reject", membership_line(row.user_id, row.id, row.reason))
     user = await user_of(bot, row.user_id)
     mt = await member_translator(bot, row.user_id, guild.id)
     told = user is not None and await send_dm(
@@ -457,7 +468,13 @@ async def after_code_or_apply(
                 guild,
                 guild.me,
                 "members.auto-approve",
-                f"<@{row.user_id}> (membership #{row.id}): @{org.domain} belongs to {org.name}",
+                Message.of(
+                    _("<@{user}> (membership #{id}): @{domain} belongs to {org}"),
+                    user=row.user_id,
+                    id=row.id,
+                    domain=org.domain,
+                    org=org.name,
+                ),
             )
             assert approved.expires_at is not None
             await interaction.response.send_message(
@@ -473,7 +490,7 @@ async def after_code_or_apply(
         note = st(
             "The email belongs to {org}, but I could not approve automatically: {problems}.",
             org=org.name,
-            problems="; ".join(problems),
+            problems=clauses(problems),
         )
     await post_to_queue(bot, guild, row, note)
     await interaction.response.send_message(
@@ -701,7 +718,7 @@ async def ask_for_info(
         ),
         verify_view(mt, guild.id),
     )
-    await bot.audit(guild, actor, "members.ask", f"<@{row.user_id}> (membership #{row.id}): {question[:200]}")
+    await bot.audit(guild, actor, "members.ask", membership_line(row.user_id, row.id, question[:200]))
     return (
         t("Question sent to <@{user}>.", user=row.user_id)
         if told
@@ -780,7 +797,10 @@ class ForgetMeView(BotView):
         t = await translator_for(interaction)
         number = await erase(self.bot, self.guild, interaction.user.id, "member erased their CISIP data")
         await self.bot.audit(
-            self.guild, None, "members.forget-me", f"membership #{number} erased at the member's request"
+            self.guild,
+            None,
+            "members.forget-me",
+            Message.of(_("membership #{id} erased at the member's request"), id=number),
         )
         await interaction.response.edit_message(
             content=t(
@@ -937,7 +957,7 @@ class Verification(commands.Cog):
                 ),
                 persistent_view(RenewButton(guild.id, t("Renew"))),
             )
-        await self.bot.audit(guild, guild.me, "members.expire", f"<@{row.user_id}> (membership #{row.id})")
+        await self.bot.audit(guild, guild.me, "members.expire", membership_line(row.user_id, row.id))
 
     async def sweep(self, context: JobContext) -> None:
         guild_id = context.payload.get("guild_id")

@@ -935,15 +935,17 @@ class Workshops(commands.Cog):
         if draft is None:
             return
         guild = self.bot.get_guild(draft.guild_id)
-        t = await server_translator(self.bot, draft.guild_id)
-        summary = t(
-            "Next year's edition of **{title}** is drafted as workshop #{id} for {start}. "
-            "Check it with /workshop edit, then confirm it with /workshop confirm.",
+        summary = Message.of(
+            _(
+                "Next year's edition of **{title}** is drafted as workshop #{id} for {start}. "
+                "Check it with /workshop edit, then confirm it with /workshop confirm."
+            ),
             title=draft.title,
             id=draft.id,
             start=timestamp(draft.starts_at),
         )
-        await self.bot.audit(guild, None, "workshop.draft", summary)
+        # The bot drafted it itself: it is the actor (no actor means "someone whose data was erased").
+        await self.bot.audit(guild, guild.me if guild else None, "workshop.draft", summary)
 
     async def on_call(self, context: JobContext) -> None:
         workshop = await self.service.get(None, int(context.payload["workshop_id"]))

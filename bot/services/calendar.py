@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.db.database import Database
 from bot.db.models_calendar import CalendarBuiltin, CalendarEntry
-from bot.i18n import Message, MonthDay, _
+from bot.i18n import Listing, Message, MonthDay, _
 from bot.scheduler import CronRule, JobContext, Scheduler, YearlyRule
 from bot.scheduler.clock import Clock
 from bot.scheduler.recurrence import Rule, zone
@@ -563,7 +563,7 @@ class CalendarService:
             raise NotFound(
                 _("There is no built-in cycle '{name}'; they are: {names}."),
                 name=key[:40],
-                names=", ".join(BUILTINS),
+                names=Listing.of(BUILTINS),
             )
         return cycle
 

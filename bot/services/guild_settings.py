@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from bot.db.database import Database
 from bot.db.models import GuildSettings
-from bot.i18n import _, available_languages
+from bot.i18n import Listing, _, available_languages
 from bot.scheduler.clock import Clock
 from bot.scheduler.recurrence import zone
 from bot.services.errors import DomainError
@@ -117,6 +117,6 @@ class GuildSettingsService:
             raise DomainError(
                 _("Language '{language}' is not available; choose one of: {languages}."),
                 language=language[:20],
-                languages=", ".join(available_languages()),
+                languages=Listing.of(available_languages()),
             )
         return await self._update(guild_id, language=language)

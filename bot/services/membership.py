@@ -82,8 +82,9 @@ def add_months(when: datetime, months: int) -> datetime:
 
 
 def parse_reminder_days(text: str) -> tuple[int, ...]:
-    """'30, 7' -> (30, 7); at most 5 distinct days from 1 to 365, largest first ('' = none)."""
-    parts = [part.strip() for part in text.split(",") if part.strip()]
+    """'30, 7' (or '30，7' from a Chinese keyboard) -> (30, 7); at most 5 distinct days from 1 to 365,
+    largest first ('' = none)."""
+    parts = [part.strip() for part in re.split(r"[,，、]", text) if part.strip()]
     if len(parts) > 5 or not all(part.isdigit() and 1 <= int(part) <= 365 for part in parts):
         raise DomainError(
             _("Reminders: up to 5 day counts from 1 to 365, such as 30,7 (not '{text}')."),

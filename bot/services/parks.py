@@ -195,7 +195,8 @@ def resolve_region(text: str) -> str:
 
 
 def split_list(value: str) -> tuple[str, ...]:
-    return tuple(item.strip() for item in value.split(";") if item.strip())
+    """'a; b' or 'a；b' (a Chinese keyboard's semicolon) -> ('a', 'b')."""
+    return tuple(item.strip() for item in re.split(r"[;；]", value) if item.strip())
 
 
 @dataclass(frozen=True)
@@ -548,7 +549,7 @@ class ParkService:
                 raise NotFound(
                     _("No park matches '{query}'. Closest: {suggestions}."),
                     query=query,
-                    suggestions="; ".join(suggestions),
+                    suggestions=Listing.of(suggestions, separator=_("; ")),
                 )
             raise NotFound(_("No park matches '{query}'."), query=query)
         return [self.records[hit.slug] for hit in hits]

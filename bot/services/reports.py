@@ -486,9 +486,9 @@ class ReportService:
 def _check_text(title: str, summary: str) -> tuple[str, str]:
     title, summary = title.strip(), summary.strip()
     if not title or len(title) > TITLE_MAX:
-        raise DomainError(_("The title must be 1 to {max} characters."), max=TITLE_MAX)
+        raise DomainError(_("The title must be 1 to {max:n} characters."), max=TITLE_MAX)
     if not summary or len(summary) > SUMMARY_MAX:
-        raise DomainError(_("The summary must be 1 to {max} characters."), max=SUMMARY_MAX)
+        raise DomainError(_("The summary must be 1 to {max:n} characters."), max=SUMMARY_MAX)
     return title, summary
 
 

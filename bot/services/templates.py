@@ -11,7 +11,7 @@ import string
 from collections.abc import Collection
 from typing import Any
 
-from bot.i18n import _
+from bot.i18n import Listing, _
 from bot.services.errors import DomainError
 
 _FORMATTER = string.Formatter()
@@ -55,8 +55,8 @@ def check_template(template: str, allowed: Collection[str]) -> str:
     if unknown:
         raise DomainError(
             _("Unknown placeholder {placeholders}: you can use {allowed}."),
-            placeholders=", ".join(f"{{{name}}}" for name in unknown),
-            allowed=", ".join(f"{{{name}}}" for name in sorted(allowed)),
+            placeholders=Listing.of(f"{{{name}}}" for name in unknown),
+            allowed=Listing.of(f"{{{name}}}" for name in sorted(allowed)),
         )
     return text
 

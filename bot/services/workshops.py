@@ -53,10 +53,10 @@ def parse_reminders(text: str | None) -> list[str]:
     if text is None:
         text = DEFAULT_REMINDERS
     cleaned = text.strip().lower()
-    if cleaned in ("", "none", "-"):
+    if cleaned in ("", "none", "-", "无"):
         return []
     tokens: dict[str, int] = {}
-    for part in re.split(r"[,\s;]+", cleaned):
+    for part in re.split(r"[,\s;，；、]+", cleaned):
         if not part:
             continue
         match = _OFFSET.match(part)

@@ -140,7 +140,7 @@ async def test_a_channel_the_bot_cannot_post_in_is_refused(cisip: BotHarness) ->
 @pytest.mark.parametrize(
     ("message", "expected"),
     [
-        ("Hello {name}!", "Unknown placeholder {name}: you can use {date}, {edition}, {server}, {year}."),
+        ("Hello {name}!", "Unknown placeholder {name}: you can use {date}, {edition}, {server}, and {year}."),
         ("Hello {year", "The message has an unmatched brace. Placeholders look like {year}"),
         ("Hello {year:>8}", "'{year:>8}' is not a placeholder: write a bare name such as {year}."),
         ("Hello {year.real}", "'{year.real}' is not a placeholder"),
@@ -446,7 +446,7 @@ async def test_staff_whose_discord_is_in_chinese_are_answered_in_chinese(cisip: 
     reply = await discord.slash(
         wang, "calendar add", name="X", month=2, day=30, time="09:00", channel="general"
     )
-    assert reply.content == "二月 没有第 30 天。"
+    assert reply.content == "二月没有 30 日。"
     listed = await discord.slash(wang, "calendar list")
     assert listed.embeds[0]["title"] == "CISIP Test 的日历"
     assert listed.embeds[0]["description"] == "还没有公告：用 /calendar add 添加一个。"

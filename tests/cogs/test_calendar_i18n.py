@@ -189,3 +189,20 @@ async def test_a_cycle_whose_channel_was_unset_fails_saying_so_in_the_servers_la
         "Founding anniversary: Set the Announcements channel with /setup channel first: "
         "this cycle posts there."
     )
+
+
+async def test_a_refusal_names_missing_permissions_in_the_readers_language(cisip: BotHarness) -> None:
+    """The server reads English; Chinese staff get the whole refusal in Chinese, permissions too."""
+    discord = cisip.discord
+    wang = staff(cisip)
+    await add_spring(cisip, wang)
+    general = discord.channel("general")
+    discord.set_permissions(general, discord.bot_member, deny=Perm.SEND_MESSAGES)
+
+    refused = await discord.slash(wang, "calendar run-now", name="Spring")
+
+    assert refused.ephemeral
+    assert (
+        refused.content
+        == f"我无法在 <#{general.id}> 发帖：缺少发送消息和嵌入链接。请在该频道授予我这些权限后重试。"
+    )

@@ -802,7 +802,7 @@ async def test_chinese_replies_numbers_and_labels(cisip: BotHarness, mail: Inbox
     assert shown.embeds[0]["title"] == "会员年度"
     assert [f["value"] for f in shown.embeds[0]["fields"]] == [
         "12 个月",
-        "提前 30 天, 提前 7 天",
+        "提前 30 天、提前 7 天",
         "7 天",
         "已关闭",
     ]

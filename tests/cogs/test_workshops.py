@@ -388,6 +388,7 @@ async def test_a_yearly_series_drafts_next_year_and_announces_the_call(
     await world.run_at(END_UTC + timedelta(minutes=1))
     drafted = [m.content for m in d.messages_in(world.audit) if "workshop.draft" in m.content]
     assert len(drafted) == 1 and "drafted as workshop #2" in drafted[0]
+    assert drafted[0].startswith(f"`workshop.draft` by <@{d.bot_member.id}>:")  # the bot drafted it
     assert "seats" not in (await d.slash(world.staff, "workshop list")).content  # drafts are not listed
 
     confirmed = await d.slash(world.staff, "workshop confirm", workshop="2", call_weeks=4)

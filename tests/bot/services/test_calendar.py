@@ -36,8 +36,8 @@ def test_templates_accept_known_placeholders_and_literal_braces() -> None:
 @pytest.mark.parametrize(
     ("template", "message"),
     [
-        ("{name}", "Unknown placeholder {name}: you can use {date}, {edition}, {server}, {year}."),
-        ("{year} {a} {b}", "Unknown placeholder {a}, {b}: you can use"),
+        ("{name}", "Unknown placeholder {name}: you can use {date}, {edition}, {server}, and {year}."),
+        ("{year} {a} {b}", "Unknown placeholder {a} and {b}: you can use"),
         ("oops {", "The message has an unmatched brace."),
         ("oops }", "The message has an unmatched brace."),
         ("{}", "'{}' is not a placeholder"),

@@ -429,3 +429,11 @@ async def test_the_code_mail_is_written_in_the_members_language(
     await verification.apply(GUILD, 2, application(email="bo@uni.example.edu"), server_name="CISIP")
     assert mailer.sent[-1][1].startswith(f"Your CISIP verification code for CISIP is {mailer.code()}.")
     assert "验证码" not in mailer.sent[-1][1]
+
+
+def test_reminder_days_take_a_chinese_keyboards_commas() -> None:
+    from bot.services.membership import parse_reminder_days
+
+    assert parse_reminder_days("30, 7") == (30, 7)
+    assert parse_reminder_days("7，30") == (30, 7)
+    assert parse_reminder_days("60、30，7") == (60, 30, 7)

@@ -121,6 +121,9 @@ def test_reminder_offsets() -> None:
     assert parse_reminders(None) == ["7d", "1d", "1h"]
     assert parse_reminders("1h, 2w 30m") == ["2w", "1h", "30m"]
     assert parse_reminders("none") == []
+    # What a Chinese keyboard types: full-width separators, and 无 for none.
+    assert parse_reminders("7d，1d、1h") == ["7d", "1d", "1h"]
+    assert parse_reminders("无") == []
     for bad in ("0d", "soon", "5y", "1d,2d,3d,4d,5d,6d"):
         with pytest.raises(DomainError):
             parse_reminders(bad)
