@@ -125,7 +125,7 @@ def test_months_days_countries_and_numbers_follow_the_reader() -> None:
 
     assert (
         translate("{month_name} has no day {day}.", "zh-CN", month_name=Month(2), day=30)
-        == "二月 没有第 30 天。"
+        == "二月没有 30 日。"
     )
     assert translate("{month_name} has no day {day}.", "en", month_name=Month(2), day=30) == (
         "February has no day 30."

@@ -75,7 +75,7 @@ async def test_setup_in_chinese_names_purposes_and_missing_permissions_in_chines
     assert "• 公告: 未设置" in field(embed, "频道")
 
     cleared = await discord.slash(wang, "setup clear", setting="channel:welcome")
-    assert cleared.content == "已取消 欢迎 的设置。"
+    assert cleared.content == "已取消欢迎的设置。"
 
 
 async def test_without_manage_roles_a_chinese_reader_is_told_what_is_missing(cisip: BotHarness) -> None:

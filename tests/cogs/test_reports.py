@@ -528,6 +528,6 @@ async def test_a_failed_announcement_publishes_nothing(cisip: BotHarness) -> Non
 async def test_members_are_answered_in_their_language(cisip: BotHarness) -> None:
     member = cisip.discord.add_member("li", locale="zh-CN")
     reply = await cisip.discord.slash(member, "report subscribe")
-    assert reply.content == "订阅成功：新报告会通过私信发给你。请确认你允许接收服务器成员的私信。"
+    assert reply.content == "订阅成功：新报告会通过私信发给您。请确认您允许接收服务器成员的私信。"
     reply = await cisip.discord.slash(member, "report latest")
     assert reply.content == "还没有发布任何报告。"

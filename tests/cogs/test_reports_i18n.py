@@ -87,7 +87,7 @@ async def test_each_report_dm_is_in_its_subscribers_last_seen_language(cisip: Bo
     assert button_labels(announcement) == ["Subscribe", "Read the report"]
     # The Unsubscribe button of the Chinese DM works, and answers in Chinese.
     reply = await discord.click(wang, chinese[0], label="取消订阅")
-    assert reply.content == "已取消订阅：你将不再收到报告私信。"
+    assert reply.content == "已取消订阅：您将不再收到报告私信。"
 
 
 async def test_in_a_chinese_server_a_member_never_seen_gets_chinese_and_english_speakers_english(
@@ -131,7 +131,7 @@ async def test_a_chinese_publisher_gets_chinese_replies_and_progress_while_the_s
     reply = await publish(cisip, li, url="https://cisip.org/r.pdf")
     assert reply.content == (
         f"已在 <#{channel.id}> 发布 Science Park Development Report。"
-        "正在发送给 2 位订阅者；我会通过私信告诉你进度。"
+        "正在发送给 2 位订阅者；我会通过私信告诉您进度。"
     )
     await delivered(cisip)
     assert discord.messages_in(channel)[-1].content == "A new CISIP report is out."

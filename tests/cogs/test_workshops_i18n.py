@@ -57,11 +57,11 @@ async def test_a_chinese_member_reads_workshops_in_chinese_and_the_post_stays_en
     card = info.embeds[0]
     assert field(card, "名额") == "0 / 1,234"
     assert field(card, "地点") == "Tianjin, TEDA"
-    assert card["footer"]["text"] == "研讨会 #1 · 时间按你所在时区显示 · 仅限已认证会员"
+    assert card["footer"]["text"] == "研讨会 #1 · 时间按您所在时区显示 · 仅限已认证会员"
     assert labels(info) == ["报名", "退出"]
 
     registered = await d.click(wang, post, label="Register")
-    assert registered.content.startswith(f"你已成功报名 **{TITLE}**，时间 <t:")
+    assert registered.content.startswith(f"您已成功报名 **{TITLE}**，时间 <t:")
     await eventually(lambda: seats(w) == "1 / 1,234")  # the channel post: the server's language
     assert labels(w.announcement()) == ["Register", "Leave"]
 
@@ -79,9 +79,9 @@ async def test_the_waitlist_and_its_numbers_read_in_chinese(cisip: BotHarness, w
     await d.click(w.member("alice"), post, label="Register")
     wang = w.member("wang", locale="zh-CN")
     waiting = await d.click(wang, post, label="Register")
-    assert waiting.content.startswith(f"**{TITLE}** 名额已满：你在候补名单第 1 位。")
+    assert waiting.content.startswith(f"**{TITLE}** 名额已满：您在候补名单第 1 位。")
     again = await d.click(wang, post, label="Register")
-    assert again.content == f"你已在 **{TITLE}** 的候补名单上，第 1 位。"
+    assert again.content == f"您已在 **{TITLE}** 的候补名单上，第 1 位。"
     await eventually(lambda: seats(w) == "1 / 1 (1 on the waitlist)")
     info = await d.slash(wang, "workshop info", workshop="1")
     assert field(info.embeds[0], "名额") == "1 / 1（候补 1 人）"
