@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-import re
 from collections import Counter
 from collections.abc import Callable
 from functools import partial
@@ -17,7 +16,7 @@ from discord.app_commands import locale_str
 from discord.ext import commands
 
 from bot.checks import staff_only
-from bot.i18n import DEFAULT_LANGUAGE, Listing
+from bot.i18n import DEFAULT_LANGUAGE, Listing, _
 from bot.services.errors import DomainError
 from bot.services.parks import (
     FOCUS_VOCABULARY,
@@ -34,7 +33,7 @@ from bot.services.parks import (
 )
 from bot.ui.charts import TOP_COUNTRIES, directory_chart, font_families
 from bot.ui.text import Translate, language_of, translate_in, translator_for
-from bot.ui.views import BotModal, BotView, guarded
+from bot.ui.views import BotModal, BotView, PersistentButton
 
 if TYPE_CHECKING:
     from bot.client import CisipBot
@@ -128,28 +127,20 @@ def stats_chart(
 
 
 class ShareButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"park:share:(?P<slug>[a-z0-9-]+)"
+    PersistentButton[str],
+    prefix="park:share",
+    key="[a-z0-9-]+",
+    key_type=str,
+    style=discord.ButtonStyle.primary,
+    label=_("Share"),
 ):
     """Post a park's card in the channel (works after a restart: the slug is in the custom id)."""
 
-    def __init__(self, slug: str, label: str = "Share") -> None:
-        super().__init__(
-            discord.ui.Button(label=label, style=discord.ButtonStyle.primary, custom_id=f"park:share:{slug}")
-        )
-        self.slug = slug
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> ShareButton:
-        return cls(match["slug"])
-
-    @guarded
-    async def callback(self, interaction: discord.Interaction[CisipBot]) -> None:  # type: ignore[override]
+    async def pressed(self, interaction: discord.Interaction[CisipBot]) -> None:
         cog = interaction.client.get_cog("Parks")
         if not isinstance(cog, Parks):
             raise DomainError("The park directory is not available right now.")
-        park = cog.service.get(self.slug)
+        park = cog.service.get(self.key)
         # A post in the channel: the server's language, whoever pressed the button.
         language = DEFAULT_LANGUAGE
         if interaction.guild_id is not None:

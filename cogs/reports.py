@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -46,7 +45,7 @@ from bot.services.reports import (
 from bot.ui.replies import send_ephemeral
 from bot.ui.text import Translate, server_translator, translate_in, translator_for
 from bot.ui.time import timestamp
-from bot.ui.views import BotView, guarded
+from bot.ui.views import BotView, PersistentButton
 
 if TYPE_CHECKING:
     from bot.client import CisipBot
@@ -137,75 +136,36 @@ async def is_member(interaction: discord.Interaction[CisipBot]) -> bool:
 
 
 class SubscribeButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"report:sub:(?P<guild_id>\d+)"
+    PersistentButton[int],
+    prefix="report:sub",
+    style=discord.ButtonStyle.primary,
+    emoji="📬",
+    label=_("Subscribe"),
 ):
-    def __init__(self, guild_id: int, label: str = "Subscribe") -> None:
-        self.guild_id = guild_id
-        super().__init__(
-            discord.ui.Button(
-                label=label, style=discord.ButtonStyle.primary, custom_id=f"report:sub:{guild_id}", emoji="📬"
-            )
-        )
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> SubscribeButton:
-        return cls(int(match["guild_id"]))
-
-    @guarded
-    async def callback(self, interaction: discord.Interaction[CisipBot]) -> None:  # type: ignore[override]
-        await subscribe_member(interaction, self.guild_id)
+    async def pressed(self, interaction: discord.Interaction[CisipBot]) -> None:
+        await subscribe_member(interaction, self.key)
 
 
-class UnsubscribeButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"report:unsub:(?P<guild_id>\d+)"
-):
-    def __init__(self, guild_id: int, label: str = "Unsubscribe") -> None:
-        self.guild_id = guild_id
-        super().__init__(
-            discord.ui.Button(
-                label=label, style=discord.ButtonStyle.secondary, custom_id=f"report:unsub:{guild_id}"
-            )
-        )
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> UnsubscribeButton:
-        return cls(int(match["guild_id"]))
-
-    @guarded
-    async def callback(self, interaction: discord.Interaction[CisipBot]) -> None:  # type: ignore[override]
-        await unsubscribe_member(interaction, self.guild_id)
+class UnsubscribeButton(PersistentButton[int], prefix="report:unsub", label=_("Unsubscribe")):
+    async def pressed(self, interaction: discord.Interaction[CisipBot]) -> None:
+        await unsubscribe_member(interaction, self.key)
 
 
 class RetryButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"report:retry:(?P<report_id>\d+)"
+    PersistentButton[int],
+    prefix="report:retry",
+    style=discord.ButtonStyle.danger,
+    label=_("Retry the failed"),
 ):
-    def __init__(self, report_id: int, label: str = "Retry the failed") -> None:
-        self.report_id = report_id
-        super().__init__(
-            discord.ui.Button(
-                label=label, style=discord.ButtonStyle.danger, custom_id=f"report:retry:{report_id}"
-            )
-        )
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> RetryButton:
-        return cls(int(match["report_id"]))
-
-    @guarded
-    async def callback(self, interaction: discord.Interaction[CisipBot]) -> None:  # type: ignore[override]
+    async def pressed(self, interaction: discord.Interaction[CisipBot]) -> None:
+        report_id = self.key
         if interaction.guild is None or not await is_staff(interaction):
             raise NotStaff()
         bot = interaction.client
         cog = bot.get_cog("Reports")
         assert isinstance(cog, Reports)
-        count = await cog.service.retry_failed(interaction.guild.id, self.report_id, interaction.user.id)
-        report = await cog.service.get(interaction.guild.id, self.report_id)
+        count = await cog.service.retry_failed(interaction.guild.id, report_id, interaction.user.id)
+        report = await cog.service.get(interaction.guild.id, report_id)
         await bot.audit(interaction.guild, interaction.user, "report.retry", f"{report.title}: {count}")
         cog.start_delivery(report.id)
         t = await translator_for(interaction)

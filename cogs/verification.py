@@ -44,7 +44,7 @@ from bot.services.membership import (
 from bot.services.verification import Outcome, VerificationService, validate_application
 from bot.ui.text import Translate, language_of, member_translator, server_translator, translator_for
 from bot.ui.time import full_and_relative, timestamp
-from bot.ui.views import BotModal, BotView, guarded
+from bot.ui.views import BotModal, BotView, PersistentButton, guarded
 
 if TYPE_CHECKING:
     from bot.client import CisipBot
@@ -418,7 +418,7 @@ def verify_view(t: Translate, guild_id: int) -> discord.ui.View:
 
 def code_view(t: Translate, guild_id: int) -> discord.ui.View:
     return persistent_view(
-        CodeButton(guild_id, "code", t("Enter code")), CodeButton(guild_id, "resend", t("Resend code"))
+        CodeButton(guild_id, t("Enter code")), ResendCodeButton(guild_id, t("Resend code"))
     )
 
 
@@ -571,29 +571,15 @@ class CodeModal(BotModal):
 
 
 class VerifyButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"verify:start:(?P<guild>[0-9]+)"
+    PersistentButton[int],
+    prefix="verify:start",
+    style=discord.ButtonStyle.success,
+    emoji="✅",
+    label=_("Verify"),
 ):
-    def __init__(self, guild_id: int, label: str = "Verify") -> None:
-        super().__init__(
-            discord.ui.Button(
-                label=label,
-                style=discord.ButtonStyle.success,
-                custom_id=f"verify:start:{guild_id}",
-                emoji="✅",
-            )
-        )
-        self.guild_id = guild_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> VerifyButton:
-        return cls(int(match["guild"]))
-
-    @guarded
-    async def callback(self, interaction: discord.Interaction[CisipBot]) -> None:  # type: ignore[override]
+    async def pressed(self, interaction: discord.Interaction[CisipBot]) -> None:
         bot = interaction.client
-        guild, member = resolve_member(bot, self.guild_id, interaction.user)
+        guild, member = resolve_member(bot, self.key, interaction.user)
         t = await translator_for(interaction)
         current = await services(bot).memberships.get(guild.id, member.id)
         if current is not None and current.status == APPROVED:
@@ -604,25 +590,12 @@ class VerifyButton(
         await interaction.response.send_modal(ApplicationModal(bot, guild, t, current, renewing=False))
 
 
-class RenewButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"verify:renew:(?P<guild>[0-9]+)"):
-    def __init__(self, guild_id: int, label: str = "Renew") -> None:
-        super().__init__(
-            discord.ui.Button(
-                label=label, style=discord.ButtonStyle.success, custom_id=f"verify:renew:{guild_id}"
-            )
-        )
-        self.guild_id = guild_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> RenewButton:
-        return cls(int(match["guild"]))
-
-    @guarded
-    async def callback(self, interaction: discord.Interaction[CisipBot]) -> None:  # type: ignore[override]
+class RenewButton(
+    PersistentButton[int], prefix="verify:renew", style=discord.ButtonStyle.success, label=_("Renew")
+):
+    async def pressed(self, interaction: discord.Interaction[CisipBot]) -> None:
         bot = interaction.client
-        guild, member = resolve_member(bot, self.guild_id, interaction.user)
+        guild, member = resolve_member(bot, self.key, interaction.user)
         current = await services(bot).memberships.get(guild.id, member.id)
         if current is None or current.status not in (APPROVED, EXPIRED):
             raise DomainError(_("There is no membership to renew: press Verify to apply."))
@@ -631,27 +604,19 @@ class RenewButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"ver
 
 
 class CodeButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"verify:(?P<what>code|resend):(?P<guild>[0-9]+)"
+    PersistentButton[int], prefix="verify:code", style=discord.ButtonStyle.primary, label=_("Enter code")
 ):
-    def __init__(self, guild_id: int, what: str, label: str = "Enter code") -> None:
-        style = discord.ButtonStyle.primary if what == "code" else discord.ButtonStyle.secondary
-        super().__init__(discord.ui.Button(label=label, style=style, custom_id=f"verify:{what}:{guild_id}"))
-        self.guild_id, self.what = guild_id, what
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> CodeButton:
-        return cls(int(match["guild"]), match["what"])
-
-    @guarded
-    async def callback(self, interaction: discord.Interaction[CisipBot]) -> None:  # type: ignore[override]
+    async def pressed(self, interaction: discord.Interaction[CisipBot]) -> None:
         bot = interaction.client
-        guild, member = resolve_member(bot, self.guild_id, interaction.user)
+        guild, _member = resolve_member(bot, self.key, interaction.user)
+        await interaction.response.send_modal(CodeModal(bot, guild, await translator_for(interaction)))
+
+
+class ResendCodeButton(PersistentButton[int], prefix="verify:resend", label=_("Resend code")):
+    async def pressed(self, interaction: discord.Interaction[CisipBot]) -> None:
+        bot = interaction.client
+        guild, member = resolve_member(bot, self.key, interaction.user)
         t = await translator_for(interaction)
-        if self.what == "code":
-            await interaction.response.send_modal(CodeModal(bot, guild, t))
-            return
         row = await services(bot).verification.resend(
             guild.id, member.id, server_name=guild.name, language=await language_of(interaction)
         )
@@ -751,7 +716,7 @@ class ReviewButton(
         return cls(int(match["id"]), match["what"])
 
     @guarded
-    async def callback(self, interaction: discord.Interaction[CisipBot]) -> None:  # type: ignore[override]
+    async def callback(self, interaction: discord.Interaction[CisipBot]) -> None:
         if not await is_staff(interaction):
             raise NotStaff()
         bot, guild = interaction.client, interaction.guild
@@ -971,11 +936,11 @@ async def setup(bot: CisipBot) -> None:
     bot.register_job(REMINDER_KIND, cog.remind, grace=timedelta(days=3))
     bot.register_job(EXPIRY_KIND, cog.expire, grace=timedelta(days=3650))
     bot.register_job(SWEEP_KIND, cog.sweep)
-    bot.add_dynamic_items(VerifyButton, RenewButton, CodeButton, ReviewButton)
+    bot.add_dynamic_items(VerifyButton, RenewButton, CodeButton, ResendCodeButton, ReviewButton)
     bot.tree.add_command(VerifyGroup(bot))
     await bot.add_cog(cog)
 
 
 async def teardown(bot: CisipBot) -> None:
     bot.tree.remove_command("verify")
-    bot.remove_dynamic_items(VerifyButton, RenewButton, CodeButton, ReviewButton)
+    bot.remove_dynamic_items(VerifyButton, RenewButton, CodeButton, ResendCodeButton, ReviewButton)

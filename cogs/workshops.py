@@ -15,7 +15,6 @@ import csv
 import hashlib
 import io
 import logging
-import re
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -52,7 +51,7 @@ from bot.services.workshops import (
 )
 from bot.ui.text import Translate, member_translator, server_translator, translator_for
 from bot.ui.time import full_and_relative, timestamp
-from bot.ui.views import BotModal, guarded
+from bot.ui.views import BotModal, PersistentButton
 
 if TYPE_CHECKING:
     from bot.client import CisipBot
@@ -124,45 +123,15 @@ def mine_line(t: Translate, workshop: Workshop, status: str, position: int) -> s
 
 
 class RegisterButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"workshop:register:(?P<id>[0-9]+)"
+    PersistentButton[int], prefix="workshop:register", style=discord.ButtonStyle.success, label=_("Register")
 ):
-    def __init__(self, workshop_id: int, label: str = "Register") -> None:
-        super().__init__(
-            discord.ui.Button(
-                label=label, style=discord.ButtonStyle.success, custom_id=f"workshop:register:{workshop_id}"
-            )
-        )
-        self.workshop_id = workshop_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> RegisterButton:
-        return cls(int(match["id"]))
-
-    @guarded
-    async def callback(self, interaction: discord.Interaction[CisipBot]) -> None:  # type: ignore[override]
-        await cog_of(interaction.client).register(interaction, self.workshop_id)
+    async def pressed(self, interaction: discord.Interaction[CisipBot]) -> None:
+        await cog_of(interaction.client).register(interaction, self.key)
 
 
-class LeaveButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"workshop:leave:(?P<id>[0-9]+)"):
-    def __init__(self, workshop_id: int, label: str = "Leave") -> None:
-        super().__init__(
-            discord.ui.Button(
-                label=label, style=discord.ButtonStyle.secondary, custom_id=f"workshop:leave:{workshop_id}"
-            )
-        )
-        self.workshop_id = workshop_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> LeaveButton:
-        return cls(int(match["id"]))
-
-    @guarded
-    async def callback(self, interaction: discord.Interaction[CisipBot]) -> None:  # type: ignore[override]
-        await cog_of(interaction.client).leave(interaction, self.workshop_id)
+class LeaveButton(PersistentButton[int], prefix="workshop:leave", label=_("Leave")):
+    async def pressed(self, interaction: discord.Interaction[CisipBot]) -> None:
+        await cog_of(interaction.client).leave(interaction, self.key)
 
 
 def announcement_view(t: Translate, workshop: Workshop) -> discord.ui.View | None:

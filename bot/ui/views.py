@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+import re
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar
 
 import discord
 
@@ -31,7 +32,7 @@ SelfT = TypeVar("SelfT")
 
 def guarded(
     callback: Callable[[SelfT, discord.Interaction[Any]], Awaitable[None]],
-) -> Callable[[SelfT, discord.Interaction[Any]], Awaitable[None]]:
+) -> Callable[[SelfT, discord.Interaction[Any]], Coroutine[Any, Any, None]]:
     """Route a ``DynamicItem`` callback's errors to the bot's error handler.
 
     discord.py only logs what a dynamic item's callback raises; the member would see
@@ -47,3 +48,64 @@ def guarded(
             await bot.handle_interaction_error(interaction, exc)
 
     return wrapper
+
+
+KeyT = TypeVar("KeyT", int, str)
+
+
+class PersistentButton(discord.ui.DynamicItem[discord.ui.Button[Any]], Generic[KeyT], template=r"(?!)"):
+    """A button whose state is one key in its custom_id, ``<prefix>:<key>``, so it works after a restart.
+
+    A subclass names its prefix, how to read the key (digits as an ``int`` unless told otherwise), its
+    style, emoji and default label as class keywords, and does its work in ``pressed``::
+
+        class LeaveButton(PersistentButton[int], prefix="workshop:leave", label=_("Leave")):
+            async def pressed(self, interaction): ...
+
+    Errors in ``pressed`` go to the bot's error handler, like ``guarded`` callbacks.
+    """
+
+    prefix: ClassVar[str]
+    key_type: ClassVar[Callable[[str], Any]]
+    style: ClassVar[discord.ButtonStyle]
+    emoji: ClassVar[str | None]
+    default_label: ClassVar[str]
+
+    def __init_subclass__(
+        cls,
+        *,
+        prefix: str,
+        key: str = "[0-9]+",
+        key_type: Callable[[str], Any] = int,
+        style: discord.ButtonStyle = discord.ButtonStyle.secondary,
+        emoji: str | None = None,
+        label: str,
+    ) -> None:
+        super().__init_subclass__(template=rf"{re.escape(prefix)}:(?P<key>{key})")
+        cls.prefix, cls.key_type, cls.default_label = prefix, key_type, label
+        cls.style, cls.emoji = style, emoji
+
+    def __init__(self, key: KeyT, label: str | None = None) -> None:
+        """``label`` is the default label translated for whoever will see it."""
+        super().__init__(
+            discord.ui.Button(
+                label=self.default_label if label is None else label,
+                style=self.style,
+                custom_id=f"{self.prefix}:{key}",
+                emoji=self.emoji,
+            )
+        )
+        self.key: KeyT = key
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> Self:
+        return cls(cls.key_type(match["key"]))
+
+    @guarded
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        await self.pressed(interaction)
+
+    async def pressed(self, interaction: discord.Interaction[CisipBot]) -> None:
+        raise NotImplementedError
