@@ -24,9 +24,9 @@ import asyncio
 import enum
 import hashlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +129,8 @@ class _Run:
     report_id: int
     counts: DeliveryCounts
     buffer: list[Settled] = field(default_factory=list)
+    # Writes the flush and progress loops started; they run to the end even when the loops stop.
+    writes: set[asyncio.Future[None]] = field(default_factory=set)
 
 
 class DeliveryEngine:
@@ -177,6 +179,7 @@ class DeliveryEngine:
             for task in (flusher, reporter, *workers):
                 task.cancel()
             await asyncio.gather(flusher, reporter, *workers, return_exceptions=True)
+            await asyncio.gather(*run.writes, return_exceptions=True)
         await self._flush(run)
         if self.halted and run.counts.pending > 0:
             log.info("report %s: delivery paused with %d to go", report_id, run.counts.pending)
@@ -248,11 +251,20 @@ class DeliveryEngine:
             run.buffer[:0] = batch
             raise
 
+    @staticmethod
+    async def _to_the_end(run: _Run, write: Coroutine[Any, Any, None]) -> None:
+        """Await ``write``, which stopping the loop must not cut off: a database write cancelled
+        half-way can leave SQLite's write lock held by a connection nobody returns."""
+        task = asyncio.ensure_future(write)
+        run.writes.add(task)
+        task.add_done_callback(run.writes.discard)
+        await asyncio.shield(task)
+
     async def _flush_loop(self, run: _Run) -> None:
         while True:
             await self.sleep(self.options.flush_every)
             try:
-                await self._flush(run)
+                await self._to_the_end(run, self._flush(run))
             except Exception:
                 log.exception("report %s: could not write delivery results; trying again", run.report_id)
 
@@ -266,6 +278,6 @@ class DeliveryEngine:
                 continue
             shown = now
             try:
-                await sender.progress(DeliveryCounts(**vars(counts)), final=False)
+                await self._to_the_end(run, sender.progress(DeliveryCounts(**vars(counts)), final=False))
             except Exception:
                 log.exception("report %s: could not update the progress message", run.report_id)

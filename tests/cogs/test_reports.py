@@ -90,7 +90,7 @@ async def delivered(
         if report.delivery_state == "done":
             return report
         if loop.time() > deadline:
-            raise AssertionError("delivery did not finish")
+            raise AssertionError(f"delivery did not finish: {report.delivery_state}, {await statuses(cisip)}")
         await asyncio.sleep(0.02)
 
 

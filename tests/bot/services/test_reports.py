@@ -7,6 +7,7 @@ import hashlib
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,6 +20,7 @@ from bot.services.delivery import (
     Outcome,
     PendingDelivery,
     SendResult,
+    Settled,
     delivery_nonce,
 )
 from bot.services.errors import DomainError, NotFound
@@ -291,3 +293,38 @@ def test_a_too_large_file_is_refused_with_sizes_in_the_readers_numbers(
     assert translate(refused.value.message, "zh-CN", **refused.value.params) == (
         "文件大小为 1,234.1 MB；报告最大为 1,000 MB。"
     )
+
+
+class SlowStore:
+    """The real store, with writes that take a while and that notice being cut off."""
+
+    def __init__(self, service: ReportService) -> None:
+        self.service = service
+        self.cut_off = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.service, name)
+
+    async def settle(self, report_id: int, results: list[Settled]) -> None:
+        try:
+            await asyncio.sleep(0.2)
+        except asyncio.CancelledError:
+            self.cut_off += 1
+            raise
+        await self.service.settle(report_id, results)
+
+
+async def test_the_end_of_a_run_does_not_cut_off_a_write_in_progress(service: ReportService) -> None:
+    """A write cancelled half-way can leave SQLite locked, so the periodic flush runs to its end."""
+    for user in (1, 2):
+        await service.subscribe(GUILD, user)
+    report_id = await publish(service)
+    sender = FakeSender()
+    sender.delay = 0.05  # the last DM ends while the flush of the first is still writing
+    store = SlowStore(service)
+    options = EngineOptions(workers=1, flush_every=0.01, progress_every=60)
+
+    counts = await DeliveryEngine(store, options).run(report_id, sender)
+
+    assert store.cut_off == 0
+    assert counts == DeliveryCounts(total=2, sent=2)
