@@ -55,8 +55,15 @@ def discover_cogs() -> list[str]:
     )
 
 
-# discord.py names the tasks that run listeners, slash commands and component callbacks thus.
-IN_FLIGHT_TASKS = ("discord.py: ", "CommandTree-invoker", "discord-ui-view-dispatch-")
+# discord.py names the tasks that run listeners, slash commands, view and persistent-button
+# callbacks and modal submissions thus.
+IN_FLIGHT_TASKS = (
+    "discord.py: ",
+    "CommandTree-invoker",
+    "discord-ui-view-dispatch-",
+    "discord-ui-dynamic-item-",
+    "discord-ui-modal-dispatch-",
+)
 
 
 class CisipTree(app_commands.CommandTree["CisipBot"]):
