@@ -82,7 +82,11 @@ def available_languages() -> tuple[str, ...]:
 
 
 def resolve_language(*candidates: str | None) -> str:
-    """The first candidate locale we have a catalog for ('zh-CN', or 'en-US' -> 'en'), else English."""
+    """The first candidate locale we have a catalog for, else English.
+
+    'en-US' -> 'en'; and another variant of the same language is closer than falling back to the
+    next candidate: a Discord in Traditional Chinese ('zh-TW') reads the Simplified catalog.
+    """
     languages = available_languages()
     for candidate in candidates:
         if not candidate:
@@ -92,6 +96,9 @@ def resolve_language(*candidates: str | None) -> str:
         base = candidate.split("-", 1)[0]
         if base in languages:
             return base
+        for language in languages:
+            if language.split("-", 1)[0] == base:
+                return language
     return DEFAULT_LANGUAGE
 
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord import app_commands
 
-from bot.i18n import DEFAULT_LANGUAGE, NAME_PREFIX, available_languages, catalog, resolve_language, translate
+from bot.i18n import DEFAULT_LANGUAGE, NAME_PREFIX, catalog, resolve_language, translate
 
 if TYPE_CHECKING:
     from bot.client import CisipBot
@@ -66,8 +66,8 @@ class CisipTranslator(app_commands.Translator):
         locale: discord.Locale,
         context: app_commands.TranslationContextTypes,
     ) -> str | None:
-        language = locale.value
-        if language == DEFAULT_LANGUAGE or language not in available_languages():
+        language = resolve_language(locale.value)  # zh-TW reads the Simplified names too
+        if language == DEFAULT_LANGUAGE:
             return None
         key = string.message
         if context.location in _NAME_LOCATIONS:

@@ -109,6 +109,7 @@ def test_language_resolution_falls_back_from_locale_to_server_to_english() -> No
     assert resolve_language("en-US", "zh-CN") == "en"
     assert resolve_language("fr", "zh-CN") == "zh-CN"  # no French: the server's language
     assert resolve_language("fr", None) == "en"
+    assert resolve_language("zh-TW", "en") == "zh-CN"  # Traditional Chinese reads Simplified, not English
     assert resolve_language(None, None) == "en"
 
 

@@ -118,3 +118,12 @@ async def test_a_third_language_is_added_with_a_catalog_file_alone(
     slow_down = "Slow down: try again in {seconds} seconds."
     assert i18n.translate(slow_down, "ru", seconds=21).endswith("21 секунду.")
     assert i18n.translate(slow_down, "ru", seconds=5).endswith("5 секунд.")
+
+
+async def test_a_discord_in_traditional_chinese_reads_the_simplified_catalog(cisip: BotHarness) -> None:
+    park = next(c for c in cisip.discord.commands() if c["name"] == "park")
+    assert park["name_localizations"]["zh-TW"] == park["name_localizations"]["zh-CN"] == "园区"
+
+    lin = cisip.discord.add_member("lin", locale="zh-TW")
+    status = await cisip.discord.slash(lin, "status")
+    assert status.embeds[0]["title"] == "CISIP 机器人状态"
