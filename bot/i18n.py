@@ -102,13 +102,16 @@ def resolve_language(*candidates: str | None) -> str:
     return DEFAULT_LANGUAGE
 
 
-def translate(text: str, language: str | None = None, /, **params: Any) -> str:
+def translate(text: str | Localizable, language: str | None = None, /, **params: Any) -> str:
     """``text`` in ``language`` (English when there is no translation), with ``{params}`` filled in.
 
     A parameter that is :class:`Localizable` (a month, a country, a nested message) is rendered in
-    the same language, and ``{count:n}`` formats a number the way the language writes it.
+    the same language, and ``{count:n}`` formats a number the way the language writes it. ``text``
+    may itself be one: a message a service composed without knowing who reads it.
     """
     language = language or DEFAULT_LANGUAGE
+    if not isinstance(text, str):
+        return text.localize(language)
     translated = catalog(language).get(text, text)
     forms = plural_catalog(language).get(text)
     if forms and params:

@@ -58,7 +58,7 @@ def channel_problems(
     t: Translate, channel: discord.abc.GuildChannel, me: discord.Member, *, attach_files: bool = False
 ) -> list[str]:
     """The permissions the bot lacks to post embeds in ``channel`` (empty when it can)."""
-    return [t(problem.text) for problem in channel_problem_messages(channel, me, attach_files=attach_files)]
+    return [t(problem) for problem in channel_problem_messages(channel, me, attach_files=attach_files)]
 
 
 def channel_problem_messages(
@@ -67,7 +67,7 @@ def channel_problem_messages(
     """``channel_problems`` not yet translated: for a domain error, shown in its reader's language."""
     perms = channel.permissions_for(me)
     needs = [*CHANNEL_NEEDS, *(["attach_files"] if attach_files else [])]
-    missing = [Message(PERMISSION_LABELS[attr]) for attr in needs if not getattr(perms, attr)]
+    missing = [permission_label(attr) for attr in needs if not getattr(perms, attr)]
     if not isinstance(channel, discord.TextChannel | discord.Thread):
         missing.insert(0, Message(_("a text channel (this is not one)")))
     return missing

@@ -114,11 +114,6 @@ def check_role(role: discord.Role, channel: discord.abc.GuildChannel, me: discor
         )
 
 
-def say(t: Translate, message: Message) -> str:
-    """A message a service composed (a schedule, a reason), in the language of ``t``."""
-    return t(message.text, **dict(message.params))
-
-
 def entry_line(t: Translate, view: EntryView) -> str:
     entry = view.entry
     where = f"<#{entry.channel_id}>" + (f" · <@&{entry.role_id}>" if entry.role_id else "")
@@ -128,13 +123,13 @@ def entry_line(t: Translate, view: EntryView) -> str:
         state = t("ended (last year {year})", year=entry.last_year)
     else:
         state = "⏸ " + t("paused")
-    return f"**{entry.name}** — {say(t, view.schedule.describe())} → {where} · {state}"
+    return f"**{entry.name}** — {t(view.schedule.describe())} → {where} · {state}"
 
 
 def builtin_line(t: Translate, view: BuiltinView) -> str:
     mark = "✅" if view.enabled else "⏸"
     state = t("next {when}", when=full_and_relative(view.next_at)) if view.next_at else t("off")
-    return f"{mark} **{t(view.cycle.label)}** (`{view.cycle.key}`) — {say(t, view.describe())} · {state}"
+    return f"{mark} **{t(view.cycle.label)}** (`{view.cycle.key}`) — {t(view.describe())} · {state}"
 
 
 class MessageModal(BotModal):

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import builtins
 import io
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -18,7 +17,7 @@ from bot.i18n import Listing, Message, _
 from bot.permissions import clauses, role_problems
 from bot.services.errors import DomainError
 from bot.services.membership import MEMBER_TYPES, STATUS_LABELS
-from bot.ui.text import language_of, translate_in, translator_for
+from bot.ui.text import translator_for
 from bot.ui.time import full_and_relative, timestamp
 from cogs.verification import approve, erase, membership_line, reject, services, status_embed, take_roles
 
@@ -285,8 +284,7 @@ class MembersGroup(StaffGroup):
         nicknames: bool | None = None,
     ) -> None:
         assert interaction.guild is not None
-        language = await language_of(interaction)
-        t = partial(translate_in, language)
+        t = await translator_for(interaction)
         memberships = services(self.bot).memberships
         changes = {"months": months, "reminders": reminders, "grace_days": grace_days, "nicknames": nicknames}
         if all(value is None for value in changes.values()):
@@ -307,10 +305,12 @@ class MembersGroup(StaffGroup):
         embed.add_field(name=t("Length"), value=t("{months:n} months", months=policy.months))
         embed.add_field(
             name=t("Reminders"),
-            value=Listing.of(
-                (Message.of(_("{days:n} days before"), days=d) for d in policy.reminder_days),
-                separator=_(", "),
-            ).localize(language)
+            value=t(
+                Listing.of(
+                    (Message.of(_("{days:n} days before"), days=d) for d in policy.reminder_days),
+                    separator=_(", "),
+                )
+            )
             or t("none"),
         )
         embed.add_field(name=t("Grace after expiry"), value=t("{days:n} days", days=policy.grace.days))

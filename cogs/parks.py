@@ -16,7 +16,7 @@ from discord.app_commands import locale_str
 from discord.ext import commands
 
 from bot.checks import staff_only
-from bot.i18n import DEFAULT_LANGUAGE, Listing, _
+from bot.i18n import DEFAULT_LANGUAGE, Country, Listing, _
 from bot.services.errors import DomainError
 from bot.services.parks import (
     FOCUS_VOCABULARY,
@@ -32,7 +32,7 @@ from bot.services.parks import (
     split_list,
 )
 from bot.ui.charts import TOP_COUNTRIES, directory_chart, font_families
-from bot.ui.text import Translate, language_of, translate_in, translator_for
+from bot.ui.text import Translate, language_of, server_translator, translate_in, translator_for
 from bot.ui.views import BotModal, BotView, PersistentButton
 
 if TYPE_CHECKING:
@@ -53,7 +53,6 @@ def _clip(text: str, limit: int) -> str:
 
 def park_card(
     t: Translate,
-    language: str,
     park: ParkRecord,
     *,
     member: bool = False,
@@ -73,13 +72,11 @@ def park_card(
         url=park.website or None,
         colour=discord.Colour.gold() if member else discord.Colour.blue(),
     )
-    embed.add_field(
-        name=t("Country"), value=f"{flag(park.country)} {country_name(park.country, language)}", inline=True
-    )
+    embed.add_field(name=t("Country"), value=f"{flag(park.country)} {t(Country(park.country))}", inline=True)
     embed.add_field(name=t("City"), value=park.city or "—", inline=True)
     embed.add_field(name=t("Founded"), value=str(park.established or "—"), inline=True)
     embed.add_field(name=t("Region"), value=t(park.region), inline=True)
-    embed.add_field(name=t("Focus"), value=Listing.labels(park.focus).localize(language) or "—", inline=True)
+    embed.add_field(name=t("Focus"), value=t(Listing.labels(park.focus)) or "—", inline=True)
     if park.aliases:
         embed.add_field(name=t("Also known as"), value=_clip(", ".join(park.aliases), 1024), inline=False)
     if park.website:
@@ -142,11 +139,8 @@ class ShareButton(
             raise DomainError("The park directory is not available right now.")
         park = cog.service.get(self.key)
         # A post in the channel: the server's language, whoever pressed the button.
-        language = DEFAULT_LANGUAGE
-        if interaction.guild_id is not None:
-            language = (await interaction.client.guild_settings.get(interaction.guild_id)).language
-        t = partial(translate_in, language)
-        card = await cog.card(t, language, park, interaction.guild_id)
+        t = await server_translator(interaction.client, interaction.guild_id)
+        card = await cog.card(t, park, interaction.guild_id)
         await interaction.response.send_message(
             t("{user} shared a park from the directory.", user=interaction.user.mention), embed=card
         )
@@ -349,7 +343,6 @@ class ParkGroup(app_commands.Group):
         focus: str | None = None,
     ) -> None:
         t = await translator_for(interaction)
-        language = await language_of(interaction)
         found = self.service.search(
             query, country=country, region=region.value if region else None, focus=focus, limit=25
         )
@@ -359,7 +352,7 @@ class ParkGroup(app_commands.Group):
         def render(page: int) -> tuple[discord.Embed, str | None]:
             park = found[page]
             if page not in cards:
-                cards[page] = park_card(t, language, park, member=members[park.slug])
+                cards[page] = park_card(t, park, member=members[park.slug])
                 cards[page].set_footer(
                     text=t(
                         "Result {n:n} of {total:n} for '{query}'", n=page + 1, total=len(found), query=query
@@ -387,7 +380,7 @@ class ParkGroup(app_commands.Group):
     async def info(self, interaction: discord.Interaction[CisipBot], name: str) -> None:
         t = await translator_for(interaction)
         park = self.service.get(name)
-        card = await self.cog.card(t, await language_of(interaction), park, interaction.guild_id)
+        card = await self.cog.card(t, park, interaction.guild_id)
         view = BotView(timeout=900)
         view.add_item(ShareButton(park.slug, t("Share")))
         await interaction.response.send_message(embed=card, view=view, ephemeral=True)
@@ -408,17 +401,14 @@ class ParkGroup(app_commands.Group):
         region: app_commands.Choice[str] | None = None,
     ) -> None:
         t = await translator_for(interaction)
-        language = await language_of(interaction)
         if country is None and region is None:
             raise DomainError("Choose a country or a region to list.")
-        parks = list(self.service.records.values())
+        code = resolve_country(country) if country is not None else None  # a code or a name, any language
+        parks = self.service.in_place(code, region.value if region else None)
         titles = []
-        if country is not None:
-            code = resolve_country(country)  # a code or a name typed in any language we speak
-            parks = [p for p in parks if p.country == code]
-            titles.append(f"{flag(code)} {country_name(code, language)}")
+        if code is not None:
+            titles.append(f"{flag(code)} {t(Country(code))}")
         if region is not None:
-            parks = [p for p in parks if p.region == region.value]
             titles.append(t(region.value))
         title = " · ".join(titles)
         if not parks:
@@ -521,9 +511,7 @@ class ParkGroup(app_commands.Group):
             await self.cog.bot.audit(
                 modal_interaction.guild, modal_interaction.user, "park.add", f"{park.name} ({park.slug})"
             )
-            card = await self.cog.card(
-                t, await language_of(modal_interaction), park, modal_interaction.guild_id
-            )
+            card = await self.cog.card(t, park, modal_interaction.guild_id)
             await modal_interaction.response.send_message(
                 t("{name} was added to the directory.", name=park.name), embed=card, ephemeral=True
             )
@@ -585,9 +573,7 @@ class ParkGroup(app_commands.Group):
             await self.cog.bot.audit(
                 modal_interaction.guild, modal_interaction.user, "park.edit", f"{edited.name} ({edited.slug})"
             )
-            card = await self.cog.card(
-                t, await language_of(modal_interaction), edited, modal_interaction.guild_id
-            )
+            card = await self.cog.card(t, edited, modal_interaction.guild_id)
             await modal_interaction.response.send_message(
                 t("{name} was updated.", name=edited.name), embed=card, ephemeral=True
             )
@@ -612,7 +598,7 @@ class ParkGroup(app_commands.Group):
     async def remove(self, interaction: discord.Interaction[CisipBot], name: str) -> None:
         t = await translator_for(interaction)
         park = self.service.get(name)
-        card = await self.cog.card(t, await language_of(interaction), park, interaction.guild_id)
+        card = await self.cog.card(t, park, interaction.guild_id)
         await interaction.response.send_message(
             t("Remove {name} from the directory?", name=park.name),
             embed=card,
@@ -647,11 +633,9 @@ class Parks(commands.Cog):
             return park.cisip_member
         return await self.service.is_member_park(guild_id, park)
 
-    async def card(
-        self, t: Translate, language: str, park: ParkRecord, guild_id: int | None
-    ) -> discord.Embed:
+    async def card(self, t: Translate, park: ParkRecord, guild_id: int | None) -> discord.Embed:
         linked = await self.service.linked_members(guild_id, park.slug) if guild_id else []
-        return park_card(t, language, park, member=await self.is_member(guild_id, park), linked=linked)
+        return park_card(t, park, member=await self.is_member(guild_id, park), linked=linked)
 
 
 async def setup(bot: CisipBot) -> None:

@@ -109,11 +109,6 @@ def announcement_embed(t: Translate, workshop: Workshop, seats: Seats) -> discor
     return embed
 
 
-def say(t: Translate, note: Message) -> str:
-    """A note the cog made without knowing who reads it (e.g. a problem), in ``t``'s language."""
-    return t(note.text, **dict(note.params))
-
-
 def mine_line(t: Translate, workshop: Workshop, status: str, position: int) -> str:
     """One line of /workshop mine: the workshop, its start, and the member's place."""
     fields = {"id": workshop.id, "title": workshop.title, "start": full_and_relative(workshop.starts_at)}
@@ -377,9 +372,7 @@ class WorkshopGroup(app_commands.Group):
         await self.bot.audit(
             interaction.guild, interaction.user, "workshop.announce", f"#{found.id} {found.title}"
         )
-        await interaction.followup.send(
-            say(t, problem) if problem else t("Announcement posted."), ephemeral=True
-        )
+        await interaction.followup.send(t(problem) if problem else t("Announcement posted."), ephemeral=True)
 
     @app_commands.command(
         name="confirm", description=locale_str("Staff: confirm next year's drafted edition of a series")
@@ -522,7 +515,7 @@ class Workshops(commands.Cog):
         notes = [t("Workshop #{id} created: {title}.", id=workshop.id, title=workshop.title)]
         for problem in (await self.post_announcement(workshop), await self.sync_event(workshop)):
             if problem:
-                notes.append(say(t, problem))
+                notes.append(t(problem))
         if yearly:
             notes.append(
                 t(
@@ -548,7 +541,7 @@ class Workshops(commands.Cog):
             await self.refresh_announcement(updated.id, now=True)
             event_problem = await self.sync_event(updated)
             if event_problem:
-                notes.append(say(t, event_problem))
+                notes.append(t(event_problem))
         await self.bot.audit(
             interaction.guild, interaction.user, "workshop.edit", f"#{updated.id} {updated.title}"
         )

@@ -575,6 +575,14 @@ class ParkService:
             )
         return best
 
+    def in_place(self, country: str | None, region: str | None) -> list[ParkRecord]:
+        """The parks of a country (ISO code) and/or a region (source name), as listed."""
+        return [
+            record
+            for record in self.records.values()
+            if (country is None or record.country == country) and (region is None or record.region == region)
+        ]
+
     def focus_values(self) -> list[str]:
         return sorted({f for r in self.records.values() for f in r.focus})
 

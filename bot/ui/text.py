@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord import app_commands
 
-from bot.i18n import DEFAULT_LANGUAGE, NAME_PREFIX, catalog, resolve_language, translate
+from bot.i18n import DEFAULT_LANGUAGE, NAME_PREFIX, Localizable, catalog, resolve_language, translate
 
 if TYPE_CHECKING:
     from bot.client import CisipBot
@@ -53,7 +53,7 @@ async def member_translator(bot: CisipBot, user_id: int, guild_id: int | None) -
     return partial(translate_in, await member_language(bot, user_id, guild_id))
 
 
-def translate_in(language: str, text: str, /, **params: Any) -> str:
+def translate_in(language: str, text: str | Localizable, /, **params: Any) -> str:
     return translate(text, language, **params)
 
 
