@@ -81,6 +81,16 @@ def available_languages() -> tuple[str, ...]:
     return (DEFAULT_LANGUAGE, *sorted(found - {DEFAULT_LANGUAGE}))
 
 
+# What Chinese (and Japanese) input methods type in place of ASCII digits and punctuation.
+_HALF_WIDTH = str.maketrans("０１２３４５６７８９：，、；／－　", "0123456789:,,;/- ")
+
+
+def half_width(text: str) -> str:
+    """Typed input with an input method's full-width digits and punctuation made ASCII, so one
+    parser reads every keyboard ('30，7' -> '30,7', '９：００' -> '9:00', 'ICT、AI' -> 'ICT,AI')."""
+    return text.translate(_HALF_WIDTH)
+
+
 def resolve_language(*candidates: str | None) -> str:
     """The first candidate locale we have a catalog for, else English.
 

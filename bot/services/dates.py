@@ -23,7 +23,7 @@ import re
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from bot.i18n import Message, Month, _
+from bot.i18n import Message, Month, _, half_width
 from bot.services.errors import DomainError
 
 _DATES = ("%Y-%m-%d", "%Y/%m/%d", "%d %b %Y", "%d %B %Y", "%b %d %Y", "%B %d %Y")
@@ -31,8 +31,6 @@ _TIMES = ("%H:%M", "%H:%M:%S", "%I%p", "%I:%M%p", "%H%M")
 _FORMATS = tuple(f"{d} {t}" for d in _DATES for t in _TIMES)
 EXAMPLES = _("2027-08-20 09:00 or 20 Aug 2027 9am")
 
-# Full-width digits and punctuation, as Chinese input methods type them.
-_FULL_WIDTH = str.maketrans("０１２３４５６７８９：，／－　", "0123456789:,/- ")
 _CJK_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?")
 _CJK_MORNING = re.compile(r"(?:上午|早上|凌晨)\s*(\d{1,2}(?::\d{2})?)")
 _CJK_AFTERNOON = re.compile(r"(?:中午|下午|晚上)\s*(\d{1,2}(?::\d{2})?)")
@@ -45,7 +43,7 @@ _NUMERIC_DAY_MONTH = re.compile(r"^\d{1,2}[/.]\d{1,2}[/.]\d{2,4}\b")
 
 def _normalise_chinese(text: str) -> str:
     """'2027年8月20日 下午5点半' -> '2027-8-20 5:30pm'."""
-    text = _CJK_DATE.sub(r"\1-\2-\3 ", text.translate(_FULL_WIDTH))
+    text = _CJK_DATE.sub(r"\1-\2-\3 ", half_width(text))
     text = re.sub(r"(\d{1,2})\s*[点时]\s*半", r"\1:30", text)
     text = re.sub(r"(\d{1,2})\s*[点时]\s*(\d{1,2})\s*分?", lambda m: f"{m[1]}:{int(m[2]):02d}", text)
     text = re.sub(r"(\d{1,2})\s*[点时]", r"\1:00", text)

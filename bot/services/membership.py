@@ -22,7 +22,7 @@ from bot.db.database import Database
 from bot.db.models import AuditEntry
 from bot.db.models_members import MemberOrganization, Membership, MembershipSettings, MemberTypeRole
 from bot.db.models_parks import Park
-from bot.i18n import Message, _
+from bot.i18n import Message, _, half_width
 from bot.scheduler import Clock, Scheduler
 from bot.services.errors import DomainError, NotFound
 
@@ -84,7 +84,7 @@ def add_months(when: datetime, months: int) -> datetime:
 def parse_reminder_days(text: str) -> tuple[int, ...]:
     """'30, 7' (or '30，7' from a Chinese keyboard) -> (30, 7); at most 5 distinct days from 1 to 365,
     largest first ('' = none)."""
-    parts = [part.strip() for part in re.split(r"[,，、]", text) if part.strip()]
+    parts = [part.strip() for part in half_width(text).split(",") if part.strip()]
     if len(parts) > 5 or not all(part.isdigit() and 1 <= int(part) <= 365 for part in parts):
         raise DomainError(
             _("Reminders: up to 5 day counts from 1 to 365, such as 30,7 (not '{text}')."),

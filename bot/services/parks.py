@@ -30,6 +30,7 @@ from bot.i18n import (
     _,
     available_languages,
     country_name,
+    half_width,
     translate,
 )
 from bot.scheduler import Clock
@@ -123,12 +124,9 @@ def canonical(text: str, labels: Iterable[str]) -> str | None:
     return next((label for label in labels if key in names_of(label)), None)
 
 
-_FOCUS_SEPARATORS = re.compile(r"[;；,，、]")  # what a keyboard in any language types between items
-
-
 def resolve_focus(text: str) -> str:
     """'ICT；人工智能' -> 'ICT; AI': focus industries are stored in English; unknown ones are kept."""
-    items = split_list(_FOCUS_SEPARATORS.sub(";", text))
+    items = split_list(half_width(text).replace(",", ";"))  # commas or semicolons, any keyboard
     return "; ".join(canonical(item, FOCUS_VOCABULARY) or item for item in items)
 
 

@@ -26,7 +26,7 @@ from bot.db.models_workshops import (
     WorkshopReminderDelivery,
     WorkshopSeries,
 )
-from bot.i18n import _
+from bot.i18n import _, half_width
 from bot.scheduler import Clock, Scheduler
 from bot.scheduler.recurrence import zone
 from bot.services.dates import parse_local
@@ -56,7 +56,7 @@ def parse_reminders(text: str | None) -> list[str]:
     if cleaned in ("", "none", "-", "无"):
         return []
     tokens: dict[str, int] = {}
-    for part in re.split(r"[,\s;，；、]+", cleaned):
+    for part in re.split(r"[,\s;]+", half_width(cleaned)):
         if not part:
             continue
         match = _OFFSET.match(part)
