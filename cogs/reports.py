@@ -43,7 +43,7 @@ from bot.services.reports import (
     check_url,
 )
 from bot.ui.replies import send_ephemeral
-from bot.ui.text import Translate, server_translator, translate_in, translator_for
+from bot.ui.text import Translate, member_language, server_translator, translate_in, translator_for
 from bot.ui.time import timestamp
 from bot.ui.views import BotView, PersistentButton
 
@@ -243,9 +243,9 @@ class DiscordSender:
         self.server_language = resolve_language(config.language)
 
     async def language_of(self, user_id: int) -> str:
-        """The member's last seen Discord language, else the server's (cached per process)."""
+        """The member's last seen Discord language, else the server's (both cached per process)."""
         try:
-            return resolve_language(await self.bot.user_locales.get(user_id), self.server_language)
+            return await member_language(self.bot, user_id, self.guild.id)
         except Exception:  # the DM matters more than its language
             log.warning("report %s: no language for %s", self.report.id, user_id, exc_info=True)
             return self.server_language
