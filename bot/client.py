@@ -3,54 +3,47 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import logging
 import pkgutil
-import secrets
-import string
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
-from functools import partial
 from typing import Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-import cogs
-from bot.checks import NotStaff
 from bot.config import Settings
 from bot.db.database import Database
 from bot.db.migrate import ensure_current
 from bot.endpoints import use_discord_endpoints
 from bot.i18n import DEFAULT_LANGUAGE, Localizable
-from bot.permissions import permission_list
-from bot.scheduler import Clock, JobContext, JobDeferred, Scheduler
-from bot.services.audit import AuditService
-from bot.services.command_sync import CommandSyncState, tree_hash
-from bot.services.errors import DomainError
-from bot.services.guild_settings import GuildSettingsService
-from bot.services.user_locales import UserLocaleService
-from bot.ui.replies import send_ephemeral
-from bot.ui.text import CisipTranslator, server_translator, translate_in, translator_for
+from bot.scheduler import Clock, JobContext, JobDeferred
+from bot.services.command_sync import tree_hash
+from bot.services.container import Services
+from bot.services.personal_data import Erasure
+from bot.ui.errors import handle_interaction_error
+from bot.ui.text import CisipTranslator, localize_for_discord, server_translator
 
 log = logging.getLogger(__name__)
-
-ERROR_REF_ALPHABET = string.ascii_uppercase + string.digits
 
 # The bot never joins voice: do not warn at every start that voice libraries are missing.
 discord.VoiceClient.warn_nacl = False
 discord.VoiceClient.warn_dave = False
 
-
-def error_reference() -> str:
-    return "".join(secrets.choice(ERROR_REF_ALPHABET) for _ in range(6))
+COGS_PACKAGE = "cogs"
 
 
 def discover_cogs() -> list[str]:
-    """Every module in the ``cogs`` package is an extension (private ones start with '_')."""
+    """Every package (or module) in ``cogs`` is an extension; private ones start with '_'.
+
+    Found on disk rather than imported: the core never imports a cog."""
+    spec = importlib.util.find_spec(COGS_PACKAGE)
+    if spec is None or spec.submodule_search_locations is None:
+        return []
     return sorted(
-        f"{cogs.__name__}.{module.name}"
-        for module in pkgutil.iter_modules(cogs.__path__)
+        f"{COGS_PACKAGE}.{module.name}"
+        for module in pkgutil.iter_modules(spec.submodule_search_locations)
         if not module.name.startswith("_")
     )
 
@@ -70,7 +63,7 @@ class CisipTree(app_commands.CommandTree["CisipBot"]):
     async def on_error(
         self, interaction: discord.Interaction[CisipBot], error: app_commands.AppCommandError
     ) -> None:
-        await interaction.client.handle_interaction_error(interaction, error)
+        await handle_interaction_error(interaction, error)
 
 
 class CisipBot(commands.Bot):
@@ -98,13 +91,9 @@ class CisipBot(commands.Bot):
         self.settings = settings
         self.clock = clock or Clock()
         self.db = database or Database(settings.database_url)
-        self.scheduler = Scheduler(
-            self.db, self.clock, grace=timedelta(seconds=settings.scheduler_grace_seconds)
-        )
-        self.guild_settings = GuildSettingsService(self.db, self.clock)
-        self.user_locales = UserLocaleService(self.db, self.clock)
-        self.audit_service = AuditService(self.db, self.clock)
-        self.command_sync = CommandSyncState(self.db, self.clock)
+        # Every service, reached as bot.services.<capability> (typed); cogs add only Discord.
+        self.services = Services.build(settings, self.db, self.clock)
+        self.scheduler = self.services.scheduler
         self.started_at = self.clock.now()
         self.failed_extensions: dict[str, str] = {}
         self.force_sync = force_sync
@@ -144,18 +133,18 @@ class CisipBot(commands.Bot):
         ]
         scope = str(guild.id) if guild else "global"
         digest = tree_hash(payload)
-        if not force and await self.command_sync.is_current(scope, digest):
+        if not force and await self.services.command_sync.is_current(scope, digest):
             log.info("application commands unchanged since the last sync (%s)", scope)
             return False
         await self.tree.sync(guild=guild)
-        await self.command_sync.remember(scope, digest)
+        await self.services.command_sync.remember(scope, digest)
         log.info("synced %d application commands (%s)", len(payload), scope)
         return True
 
     async def on_interaction(self, interaction: discord.Interaction[CisipBot]) -> None:
         # Runs beside the command, not before it: the reply never waits for this write.
         try:
-            await self.user_locales.record(interaction.user.id, interaction.locale.value)
+            await self.services.user_locales.record(interaction.user.id, interaction.locale.value)
         except Exception:
             log.warning("could not remember the language of user %s", interaction.user.id, exc_info=True)
 
@@ -207,52 +196,9 @@ class CisipBot(commands.Bot):
 
         self.scheduler.register(kind, when_ready, **options)
 
-    # -- errors -------------------------------------------------------------------------------
-
-    async def handle_interaction_error(
-        self, interaction: discord.Interaction[CisipBot], error: Exception
-    ) -> None:
-        """The one place an interaction's failure becomes a private message to its user."""
-        try:
-            t = await translator_for(interaction)
-        except Exception:
-            # The error being handled may be the database itself: answer in English regardless.
-            log.warning("could not look up the reader's language; answering in English", exc_info=True)
-            t = partial(translate_in, DEFAULT_LANGUAGE)
-        original = getattr(error, "original", None) or error
-        if isinstance(original, DomainError):
-            await send_ephemeral(interaction, t(original.message, **original.params))
-            return
-        if isinstance(error, NotStaff):
-            message = t(NotStaff.message)
-        elif isinstance(error, app_commands.NoPrivateMessage):
-            message = t("This command works only in a server.")
-        elif isinstance(error, app_commands.CommandOnCooldown):
-            message = t(
-                "Slow down: try again in {seconds} seconds.", seconds=max(1, round(error.retry_after))
-            )
-        elif isinstance(error, app_commands.BotMissingPermissions):
-            message = t(
-                "I am missing permissions here: {permissions}.",
-                permissions=permission_list(error.missing_permissions),
-            )
-        elif isinstance(error, app_commands.MissingPermissions):
-            message = t(
-                "You need these permissions: {permissions}.",
-                permissions=permission_list(error.missing_permissions),
-            )
-        elif isinstance(error, app_commands.TransformerError):
-            message = t("'{value}' is not a valid value here.", value=str(error.value)[:100])
-        elif isinstance(error, app_commands.CheckFailure):
-            message = t("You cannot use this command here.")
-        else:
-            ref = error_reference()
-            command = interaction.command.qualified_name if interaction.command else interaction.type.name
-            log.error("unexpected error in %s (ref %s)", command, ref, exc_info=original)
-            message = t(
-                "Something went wrong (ref {ref}). Staff can find the details in the bot's log.", ref=ref
-            )
-        await send_ephemeral(interaction, message)
+    def unregister_job(self, kind: str) -> None:
+        """Forget a handler (a cog unloading): rows of ``kind`` wait until a handler is back."""
+        self.scheduler.unregister(kind)
 
     # -- audit --------------------------------------------------------------------------------
 
@@ -268,13 +214,13 @@ class CisipBot(commands.Bot):
         A ``Localizable`` summary (a ``Message``, a ``MonthDay``) is stored in English and posted in
         the server's language; a plain string (names, ids) is shown as given.
         """
-        recorded = summary.localize(DEFAULT_LANGUAGE) if isinstance(summary, Localizable) else summary
-        await self.audit_service.record(
+        recorded = localize_for_discord(summary, DEFAULT_LANGUAGE)
+        await self.services.audit.record(
             guild.id if guild else None, actor.id if actor else None, action, recorded
         )
         if guild is None:
             return
-        channel_id = (await self.guild_settings.get(guild.id)).channel("audit")
+        channel_id = (await self.services.guild_settings.get(guild.id)).channel("audit")
         channel = guild.get_channel(channel_id) if channel_id else None
         if not isinstance(channel, discord.TextChannel):
             return
@@ -284,3 +230,13 @@ class CisipBot(commands.Bot):
             await channel.send(t("`{action}` by {who}: {summary}", action=action, who=who, summary=summary))
         except discord.HTTPException as exc:
             log.warning("could not write to the audit channel of %s: %s", guild.id, exc)
+
+    # -- personal data ------------------------------------------------------------------------
+
+    async def erase_person(self, guild: discord.Guild, user_id: int) -> Erasure:
+        """Erase everything every capability stores about ``user_id`` in ``guild`` (one transaction),
+        then let each cog undo its Discord side (roles, queue cards, seats) through the
+        ``on_personal_data_erased(guild, erasure)`` event."""
+        erasure = await self.services.personal_data.erase(guild.id, user_id)
+        self.dispatch("personal_data_erased", guild, erasure)
+        return erasure

@@ -13,15 +13,17 @@ from __future__ import annotations
 import json
 import logging
 import string
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import babel
-from babel.dates import format_skeleton, get_month_names
+from babel.dates import format_date, format_datetime, format_skeleton, format_time, get_month_names
 from babel.lists import format_list
 from babel.numbers import format_decimal
 
@@ -145,17 +147,59 @@ def plural_category(text: str, language: str, params: dict[str, Any]) -> str:
 
 
 class LocalizingFormatter(string.Formatter):
-    """``str.format`` that renders localizable values and ``:n`` numbers in one language."""
+    """``str.format`` that renders localizable values, ``:n`` numbers and moments in one language."""
 
     def __init__(self, language: str) -> None:
         self.language = language
 
     def format_field(self, value: Any, format_spec: str) -> str:
+        if isinstance(value, datetime):
+            return render_moment(value, format_spec or "F", self.language)
         if isinstance(value, Localizable):
             return format(value.localize(self.language), format_spec)
         if format_spec == "n" and isinstance(value, int | float) and not isinstance(value, bool):
             return format_number(value, self.language)
         return super().format_field(value, format_spec)
+
+
+# -- moments: services pass a datetime; whoever shows the text decides how it looks ---------------
+
+# A moment's style, as in a placeholder's format spec ("{deadline:D}"): Discord's timestamp styles
+# (t, T, d, D, f, F, R) and "FR", the full date and time followed by the relative time.
+MOMENT_STYLES = frozenset({"t", "T", "d", "D", "f", "F", "R", "FR"})
+MomentRenderer = Callable[[datetime, str, str], str]
+
+
+def plain_moment(when: datetime, style: str, language: str) -> str:
+    """A moment as text outside Discord (logs, mail): the date and time in UTC, in the language's way."""
+    if when.tzinfo is None:
+        raise ValueError("a moment must be an aware datetime")
+    when, locale = when.astimezone(UTC), babel_locale(language)
+    if style in ("d", "D"):
+        return str(format_date(when, "short" if style == "d" else "medium", locale=locale))
+    if style in ("t", "T"):
+        return str(format_time(when, "short" if style == "t" else "medium", locale=locale)) + " UTC"
+    text = str(format_datetime(when, "medium" if style == "f" else "long", locale=locale))
+    return " ".join(text.replace("UTC", "").split()) + " UTC"
+
+
+_moment_renderer: ContextVar[MomentRenderer] = ContextVar("moment_renderer", default=plain_moment)
+
+
+def render_moment(when: datetime, style: str, language: str) -> str:
+    if style not in MOMENT_STYLES:
+        style = "F"
+    return _moment_renderer.get()(when, style, language)
+
+
+@contextmanager
+def moments_as(renderer: MomentRenderer) -> Iterator[None]:
+    """Render every moment translated inside this block with ``renderer`` (e.g. Discord timestamps)."""
+    token = _moment_renderer.set(renderer)
+    try:
+        yield
+    finally:
+        _moment_renderer.reset(token)
 
 
 # -- values that render in the reader's language (services pass them; they know no language) -----

@@ -10,13 +10,13 @@ from discord import app_commands
 from discord.app_commands import locale_str
 from discord.ext import commands
 
-from bot.checks import NotStaff, is_staff
 from bot.i18n import DEFAULT_LANGUAGE, Listing, Message, _, available_languages, language_name
-from bot.permissions import channel_problems, clauses, role_problems
 from bot.scheduler.recurrence import search_zones
 from bot.services import status as status_service
 from bot.services.errors import DomainError
 from bot.services.guild_settings import ASSIGNABLE_ROLES, CHANNEL_KINDS, ROLE_KINDS, GuildConfig
+from bot.ui.checks import NotStaff, is_staff
+from bot.ui.permissions import channel_problems, clauses, role_problems
 from bot.ui.text import Translate, translator_for
 from bot.ui.time import full_and_relative, timestamp
 
@@ -130,7 +130,7 @@ class SetupGroup(app_commands.Group):
         self, interaction: discord.Interaction[CisipBot], t: Translate, note: str | None = None
     ) -> None:
         assert interaction.guild is not None
-        config = await self.bot.guild_settings.get(interaction.guild.id)
+        config = await self.bot.services.guild_settings.get(interaction.guild.id)
         await interaction.response.send_message(
             note, embed=settings_embed(t, interaction.guild, config), ephemeral=True
         )
@@ -162,7 +162,7 @@ class SetupGroup(app_commands.Group):
                 channel=channel.mention,
                 problems=Listing.of(problems),
             )
-        await self.bot.guild_settings.set_channel(interaction.guild.id, purpose.value, channel.id)
+        await self.bot.services.guild_settings.set_channel(interaction.guild.id, purpose.value, channel.id)
         await self._show(
             interaction,
             t,
@@ -201,7 +201,7 @@ class SetupGroup(app_commands.Group):
                 role=role.mention,
                 problems=clauses(problems),
             )
-        await self.bot.guild_settings.set_role(interaction.guild.id, purpose.value, role.id)
+        await self.bot.services.guild_settings.set_role(interaction.guild.id, purpose.value, role.id)
         await self._show(
             interaction,
             t,
@@ -221,7 +221,7 @@ class SetupGroup(app_commands.Group):
     ) -> None:
         assert interaction.guild is not None
         t = await translator_for(interaction)
-        config = await self.bot.guild_settings.set_timezone(interaction.guild.id, zone)
+        config = await self.bot.services.guild_settings.set_timezone(interaction.guild.id, zone)
         await self._show(interaction, t, t("Time zone set to {zone}.", zone=config.timezone))
         await self.bot.audit(interaction.guild, interaction.user, "setup.timezone", config.timezone)
 
@@ -240,7 +240,7 @@ class SetupGroup(app_commands.Group):
         self, interaction: discord.Interaction[CisipBot], language: app_commands.Choice[str]
     ) -> None:
         assert interaction.guild is not None
-        await self.bot.guild_settings.set_language(interaction.guild.id, language.value)
+        await self.bot.services.guild_settings.set_language(interaction.guild.id, language.value)
         t = await translator_for(interaction)
         await self._show(
             interaction, t, t("Language set to {language}.", language=language_name(language.value))
@@ -258,10 +258,10 @@ class SetupGroup(app_commands.Group):
         assert interaction.guild is not None
         what, kind = setting.value.split(":", 1)
         if what == "channel":
-            await self.bot.guild_settings.set_channel(interaction.guild.id, kind, None)
+            await self.bot.services.guild_settings.set_channel(interaction.guild.id, kind, None)
             label = Message(CHANNEL_KINDS[kind])
         else:
-            await self.bot.guild_settings.set_role(interaction.guild.id, kind, None)
+            await self.bot.services.guild_settings.set_role(interaction.guild.id, kind, None)
             label = Message(ROLE_KINDS[kind])
         t = await translator_for(interaction)
         # setting.name is the choice's English source, whatever the reader's language.

@@ -10,9 +10,7 @@ from discord import app_commands
 from discord.app_commands import locale_str
 from discord.ext import commands
 
-from bot.checks import NotStaff, is_staff
 from bot.i18n import Listing, Message, _
-from bot.permissions import channel_problem_messages
 from bot.scheduler import JobContext, JobFailed
 from bot.scheduler.recurrence import search_zones
 from bot.services.calendar import (
@@ -32,8 +30,9 @@ from bot.services.calendar import (
 )
 from bot.services.errors import DomainError
 from bot.services.guild_settings import CHANNEL_KINDS
-from bot.services.templates import render
-from bot.ui.text import Translate, server_translator, translator_for
+from bot.ui.checks import NotStaff, is_staff
+from bot.ui.permissions import channel_problem_messages
+from bot.ui.text import Translate, render_template, server_translator, translator_for
 from bot.ui.time import full_and_relative, timestamp
 from bot.ui.views import BotModal, BotView
 
@@ -208,7 +207,7 @@ class CalendarGroup(app_commands.Group):
     ) -> Schedule:
         assert interaction.guild is not None
         if timezone is None:
-            timezone = (await self.cog.bot.guild_settings.get(interaction.guild.id)).timezone
+            timezone = (await self.cog.bot.services.guild_settings.get(interaction.guild.id)).timezone
         return check_schedule(month, day, time, timezone)
 
     # -- add ----------------------------------------------------------------------------------
@@ -295,7 +294,7 @@ class CalendarGroup(app_commands.Group):
         guild = interaction.guild
         assert guild is not None
         t = await translator_for(interaction)
-        config = await self.cog.bot.guild_settings.get(guild.id)
+        config = await self.cog.bot.services.guild_settings.get(guild.id)
         lines = [entry_line(t, view) for view in await self.service.entries(guild.id)]
         description = t("No announcements yet: add one with /calendar add.")
         if lines:
@@ -487,7 +486,7 @@ class CalendarGroup(app_commands.Group):
         entry = await self.service.get(guild.id, name)
         when = await self.service.next_at(entry) or self.cog.bot.clock.now()
         delivery = self.service.entry_delivery(entry, when, guild.name)
-        content = self.cog.compose(delivery.role_id, render(delivery.template, delivery.values))
+        content = self.cog.compose(delivery.role_id, render_template(delivery.template, delivery.values))
         await interaction.response.send_message(
             t(
                 "Preview of '{name}' (next {when}) in <#{channel}>:",
@@ -546,7 +545,7 @@ class CalendarGroup(app_commands.Group):
         guild = interaction.guild
         assert guild is not None
         t = await translator_for(interaction)
-        config = await self.cog.bot.guild_settings.get(guild.id)
+        config = await self.cog.bot.services.guild_settings.get(guild.id)
         cycle = self.service.builtin_cycle(name.value)
         if enabled and cycle.channel is not None:
             channel_id = config.channel(cycle.channel)
@@ -579,7 +578,7 @@ class CalendarGroup(app_commands.Group):
 class Calendar(commands.Cog):
     def __init__(self, bot: CisipBot) -> None:
         self.bot = bot
-        self.service = CalendarService(bot.db, bot.scheduler, bot.clock)
+        self.service = bot.services.calendar
 
     @staticmethod
     def compose(role_id: int | None, text: str) -> str:
@@ -590,7 +589,7 @@ class Calendar(commands.Cog):
     ) -> discord.Message:
         """Post an occurrence; raises DomainError (for people) when the channel is gone or closed."""
         t = await server_translator(self.bot, guild.id)
-        config = await self.bot.guild_settings.get(guild.id)
+        config = await self.bot.services.guild_settings.get(guild.id)
         channel_id = delivery.channel_id or (
             config.channel(delivery.channel_purpose) if delivery.channel_purpose else None
         )
@@ -611,7 +610,7 @@ class Calendar(commands.Cog):
         text = (
             t(delivery.template, **delivery.values)
             if delivery.translate
-            else render(delivery.template, delivery.values)
+            else render_template(delivery.template, delivery.values)
         )
         content = self.compose(role.id if role else None, text)
         if late_since is not None:

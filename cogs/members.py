@@ -12,11 +12,11 @@ import discord
 from discord import app_commands
 from discord.app_commands import locale_str
 
-from bot.checks import NotStaff, is_staff
 from bot.i18n import Listing, Message, _
-from bot.permissions import clauses, role_problems
 from bot.services.errors import DomainError
 from bot.services.membership import MEMBER_TYPES, STATUS_LABELS
+from bot.ui.checks import NotStaff, is_staff
+from bot.ui.permissions import clauses, role_problems
 from bot.ui.text import translator_for
 from bot.ui.time import full_and_relative, timestamp
 from cogs.verification import approve, erase, membership_line, reject, services, status_embed, take_roles

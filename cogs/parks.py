@@ -15,7 +15,6 @@ from discord import app_commands
 from discord.app_commands import locale_str
 from discord.ext import commands
 
-from bot.checks import staff_only
 from bot.i18n import DEFAULT_LANGUAGE, Country, Listing, _
 from bot.services.errors import DomainError
 from bot.services.parks import (
@@ -32,6 +31,7 @@ from bot.services.parks import (
     split_list,
 )
 from bot.ui.charts import TOP_COUNTRIES, directory_chart, font_families
+from bot.ui.checks import staff_only
 from bot.ui.text import Translate, language_of, server_translator, translate_in, translator_for
 from bot.ui.views import BotModal, BotView, PersistentButton
 
@@ -616,7 +616,7 @@ class ParkGroup(app_commands.Group):
 class Parks(commands.Cog):
     def __init__(self, bot: CisipBot) -> None:
         self.bot = bot
-        self.service = ParkService(bot.db, bot.clock)
+        self.service = bot.services.parks
 
     async def cog_load(self) -> None:
         result = await self.service.seed()

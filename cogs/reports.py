@@ -17,10 +17,8 @@ from discord import app_commands
 from discord.app_commands import locale_str
 from discord.ext import commands
 
-from bot.checks import NotStaff, is_staff
 from bot.db.models_reports import Report
 from bot.i18n import DEFAULT_LANGUAGE, Listing, _, resolve_language
-from bot.permissions import channel_problems
 from bot.services.delivery import (
     DeliveryCounts,
     DeliveryEngine,
@@ -42,6 +40,8 @@ from bot.services.reports import (
     StoredFile,
     check_url,
 )
+from bot.ui.checks import NotStaff, is_staff
+from bot.ui.permissions import channel_problems
 from bot.ui.replies import send_ephemeral
 from bot.ui.text import Translate, member_language, server_translator, translate_in, translator_for
 from bot.ui.time import timestamp
@@ -128,7 +128,7 @@ async def is_member(interaction: discord.Interaction[CisipBot]) -> bool:
         return True
     if interaction.guild_id is None or not isinstance(interaction.user, discord.Member):
         return False
-    verified = (await interaction.client.guild_settings.get(interaction.guild_id)).role("verified")
+    verified = (await interaction.client.services.guild_settings.get(interaction.guild_id)).role("verified")
     return verified is None or any(role.id == verified for role in interaction.user.roles)
 
 
@@ -237,7 +237,7 @@ class DiscordSender:
         return None
 
     async def prepare(self) -> None:
-        config = await self.bot.guild_settings.get(self.guild.id)
+        config = await self.bot.services.guild_settings.get(self.guild.id)
         self.verified_role = config.role("verified") if self.report.visibility == "members" else None
         self.staff_role = config.role("staff")
         self.server_language = resolve_language(config.language)
@@ -479,7 +479,7 @@ class ReportGroup(app_commands.Group):
         guild = interaction.guild
         assert guild is not None
         t = await translator_for(interaction)
-        config = await self.bot.guild_settings.get(guild.id)
+        config = await self.bot.services.guild_settings.get(guild.id)
         channel_id = config.channel("reports")
         channel = guild.get_channel(channel_id) if channel_id else None
         if not isinstance(channel, discord.TextChannel):
@@ -732,9 +732,7 @@ class Reports(commands.Cog):
 
     def __init__(self, bot: CisipBot) -> None:
         self.bot = bot
-        self.service = ReportService(
-            bot.db, bot.clock, bot.settings.reports_dir, bot.settings.report_max_bytes
-        )
+        self.service = bot.services.reports
         self.runs: dict[int, asyncio.Task[None]] = {}
         self.engines: dict[int, DeliveryEngine] = {}
         self._resume_task: asyncio.Task[None] | None = None

@@ -13,20 +13,16 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
-from weakref import WeakKeyDictionary
 
 import discord
 from discord import app_commands
 from discord.app_commands import locale_str
 from discord.ext import commands
 
-from bot.checks import NotStaff, is_staff
 from bot.db.models_members import Membership
 from bot.i18n import Message, _
-from bot.permissions import clauses, role_problems
 from bot.scheduler import JobContext
 from bot.services.errors import DomainError
-from bot.services.mail import Mailer, MailSettings
 from bot.services.membership import (
     APPROVED,
     CODE,
@@ -37,11 +33,13 @@ from bot.services.membership import (
     REMINDER_KIND,
     STATUS_LABELS,
     SWEEP_KIND,
-    MembershipPolicy,
+    Erased,
     MembershipService,
     email_domain,
 )
 from bot.services.verification import Outcome, VerificationService, validate_application
+from bot.ui.checks import NotStaff, is_staff
+from bot.ui.permissions import clauses, role_problems
 from bot.ui.text import Translate, language_of, member_translator, server_translator, translator_for
 from bot.ui.time import full_and_relative, timestamp
 from bot.ui.views import BotModal, BotView, PersistentButton, guarded
@@ -61,9 +59,6 @@ class MemberServices:
     verification: VerificationService
 
 
-_SERVICES: WeakKeyDictionary[Any, MemberServices] = WeakKeyDictionary()
-
-
 def membership_line(user_id: int, membership_id: int, detail: str | None = None) -> Message:
     """An audit summary naming a membership (stored in English, posted in the server's language)."""
     if detail:
@@ -74,21 +69,7 @@ def membership_line(user_id: int, membership_id: int, detail: str | None = None)
 
 
 def services(bot: CisipBot) -> MemberServices:
-    found = _SERVICES.get(bot)
-    if found is None:
-        s = bot.settings
-        policy = MembershipPolicy(
-            months=s.membership_months,
-            reminder_days=s.membership_reminder_days,
-            grace=timedelta(days=s.membership_grace_days),
-            nicknames=s.membership_nicknames,
-        )
-        memberships = MembershipService(bot.db, bot.clock, bot.scheduler, policy)
-        mail_settings = MailSettings.from_settings(s)
-        mailer = Mailer(mail_settings) if mail_settings is not None else None
-        verification = VerificationService(bot.db, bot.clock, memberships, mailer, s.secret_key)
-        found = _SERVICES[bot] = MemberServices(memberships, verification)
-    return found
+    return MemberServices(bot.services.memberships, bot.services.verification)
 
 
 # -- small helpers ------------------------------------------------------------------------------
@@ -163,7 +144,7 @@ async def role_problems_for(
 ) -> list[str]:
     """Everything that stops the bot from giving the verified role (and the member-type role, and
     taking the unverified one)."""
-    config = await bot.guild_settings.get(guild.id)
+    config = await bot.services.guild_settings.get(guild.id)
     verified_id = config.role("verified")
     if verified_id is None:
         return [t("no verified member role is set (staff: /setup role)")]
@@ -184,7 +165,7 @@ async def grant_roles(bot: CisipBot, guild: discord.Guild, row: Membership) -> N
     member = guild.get_member(row.user_id)
     if member is None:
         return
-    config = await bot.guild_settings.get(guild.id)
+    config = await bot.services.guild_settings.get(guild.id)
     type_role_id = (await services(bot).memberships.type_roles(guild.id)).get(row.member_type)
     reason = f"CISIP membership #{row.id} approved"
     give = [guild.get_role(config.role("verified") or 0), guild.get_role(type_role_id or 0)]
@@ -216,8 +197,10 @@ async def grant_roles_safely(bot: CisipBot, guild: discord.Guild, row: Membershi
 
 async def erase(bot: CisipBot, guild: discord.Guild, user_id: int, reason: str) -> int:
     """Erase a member's data, take their roles and delete their card from the staff queue."""
-    erased = await services(bot).memberships.forget(guild.id, user_id)
-    await bot.user_locales.forget(user_id)  # the language last seen is personal data too
+    erasure = await bot.erase_person(guild, user_id)
+    erased = erasure.part(Erased)
+    if erased is None:
+        raise DomainError(_("There is no membership data to erase."))
     await take_roles(bot, guild, user_id, reason)
     channel = guild.get_channel(erased.queue_channel_id) if erased.queue_channel_id else None
     if isinstance(channel, discord.TextChannel) and erased.queue_message_id is not None:
@@ -233,7 +216,7 @@ async def take_roles(bot: CisipBot, guild: discord.Guild, user_id: int, reason: 
     member = guild.get_member(user_id)
     if member is None:
         return
-    config = await bot.guild_settings.get(guild.id)
+    config = await bot.services.guild_settings.get(guild.id)
     taken = {config.role("verified"), *(await services(bot).memberships.type_roles(guild.id)).values()}
     unverified = guild.get_role(config.role("unverified") or 0)
     try:
@@ -280,7 +263,7 @@ async def post_to_queue(
     bot: CisipBot, guild: discord.Guild, row: Membership, note: str | None = None
 ) -> bool:
     """Post (or refresh) the application in the verification channel; False when there is none."""
-    channel_id = (await bot.guild_settings.get(guild.id)).channel("verification")
+    channel_id = (await bot.services.guild_settings.get(guild.id)).channel("verification")
     channel = guild.get_channel(channel_id) if channel_id else None
     if not isinstance(channel, discord.TextChannel):
         return False
@@ -840,7 +823,7 @@ class Verification(commands.Cog):
         if member.bot:
             return
         bot, guild = self.bot, member.guild
-        config = await bot.guild_settings.get(guild.id)
+        config = await bot.services.guild_settings.get(guild.id)
         t = await server_translator(bot, guild.id)
         # A member who used the bot before (here or in another server) is welcomed in their language.
         mt = await member_translator(bot, member.id, guild.id)

@@ -24,14 +24,12 @@ from discord import app_commands
 from discord.app_commands import locale_str
 from discord.ext import commands
 
-from bot.checks import is_staff, staff_only
 from bot.db.models_workshops import Workshop
 from bot.i18n import Message, _
 from bot.scheduler import JobContext
 from bot.scheduler.recurrence import search_zones, zone
 from bot.services.dates import local_input
 from bot.services.errors import DomainError
-from bot.services.membership import member_records
 from bot.services.workshops import (
     CALL_JOB,
     CANCELLED,
@@ -44,11 +42,11 @@ from bot.services.workshops import (
     SENT,
     Seats,
     WorkshopForm,
-    WorkshopService,
     check_capacity,
     not_open,
     parse_reminders,
 )
+from bot.ui.checks import is_staff, staff_only
 from bot.ui.text import Translate, member_translator, server_translator, translator_for
 from bot.ui.time import full_and_relative, timestamp
 from bot.ui.views import BotModal, PersistentButton
@@ -284,7 +282,7 @@ class WorkshopGroup(app_commands.Group):
     ) -> None:
         assert interaction.guild is not None
         t = await translator_for(interaction)
-        config = await self.bot.guild_settings.get(interaction.guild.id)
+        config = await self.bot.services.guild_settings.get(interaction.guild.id)
         options = self.cog.check_options(
             interaction.guild, timezone or config.timezone, capacity, reminders, ping_role
         )
@@ -463,7 +461,7 @@ class WorkshopGroup(app_commands.Group):
 class Workshops(commands.Cog):
     def __init__(self, bot: CisipBot) -> None:
         self.bot = bot
-        self.service = WorkshopService(bot.db, bot.clock, bot.scheduler)
+        self.service = bot.services.workshops
         self.edit_interval = 5.0  # seconds between two edits of one announcement
         self._last_edit: dict[int, float] = {}
         self._pending_edit: dict[int, asyncio.Task[None]] = {}
@@ -592,7 +590,7 @@ class Workshops(commands.Cog):
         t = await translator_for(interaction)
         workshop = await self.service.get(guild.id, workshop_id)
         rows = await self.service.attendees(guild.id, workshop_id)
-        records = await member_records(self.bot.db, guild.id, [r.user_id for r in rows])
+        records = await self.bot.services.memberships.records(guild.id, [r.user_id for r in rows])
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(["name", "organization", "country", "registered at", "status"])
@@ -623,7 +621,7 @@ class Workshops(commands.Cog):
     # -- members ------------------------------------------------------------------------------
 
     async def _verified(self, guild: discord.Guild, user: discord.abc.User) -> bool | None:
-        role_id = (await self.bot.guild_settings.get(guild.id)).role("verified")
+        role_id = (await self.bot.services.guild_settings.get(guild.id)).role("verified")
         if role_id is None:
             return None
         member = user if isinstance(user, discord.Member) else guild.get_member(user.id)
@@ -719,7 +717,7 @@ class Workshops(commands.Cog):
         staff (to be shown in their language) when it could not."""
         t = await server_translator(self.bot, workshop.guild_id)
         guild = self.bot.get_guild(workshop.guild_id)
-        channel_id = (await self.bot.guild_settings.get(workshop.guild_id)).channel("workshops")
+        channel_id = (await self.bot.services.guild_settings.get(workshop.guild_id)).channel("workshops")
         channel = guild.get_channel(channel_id) if guild and channel_id else None
         if guild is None or not isinstance(channel, discord.TextChannel):
             return Message.of(

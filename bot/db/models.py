@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from bot.db.types import BigIntPK, UTCDateTime
+from bot.db.types import PERSON, BigIntPK, UTCDateTime
 
 # Stable constraint names so migrations can refer to them on every backend.
 NAMING_CONVENTION = {
@@ -97,7 +97,7 @@ class AuditEntry(Base):
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     guild_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
-    actor_id: Mapped[int | None] = mapped_column(BigInteger)
+    actor_id: Mapped[int | None] = mapped_column(BigInteger, info=PERSON)
     action: Mapped[str] = mapped_column(String(64))
     summary: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
@@ -118,6 +118,6 @@ class UserLocale(Base):
 
     __tablename__ = "user_locales"
 
-    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False, info=PERSON)
     locale: Mapped[str] = mapped_column(String(16))
     seen_at: Mapped[datetime]

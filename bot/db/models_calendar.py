@@ -8,7 +8,7 @@ from sqlalchemy import BigInteger, Boolean, Integer, String, Text, UniqueConstra
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db.models import Base
-from bot.db.types import BigIntPK
+from bot.db.types import PERSON, BigIntPK
 
 
 class CalendarEntry(Base):
@@ -32,7 +32,7 @@ class CalendarEntry(Base):
     first_year: Mapped[int] = mapped_column(Integer)
     last_year: Mapped[int | None] = mapped_column(Integer)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_by: Mapped[int | None] = mapped_column(BigInteger)
+    created_by: Mapped[int | None] = mapped_column(BigInteger, info=PERSON)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

@@ -9,7 +9,7 @@ from sqlalchemy import BigInteger, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db.models import Base
-from bot.db.types import BigIntPK
+from bot.db.types import PERSON, BigIntPK
 
 
 class MemberOrganization(Base):
@@ -42,7 +42,7 @@ class Membership(Base):
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     guild_id: Mapped[int] = mapped_column(BigInteger, index=True)
-    user_id: Mapped[int] = mapped_column(BigInteger)
+    user_id: Mapped[int] = mapped_column(BigInteger, info=PERSON)
     status: Mapped[str] = mapped_column(String(16), index=True)
     full_name: Mapped[str] = mapped_column(String(100))
     organization: Mapped[str] = mapped_column(String(100))
@@ -65,7 +65,7 @@ class Membership(Base):
     queue_message_id: Mapped[int | None] = mapped_column(BigInteger)
     applied_at: Mapped[datetime]
     decided_at: Mapped[datetime | None]
-    decided_by: Mapped[int | None] = mapped_column(BigInteger)
+    decided_by: Mapped[int | None] = mapped_column(BigInteger, info=PERSON)
     reason: Mapped[str | None] = mapped_column(Text)
     approved_at: Mapped[datetime | None]
     expires_at: Mapped[datetime | None]

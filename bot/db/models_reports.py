@@ -8,7 +8,7 @@ from sqlalchemy import BigInteger, Index, Integer, String, Text, UniqueConstrain
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db.models import Base
-from bot.db.types import BigIntPK
+from bot.db.types import PERSON, BigIntPK
 
 
 class Report(Base):
@@ -33,12 +33,12 @@ class Report(Base):
     file_name: Mapped[str | None] = mapped_column(String(200))
     file_size: Mapped[int | None] = mapped_column(BigInteger)
     url: Mapped[str | None] = mapped_column(String(500))
-    published_by: Mapped[int] = mapped_column(BigInteger)
+    published_by: Mapped[int | None] = mapped_column(BigInteger, info=PERSON)
     announcement_channel_id: Mapped[int | None] = mapped_column(BigInteger)
     announcement_message_id: Mapped[int | None] = mapped_column(BigInteger)
     delivery_state: Mapped[str] = mapped_column(String(16), default="running")
     # The live progress message in the publisher's DMs, edited again after a restart.
-    progress_user_id: Mapped[int | None] = mapped_column(BigInteger)
+    progress_user_id: Mapped[int | None] = mapped_column(BigInteger, info=PERSON)
     progress_channel_id: Mapped[int | None] = mapped_column(BigInteger)
     progress_message_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime]
@@ -54,7 +54,7 @@ class ReportSubscription(Base):
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     guild_id: Mapped[int] = mapped_column(BigInteger)
-    user_id: Mapped[int] = mapped_column(BigInteger)
+    user_id: Mapped[int] = mapped_column(BigInteger, info=PERSON)
     active: Mapped[bool] = mapped_column(default=True)
     # The member's DM channel, opened when they subscribe: a report then costs one request per DM.
     dm_channel_id: Mapped[int | None] = mapped_column(BigInteger)
@@ -77,7 +77,7 @@ class ReportDelivery(Base):
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     report_id: Mapped[int] = mapped_column(BigInteger)
-    user_id: Mapped[int] = mapped_column(BigInteger)
+    user_id: Mapped[int] = mapped_column(BigInteger, info=PERSON)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     message_id: Mapped[int | None] = mapped_column(BigInteger)

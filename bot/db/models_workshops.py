@@ -8,7 +8,7 @@ from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text, U
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db.models import Base
-from bot.db.types import BigIntPK
+from bot.db.types import PERSON, BigIntPK
 
 
 class WorkshopSeries(Base):
@@ -53,7 +53,7 @@ class Workshop(Base):
     channel_id: Mapped[int | None] = mapped_column(BigInteger)
     message_id: Mapped[int | None] = mapped_column(BigInteger)
     event_id: Mapped[int | None] = mapped_column(BigInteger)
-    created_by: Mapped[int | None] = mapped_column(BigInteger)
+    created_by: Mapped[int | None] = mapped_column(BigInteger, info=PERSON)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -66,7 +66,7 @@ class WorkshopRegistration(Base):
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     workshop_id: Mapped[int] = mapped_column(ForeignKey("workshops.id", ondelete="CASCADE"), index=True)
-    user_id: Mapped[int] = mapped_column(BigInteger)
+    user_id: Mapped[int] = mapped_column(BigInteger, info=PERSON)
     status: Mapped[str] = mapped_column(String(16))
     registered_at: Mapped[datetime]
     queued_at: Mapped[datetime]
@@ -86,7 +86,7 @@ class WorkshopReminderDelivery(Base):
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     workshop_id: Mapped[int] = mapped_column(ForeignKey("workshops.id", ondelete="CASCADE"), index=True)
     reminder: Mapped[str] = mapped_column(String(16))
-    user_id: Mapped[int] = mapped_column(BigInteger)
+    user_id: Mapped[int] = mapped_column(BigInteger, info=PERSON)
     status: Mapped[str] = mapped_column(String(16))
     late: Mapped[bool] = mapped_column(Boolean, default=False)
     delivered_at: Mapped[datetime]

@@ -36,3 +36,9 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+# Marks a column that holds a person's Discord id (``mapped_column(BigInteger, info=PERSON)``).
+# Erasure must leave none of them pointing at the person: the personal-data test walks every
+# column so marked, and refuses any other id column it cannot tell is not a person's.
+PERSON: dict[str, Any] = {"person": True}

@@ -171,6 +171,10 @@ class Scheduler:
         """Run ``handler`` for rows of ``kind``; rows of kinds nobody registered are left alone."""
         self._handlers[kind] = _Registration(handler, grace, max_attempts, on_missed)
 
+    def unregister(self, kind: str) -> None:
+        """Stop running rows of ``kind`` (they stay pending until a handler is registered again)."""
+        self._handlers.pop(kind, None)
+
     @property
     def kinds(self) -> list[str]:
         return sorted(self._handlers)
@@ -591,7 +595,10 @@ class Scheduler:
 
     async def _execute(self, row: _Claimed) -> _Outcome | None:
         """Run one claimed row; returns how it ended (None when it was put back for a retry)."""
-        registration = self._handlers[row.kind]
+        registration = self._handlers.get(row.kind)
+        if registration is None:  # its handler was unregistered since the claim: leave it for later
+            await self._put_back(row)
+            return None
         async with self._semaphore:
             started = self.clock.now()
             context = JobContext(

@@ -12,11 +12,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.database import Database
 from bot.db.models_calendar import CalendarBuiltin, CalendarEntry
@@ -241,10 +242,35 @@ class Delivery:
 
 
 class CalendarService:
+    personal_data_name: ClassVar[str] = "calendar"
+    personal_tables: ClassVar[tuple[str, ...]] = ("calendar_entries",)
+
     def __init__(self, database: Database, scheduler: Scheduler, clock: Clock) -> None:
         self.db = database
         self.scheduler = scheduler
         self.clock = clock
+
+    # -- personal data: the staff member who added an entry ----------------------------------
+
+    async def export_personal_data(
+        self, session: AsyncSession, guild_id: int, user_id: int
+    ) -> dict[str, Any] | None:
+        names = (
+            await session.scalars(
+                select(CalendarEntry.name).where(
+                    CalendarEntry.guild_id == guild_id, CalendarEntry.created_by == user_id
+                )
+            )
+        ).all()
+        return {"entries_you_added": list(names)} if names else None
+
+    async def erase_personal_data(self, session: AsyncSession, guild_id: int, user_id: int) -> None:
+        """Entries stay on the calendar, without the name of who added them."""
+        await session.execute(
+            update(CalendarEntry)
+            .where(CalendarEntry.guild_id == guild_id, CalendarEntry.created_by == user_id)
+            .values(created_by=None)
+        )
 
     # -- entries ------------------------------------------------------------------------------
 
@@ -482,7 +508,7 @@ class CalendarService:
             "year": year,
             "edition": year - entry.first_year + 1,
             "server": server,
-            "date": f"<t:{int(occurrence.timestamp())}:D>",
+            "date": occurrence,
         }
 
     def entry_delivery(self, entry: CalendarEntry, occurrence: datetime, server: str) -> Delivery:
@@ -525,7 +551,7 @@ class CalendarService:
                 "year": year,
                 "edition": year - cycle.edition_of_year,
                 "server": server,
-                "date": f"<t:{int(context.due_at.timestamp())}:D>",
+                "date": context.due_at,
             },
             channel_purpose=cycle.channel,
             ping_staff=cycle.ping_staff,

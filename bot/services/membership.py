@@ -11,20 +11,24 @@ import calendar
 import csv
 import io
 import re
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, ClassVar
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.database import Database
-from bot.db.models import AuditEntry
 from bot.db.models_members import MemberOrganization, Membership, MembershipSettings, MemberTypeRole
 from bot.db.models_parks import Park
 from bot.i18n import Message, _, half_width
 from bot.scheduler import Clock, Scheduler
+from bot.services.access import AccessService, Person, StaffRule
 from bot.services.errors import DomainError, NotFound
+from bot.services.guild_settings import GuildSettingsService
+from bot.services.personal_data import iso
 
 REMINDER_KIND = "membership.reminder"
 EXPIRY_KIND = "membership.expire"
@@ -68,9 +72,48 @@ class MembershipPolicy:
 
 @dataclass(frozen=True)
 class Erased:
+    """A membership erased: its number (for anonymous audit lines) and its card in the staff queue."""
+
     number: int
     queue_channel_id: int | None
     queue_message_id: int | None
+
+
+@dataclass(frozen=True)
+class MemberGate:
+    """Who counts as a verified CISIP member in one server: the one answer for members-only
+    workshops, members-only reports and the directory.
+
+    Staff always count. Anyone else counts when they hold the verified role (staff may give it by
+    hand) or their membership is approved (the roles may not have been given yet).
+    """
+
+    staff: StaffRule
+    verified_role_id: int | None
+    approved: Collection[int]  # user ids with an approved membership (of those asked about)
+
+    def admits(self, person: Person) -> bool:
+        return (
+            self.staff.admits(person)
+            or person.holds(self.verified_role_id)
+            or person.user_id in self.approved
+        )
+
+    def refusal(self) -> DomainError:
+        """What a member who is not admitted is told."""
+        if self.verified_role_id is None:
+            return DomainError(
+                _("This is for verified members, but no verified role is set up: please tell the staff.")
+            )
+        return DomainError(_("This is for verified CISIP members: press Verify to become one."))
+
+
+@dataclass(frozen=True)
+class LinkedMember:
+    """A verified member whose organization runs a park of the directory."""
+
+    user_id: int
+    organization: str
 
 
 def add_months(when: datetime, months: int) -> datetime:
@@ -106,13 +149,69 @@ def email_domain(email: str) -> str:
 
 
 class MembershipService:
+    personal_data_name: ClassVar[str] = "membership"
+    personal_tables: ClassVar[tuple[str, ...]] = ("memberships",)
+
     def __init__(
-        self, database: Database, clock: Clock, scheduler: Scheduler, policy: MembershipPolicy
+        self,
+        database: Database,
+        clock: Clock,
+        scheduler: Scheduler,
+        policy: MembershipPolicy,
+        *,
+        guild_settings: GuildSettingsService,
+        access: AccessService,
     ) -> None:
         self.db = database
         self.clock = clock
         self.scheduler = scheduler
         self.policy = policy
+        self.guild_settings = guild_settings
+        self.access = access
+
+    # -- the member gate ----------------------------------------------------------------------
+
+    async def gate(self, guild_id: int, user_ids: Iterable[int] | None = None) -> MemberGate:
+        """The gate of one server, knowing the approved memberships of ``user_ids`` (all when None)."""
+        config = await self.guild_settings.get(guild_id)
+        query = select(Membership.user_id).where(
+            Membership.guild_id == guild_id, Membership.status == APPROVED
+        )
+        if user_ids is not None:
+            query = query.where(Membership.user_id.in_(list(user_ids)))
+        async with self.db.session() as session:
+            approved = frozenset((await session.scalars(query)).all())
+        return MemberGate(await self.access.staff_rule(guild_id), config.role("verified"), approved)
+
+    async def is_verified_member(self, person: Person) -> bool:
+        if person.guild_id is None:
+            return False
+        return (await self.gate(person.guild_id, [person.user_id])).admits(person)
+
+    async def require_verified_member(self, person: Person) -> None:
+        """Raise what the member is told when they are not a verified member."""
+        if person.guild_id is None:
+            raise DomainError(_("This command works only in a server."))
+        gate = await self.gate(person.guild_id, [person.user_id])
+        if not gate.admits(person):
+            raise gate.refusal()
+
+    # -- who may apply or renew ---------------------------------------------------------------
+
+    async def may_apply(self, guild_id: int, user_id: int) -> Membership | None:
+        """The member's current record to fill the form with; refuses an approved member."""
+        current = await self.get(guild_id, user_id)
+        if current is not None and current.status == APPROVED:
+            assert current.expires_at is not None
+            raise DomainError(_("You are already a verified member until {date}."), date=current.expires_at)
+        return current
+
+    async def may_renew(self, guild_id: int, user_id: int) -> Membership:
+        """The membership to renew; refuses when there is none (or it was never approved)."""
+        current = await self.get(guild_id, user_id)
+        if current is None or current.status not in (APPROVED, EXPIRED):
+            raise DomainError(_("There is no membership to renew: press Verify to apply."))
+        return current
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -296,32 +395,47 @@ class MembershipService:
 
     # -- erasure and export -------------------------------------------------------------------
 
-    async def forget(self, guild_id: int, user_id: int) -> Erased:
-        """Erase a member's personal data; returns the membership's number and its queue card."""
-        async with self.db.transaction() as session:
-            row = await session.scalar(
-                select(Membership).where(Membership.guild_id == guild_id, Membership.user_id == user_id)
-            )
-            if row is None:
-                raise NotFound(_("There is no membership data to erase."))
-            number = row.id
-            erased = Erased(number, row.queue_channel_id, row.queue_message_id)
-            await self.scheduler.cancel(dedupe_prefix=job_prefix(row.id), session=session)
-            await session.delete(row)
-            # The audit log keeps what staff did, but no longer says who the member was.
-            await session.execute(
-                update(AuditEntry)
-                .where(AuditEntry.guild_id == guild_id, AuditEntry.actor_id == user_id)
-                .values(actor_id=None)
-            )
-            mention = f"<@{user_id}>"
-            entries = await session.scalars(
-                select(AuditEntry).where(
-                    AuditEntry.guild_id == guild_id, AuditEntry.summary.contains(mention, autoescape=True)
-                )
-            )
-            for entry in entries:
-                entry.summary = entry.summary.replace(mention, f"member #{number}")
+    async def export_personal_data(
+        self, session: AsyncSession, guild_id: int, user_id: int
+    ) -> dict[str, Any] | None:
+        row = await session.scalar(
+            select(Membership).where(Membership.guild_id == guild_id, Membership.user_id == user_id)
+        )
+        if row is None:
+            return None
+        return {
+            "number": row.id,
+            "status": row.status,
+            "full_name": row.full_name,
+            "organization": row.organization,
+            "email": row.email,
+            "email_verified": row.email_verified,
+            "new_email": row.new_email,
+            "country": row.country,
+            "member_type": row.member_type,
+            "applied_at": iso(row.applied_at),
+            "decided_at": iso(row.decided_at),
+            "reason": row.reason,
+            "approved_at": iso(row.approved_at),
+            "expires_at": iso(row.expires_at),
+        }
+
+    async def erase_personal_data(self, session: AsyncSession, guild_id: int, user_id: int) -> Erased | None:
+        """Delete the member's application and membership, and their name on decisions they took
+        as staff; returns what the Discord side still has to clean up (their queue card)."""
+        await session.execute(
+            update(Membership)
+            .where(Membership.guild_id == guild_id, Membership.decided_by == user_id)
+            .values(decided_by=None)
+        )
+        row = await session.scalar(
+            select(Membership).where(Membership.guild_id == guild_id, Membership.user_id == user_id)
+        )
+        if row is None:
+            return None
+        erased = Erased(row.id, row.queue_channel_id, row.queue_message_id)
+        await self.scheduler.cancel(dedupe_prefix=job_prefix(row.id), session=session)
+        await session.delete(row)
         return erased
 
     async def export_csv(self, guild_id: int) -> bytes:
@@ -363,6 +477,52 @@ class MembershipService:
                 ]
             )
         return out.getvalue().encode("utf-8-sig")
+
+    # -- who the other capabilities see -----------------------------------------------------
+
+    async def records(self, guild_id: int, user_ids: list[int]) -> dict[int, tuple[str, str, str]]:
+        """Name, organization and country of these members, from their applications."""
+        if not user_ids:
+            return {}
+        async with self.db.session() as session:
+            rows = await session.scalars(
+                select(Membership).where(Membership.guild_id == guild_id, Membership.user_id.in_(user_ids))
+            )
+            return {row.user_id: (row.full_name, row.organization, row.country) for row in rows}
+
+    async def member_parks(self, guild_id: int) -> frozenset[str]:
+        """The parks of the directory that a member organization of this server runs."""
+        async with self.db.session() as session:
+            slugs = await session.scalars(
+                select(MemberOrganization.park_slug).where(
+                    MemberOrganization.guild_id == guild_id, MemberOrganization.park_slug.is_not(None)
+                )
+            )
+            return frozenset(slug for slug in slugs if slug)
+
+    async def linked_members(self, guild_id: int, park_slug: str) -> list[LinkedMember]:
+        """Verified members whose organization (by email domain) runs this park."""
+        async with self.db.session() as session:
+            orgs = (
+                await session.scalars(
+                    select(MemberOrganization).where(
+                        MemberOrganization.guild_id == guild_id, MemberOrganization.park_slug == park_slug
+                    )
+                )
+            ).all()
+            if not orgs:
+                return []
+            by_domain = {org.domain.lower(): org.name for org in orgs}
+            members = (
+                await session.scalars(
+                    select(Membership).where(Membership.guild_id == guild_id, Membership.status == APPROVED)
+                )
+            ).all()
+        return [
+            LinkedMember(m.user_id, by_domain[email_domain(m.email)])
+            for m in members
+            if email_domain(m.email) in by_domain
+        ]
 
     # -- the membership year of one server ----------------------------------------------------
 
@@ -510,16 +670,3 @@ class MembershipService:
 def _csv_safe(value: str) -> str:
     """Keep spreadsheet programs from running member-typed text as a formula."""
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
-async def member_records(
-    database: Database, guild_id: int, user_ids: list[int]
-) -> dict[int, tuple[str, str, str]]:
-    """Name, organization and country of these members, from their verification records."""
-    if not user_ids:
-        return {}
-    async with database.session() as session:
-        rows = await session.scalars(
-            select(Membership).where(Membership.guild_id == guild_id, Membership.user_id.in_(user_ids))
-        )
-        return {row.user_id: (row.full_name, row.organization, row.country) for row in rows}

@@ -35,6 +35,7 @@ from bot.i18n import (
 )
 from bot.scheduler import Clock
 from bot.services.errors import DomainError, NotFound
+from bot.services.membership import LinkedMember, MembershipService
 from bot.services.park_search import FUZZY, ParkDoc, ParkIndex, normalise
 
 SEED_CSV = Path(__file__).resolve().parents[2] / "data" / "parks.csv"
@@ -450,15 +451,22 @@ class ImportResult:
 
 
 @dataclass(frozen=True)
-class LinkedMember:
-    user_id: int
-    organization: str
+class MemberParks:
+    """A park is a CISIP member park when the directory marks it so, or a member organization of
+    the server runs it."""
+
+    run_by_members: frozenset[str]
+
+    def includes(self, record: ParkRecord) -> bool:
+        return record.cisip_member or record.slug in self.run_by_members
 
 
 class ParkService:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, *, memberships: MembershipService | None = None) -> None:
         self.db = db
         self.clock = clock
+        # Member organizations link parks to verified members (the membership capability).
+        self.memberships = memberships
         self.records: dict[str, ParkRecord] = {}
         self.index = ParkIndex()
         self._loading = asyncio.Lock()
@@ -595,46 +603,18 @@ class ParkService:
 
     async def linked_members(self, guild_id: int, slug: str) -> list[LinkedMember]:
         """Verified members whose organization (by email domain) runs this park."""
-        try:
-            from bot.db.models_members import MemberOrganization, Membership
-        except ImportError:  # the verification feature is not installed
+        if self.memberships is None:
             return []
-        async with self.db.session() as session:
-            orgs = (
-                await session.scalars(
-                    select(MemberOrganization).where(
-                        MemberOrganization.guild_id == guild_id, MemberOrganization.park_slug == slug
-                    )
-                )
-            ).all()
-            if not orgs:
-                return []
-            by_domain = {org.domain.lower(): org.name for org in orgs}
-            members = (
-                await session.scalars(
-                    select(Membership).where(Membership.guild_id == guild_id, Membership.status == "approved")
-                )
-            ).all()
-        return [
-            LinkedMember(m.user_id, by_domain[m.email.rsplit("@", 1)[-1].lower()])
-            for m in members
-            if m.email.rsplit("@", 1)[-1].lower() in by_domain
-        ]
+        return await self.memberships.linked_members(guild_id, slug)
 
-    async def is_member_park(self, guild_id: int, record: ParkRecord) -> bool:
-        if record.cisip_member:
-            return True
-        try:
-            from bot.db.models_members import MemberOrganization
-        except ImportError:
-            return False
-        async with self.db.session() as session:
-            found = await session.scalar(
-                select(MemberOrganization.id).where(
-                    MemberOrganization.guild_id == guild_id, MemberOrganization.park_slug == record.slug
-                )
-            )
-        return found is not None
+    async def member_parks(self, guild_id: int | None) -> MemberParks:
+        """Which parks count as CISIP members in this server (one query for a whole result list)."""
+        if guild_id is None or self.memberships is None:
+            return MemberParks(frozenset())
+        return MemberParks(await self.memberships.member_parks(guild_id))
+
+    async def is_member_park(self, guild_id: int | None, record: ParkRecord) -> bool:
+        return (await self.member_parks(guild_id)).includes(record)
 
     # -- staff changes ----------------------------------------------------------------------------
 

@@ -12,10 +12,10 @@ import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
+from typing import Any, ClassVar, cast
 from urllib.parse import urlsplit
 
-from sqlalchemy import ColumnElement, Table, bindparam, func, or_, select, update
+from sqlalchemy import ColumnElement, Table, bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.database import Database
@@ -24,6 +24,8 @@ from bot.i18n import _
 from bot.scheduler.clock import Clock
 from bot.services.delivery import DeliveryCounts, PendingDelivery, Settled
 from bot.services.errors import DomainError, NotFound
+from bot.services.membership import MembershipService
+from bot.services.personal_data import iso
 
 PDF_MAGIC = b"%PDF-"
 VISIBILITIES = {"members": _("Members only"), "public": _("Public")}
@@ -56,12 +58,32 @@ def safe_filename(name: str) -> str:
     return f"{stem[:100]}.pdf"
 
 
+@dataclass(frozen=True)
+class ReportsErased:
+    """A person's subscription and deliveries erased in one server."""
+
+    subscription: bool
+    deliveries: int
+
+
 class ReportService:
-    def __init__(self, database: Database, clock: Clock, reports_dir: Path, max_bytes: int) -> None:
+    personal_data_name: ClassVar[str] = "reports"
+    personal_tables: ClassVar[tuple[str, ...]] = ("reports", "report_subscriptions", "report_deliveries")
+
+    def __init__(
+        self,
+        database: Database,
+        clock: Clock,
+        reports_dir: Path,
+        max_bytes: int,
+        *,
+        memberships: MembershipService | None = None,
+    ) -> None:
         self.db = database
         self.clock = clock
         self.reports_dir = reports_dir
         self.max_bytes = max_bytes
+        self.memberships = memberships
 
     # -- files --------------------------------------------------------------------------------------
 
@@ -481,6 +503,79 @@ class ReportService:
             )
             if report is not None and not still:
                 report.delivery_state = "done"
+
+    # -- personal data ------------------------------------------------------------------------------
+
+    async def export_personal_data(
+        self, session: AsyncSession, guild_id: int, user_id: int
+    ) -> dict[str, Any] | None:
+        subscription = await session.scalar(
+            select(ReportSubscription).where(
+                ReportSubscription.guild_id == guild_id, ReportSubscription.user_id == user_id
+            )
+        )
+        deliveries = (
+            await session.execute(
+                select(Report.title, Report.year, ReportDelivery.status, ReportDelivery.updated_at)
+                .join(Report, Report.id == ReportDelivery.report_id)
+                .where(Report.guild_id == guild_id, ReportDelivery.user_id == user_id)
+                .order_by(ReportDelivery.id)
+            )
+        ).all()
+        published = (
+            await session.scalars(
+                select(Report).where(
+                    Report.guild_id == guild_id,
+                    or_(Report.published_by == user_id, Report.progress_user_id == user_id),
+                )
+            )
+        ).all()
+        if subscription is None and not deliveries and not published:
+            return None
+        return {
+            "subscription": None
+            if subscription is None
+            else {"active": subscription.active, "updated_at": iso(subscription.updated_at)},
+            "deliveries": [
+                {"report": f"{title} ({year})", "status": status, "at": iso(at)}
+                for title, year, status, at in deliveries
+            ],
+            "reports_you_published": [
+                f"{r.title} ({r.year})" for r in published if r.published_by == user_id
+            ],
+        }
+
+    async def erase_personal_data(
+        self, session: AsyncSession, guild_id: int, user_id: int
+    ) -> ReportsErased | None:
+        """Forget the subscription and every delivery to the person (no DM goes out after this);
+        reports they published stay, without their name."""
+        ours = select(Report.id).where(Report.guild_id == guild_id)
+        gone = await session.execute(
+            delete(ReportDelivery).where(
+                ReportDelivery.report_id.in_(ours), ReportDelivery.user_id == user_id
+            )
+        )
+        unsubscribed = await session.execute(
+            delete(ReportSubscription).where(
+                ReportSubscription.guild_id == guild_id, ReportSubscription.user_id == user_id
+            )
+        )
+        await session.execute(
+            update(Report)
+            .where(Report.guild_id == guild_id, Report.published_by == user_id)
+            .values(published_by=None)
+        )
+        await session.execute(
+            update(Report)
+            .where(Report.guild_id == guild_id, Report.progress_user_id == user_id)
+            .values(progress_user_id=None, progress_channel_id=None, progress_message_id=None)
+        )
+        deliveries = int(getattr(gone, "rowcount", 0) or 0)
+        subscription = bool(getattr(unsubscribed, "rowcount", 0))
+        if not deliveries and not subscription:
+            return None
+        return ReportsErased(subscription, deliveries)
 
 
 def _check_text(title: str, summary: str) -> tuple[str, str]:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import string
 from collections.abc import Collection
+from datetime import datetime
 from typing import Any
 
-from bot.i18n import Listing, _
+from bot.i18n import DEFAULT_LANGUAGE, Listing, _, render_moment
 from bot.services.errors import DomainError
 
 _FORMATTER = string.Formatter()
@@ -61,11 +62,19 @@ def check_template(template: str, allowed: Collection[str]) -> str:
     return text
 
 
-def render(template: str, values: dict[str, Any]) -> str:
-    """Fill ``template`` in (it was checked when saved; unknown names are left as written)."""
+def render(template: str, values: dict[str, Any], language: str = DEFAULT_LANGUAGE) -> str:
+    """Fill ``template`` in (it was checked when saved; unknown names are left as written).
+
+    A moment (a datetime) is shown as a date, the way whoever shows the text renders moments."""
     out = []
     for literal, name, _spec, _conversion in _FORMATTER.parse(template):
         out.append(literal)
-        if name is not None:
-            out.append(str(values[name]) if name in values else f"{{{name}}}")
+        if name is None:
+            continue
+        if name not in values:
+            out.append(f"{{{name}}}")
+        elif isinstance(values[name], datetime):
+            out.append(render_moment(values[name], "D", language))
+        else:
+            out.append(str(values[name]))
     return "".join(out)

@@ -6,8 +6,11 @@ written in the language the member's Discord showed the last time they used the 
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.database import Database
 from bot.db.models import UserLocale
@@ -15,7 +18,14 @@ from bot.scheduler.clock import Clock
 
 
 class UserLocaleService:
-    """Remembered per process so that only a change of language costs a write."""
+    """Remembered per process so that only a change of language costs a write.
+
+    The language is the person's wherever they use the bot, so erasing their data in any server
+    forgets it.
+    """
+
+    personal_data_name: ClassVar[str] = "language"
+    personal_tables: ClassVar[tuple[str, ...]] = ("user_locales",)
 
     def __init__(self, database: Database, clock: Clock) -> None:
         self.db = database
@@ -50,8 +60,20 @@ class UserLocaleService:
         self._known[user_id] = locale
         return locale
 
-    async def forget(self, user_id: int) -> None:
-        """Erase what is remembered of ``user_id`` (part of /verify forget-me)."""
+    async def export_personal_data(
+        self, session: AsyncSession, guild_id: int, user_id: int
+    ) -> dict[str, Any] | None:
+        row = await session.get(UserLocale, user_id)
+        if row is None:
+            return None
+        return {"discord_language": row.locale, "last_seen": row.seen_at.isoformat()}
+
+    async def erase_personal_data(self, session: AsyncSession, guild_id: int, user_id: int) -> bool | None:
         self._known.pop(user_id, None)
+        result = await session.execute(delete(UserLocale).where(UserLocale.user_id == user_id))
+        return True if getattr(result, "rowcount", 0) else None
+
+    async def forget(self, user_id: int) -> None:
+        """Erase what is remembered of ``user_id`` (its own transaction)."""
         async with self.db.transaction() as session:
-            await session.execute(delete(UserLocale).where(UserLocale.user_id == user_id))
+            await self.erase_personal_data(session, 0, user_id)

@@ -13,9 +13,10 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,6 +32,8 @@ from bot.scheduler import Clock, Scheduler
 from bot.scheduler.recurrence import zone
 from bot.services.dates import parse_local
 from bot.services.errors import DomainError, NotFound
+from bot.services.membership import MembershipService
+from bot.services.personal_data import iso
 
 log = logging.getLogger(__name__)
 
@@ -152,11 +155,34 @@ class Attendee:
     registered_at: datetime
 
 
+@dataclass(frozen=True)
+class WorkshopsErased:
+    """A person's registrations erased; a seat they held went to the next on the waitlist."""
+
+    registrations: int
+    promoted: dict[int, list[int]]  # workshop id -> members promoted into the freed seats
+
+
 class WorkshopService:
-    def __init__(self, database: Database, clock: Clock, scheduler: Scheduler) -> None:
+    personal_data_name: ClassVar[str] = "workshops"
+    personal_tables: ClassVar[tuple[str, ...]] = (
+        "workshops",
+        "workshop_registrations",
+        "workshop_reminder_deliveries",
+    )
+
+    def __init__(
+        self,
+        database: Database,
+        clock: Clock,
+        scheduler: Scheduler,
+        *,
+        memberships: MembershipService | None = None,
+    ) -> None:
         self.db = database
         self.clock = clock
         self.scheduler = scheduler
+        self.memberships = memberships
 
     # -- validation ---------------------------------------------------------------------------
 
@@ -660,6 +686,89 @@ class WorkshopService:
             assert series is not None
             series.call_weeks = weeks
             return series
+
+    # -- personal data ------------------------------------------------------------------------
+
+    async def export_personal_data(
+        self, session: AsyncSession, guild_id: int, user_id: int
+    ) -> dict[str, Any] | None:
+        registrations = (
+            await session.execute(
+                select(Workshop, WorkshopRegistration)
+                .join(WorkshopRegistration, WorkshopRegistration.workshop_id == Workshop.id)
+                .where(Workshop.guild_id == guild_id, WorkshopRegistration.user_id == user_id)
+                .order_by(Workshop.starts_at)
+            )
+        ).all()
+        reminders = (
+            await session.execute(
+                select(Workshop.title, WorkshopReminderDelivery)
+                .join(WorkshopReminderDelivery, WorkshopReminderDelivery.workshop_id == Workshop.id)
+                .where(Workshop.guild_id == guild_id, WorkshopReminderDelivery.user_id == user_id)
+                .order_by(WorkshopReminderDelivery.id)
+            )
+        ).all()
+        created = (
+            await session.scalars(
+                select(Workshop.title).where(Workshop.guild_id == guild_id, Workshop.created_by == user_id)
+            )
+        ).all()
+        if not registrations and not reminders and not created:
+            return None
+        return {
+            "registrations": [
+                {
+                    "workshop": f"#{workshop.id} {workshop.title}",
+                    "starts_at": iso(workshop.starts_at),
+                    "status": registration.status,
+                    "registered_at": iso(registration.registered_at),
+                }
+                for workshop, registration in registrations
+            ],
+            "reminders_received": [
+                {"workshop": title, "reminder": d.reminder, "status": d.status, "at": iso(d.delivered_at)}
+                for title, d in reminders
+            ],
+            "workshops_you_created": list(created),
+        }
+
+    async def erase_personal_data(
+        self, session: AsyncSession, guild_id: int, user_id: int
+    ) -> WorkshopsErased | None:
+        """Delete the person's registrations and reminder records; a seat they held goes to the next
+        on the waitlist, as if they had left. Workshops they created stay, without their name."""
+        ours = select(Workshop.id).where(Workshop.guild_id == guild_id)
+        held = (
+            await session.scalars(
+                select(WorkshopRegistration.workshop_id).where(
+                    WorkshopRegistration.workshop_id.in_(ours),
+                    WorkshopRegistration.user_id == user_id,
+                    WorkshopRegistration.status == REGISTERED,
+                )
+            )
+        ).all()
+        gone = await session.execute(
+            delete(WorkshopRegistration).where(
+                WorkshopRegistration.workshop_id.in_(ours), WorkshopRegistration.user_id == user_id
+            )
+        )
+        await session.execute(
+            delete(WorkshopReminderDelivery).where(
+                WorkshopReminderDelivery.workshop_id.in_(ours), WorkshopReminderDelivery.user_id == user_id
+            )
+        )
+        await session.execute(
+            update(Workshop)
+            .where(Workshop.guild_id == guild_id, Workshop.created_by == user_id)
+            .values(created_by=None)
+        )
+        promoted: dict[int, list[int]] = {}
+        for workshop_id in held:
+            workshop = await self._get(session, None, workshop_id, lock=True)
+            if workshop.status == SCHEDULED:
+                promoted[workshop_id] = await self._promote(session, workshop)
+        count = int(getattr(gone, "rowcount", 0) or 0)
+        return WorkshopsErased(count, promoted) if count else None
 
 
 def not_open(workshop: Workshop) -> DomainError:

@@ -5,26 +5,23 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar
+from typing import Any, ClassVar, Generic, Self, TypeVar
 
 import discord
 
-if TYPE_CHECKING:
-    from bot.client import CisipBot
+from bot.ui.errors import handle_interaction_error
 
 
 class BotView(discord.ui.View):
     async def on_error(
         self, interaction: discord.Interaction[Any], error: Exception, item: discord.ui.Item[Any], /
     ) -> None:
-        bot: CisipBot = interaction.client
-        await bot.handle_interaction_error(interaction, error)
+        await handle_interaction_error(interaction, error)
 
 
 class BotModal(discord.ui.Modal):
     async def on_error(self, interaction: discord.Interaction[Any], error: Exception, /) -> None:  # type: ignore[override]
-        bot: CisipBot = interaction.client
-        await bot.handle_interaction_error(interaction, error)
+        await handle_interaction_error(interaction, error)
 
 
 SelfT = TypeVar("SelfT")
@@ -44,8 +41,7 @@ def guarded(
         try:
             await callback(self, interaction)
         except Exception as exc:
-            bot: CisipBot = interaction.client
-            await bot.handle_interaction_error(interaction, exc)
+            await handle_interaction_error(interaction, exc)
 
     return wrapper
 
@@ -107,5 +103,13 @@ class PersistentButton(discord.ui.DynamicItem[discord.ui.Button[Any]], Generic[K
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         await self.pressed(interaction)
 
-    async def pressed(self, interaction: discord.Interaction[CisipBot]) -> None:
+    async def pressed(self, interaction: discord.Interaction[Any]) -> None:
         raise NotImplementedError
+
+
+def persistent_view(*items: discord.ui.Item[Any]) -> discord.ui.View:
+    """A view of persistent items (their state is in their custom ids): no timeout."""
+    view = discord.ui.View(timeout=None)
+    for item in items:
+        view.add_item(item)
+    return view

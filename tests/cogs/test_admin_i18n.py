@@ -9,9 +9,9 @@ import pytest
 from discord import app_commands
 
 from bot.i18n import translate
-from bot.permissions import permission_list
 from bot.services import status as status_service
 from bot.services.status import Health
+from bot.ui.permissions import permission_list
 from tests.cogs.conftest import BotHarness
 from tests.fakediscord import Perm
 from tests.fakediscord.state import Member

@@ -48,12 +48,12 @@ async def test_the_language_a_member_last_used_is_remembered_across_restarts(cis
     await cisip.discord.slash(wang, "status")
 
     async def remembered() -> bool:
-        return await cisip.bot.user_locales.get(wang.id) == "zh-CN"
+        return await cisip.bot.services.user_locales.get(wang.id) == "zh-CN"
 
     await cisip.eventually(remembered)
 
     bot = await cisip.restart()
-    assert await bot.user_locales.get(wang.id) == "zh-CN"
+    assert await bot.services.user_locales.get(wang.id) == "zh-CN"
 
 
 # A third language needs nothing but a catalog file. These few Russian strings stand in for a full

@@ -34,7 +34,7 @@ async def seen_in(cisip: BotHarness, member: Member, locale: str) -> None:
     """Wait until the bot has recorded the language of ``member``'s last interaction."""
 
     async def recorded() -> bool:
-        return await cisip.bot.user_locales.get(member.id) == locale
+        return await cisip.bot.services.user_locales.get(member.id) == locale
 
     await cisip.eventually(recorded)
 

@@ -144,7 +144,7 @@ class Server:
 
 async def set_up(cisip: BotHarness) -> Server:
     d = cisip.discord
-    settings = cisip.bot.guild_settings
+    settings = cisip.bot.services.guild_settings
     gid = d.guild.id
     staff_role = d.add_role("CISIP Staff")
     server = Server(
@@ -708,7 +708,7 @@ def labels(message: Message | Reply) -> list[str]:
 
 async def seen_in(cisip: BotHarness, member: Member, locale: str | None) -> None:
     async def remembered() -> bool:
-        return await cisip.bot.user_locales.get(member.id) == locale
+        return await cisip.bot.services.user_locales.get(member.id) == locale
 
     await cisip.eventually(remembered)
 
@@ -769,7 +769,7 @@ async def test_a_member_never_seen_reads_the_servers_language(cisip: BotHarness,
     """The server speaks Chinese; Ann's Discord is in English."""
     d = cisip.discord
     server = await set_up(cisip)
-    await cisip.bot.guild_settings.set_language(d.guild.id, "zh-CN")
+    await cisip.bot.services.guild_settings.set_language(d.guild.id, "zh-CN")
     ann, welcome = await join(cisip, server, "ann")
     assert welcome.content.startswith("欢迎来到") and labels(welcome) == ["认证"]
     [hello] = await eventually(lambda: d.dms_to(ann))  # sent just after the post
@@ -868,4 +868,4 @@ async def test_forgetting_a_member_forgets_their_language(cisip: BotHarness, mai
             await d.slash(server.staff, "members forget", user=member)
         await seen_in(cisip, member, None)
         bot = await cisip.restart()
-        assert await bot.user_locales.get(member.id) is None
+        assert await bot.services.user_locales.get(member.id) is None

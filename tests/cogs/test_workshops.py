@@ -53,7 +53,7 @@ class World:
         self.audit = d.add_channel("audit-log")
 
     async def configure(self) -> None:
-        settings = self.cisip.bot.guild_settings
+        settings = self.cisip.bot.services.guild_settings
         guild_id = self.cisip.discord.guild.id
         await settings.set_channel(guild_id, "workshops", self.channel.id)
         await settings.set_channel(guild_id, "audit", self.audit.id)

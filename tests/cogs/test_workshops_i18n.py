@@ -30,7 +30,7 @@ async def seen(cisip: BotHarness, member: Member, locale: str) -> None:
     """Wait until the bot has recorded the locale of the member's last interaction."""
 
     async def recorded() -> bool:
-        return await cisip.bot.user_locales.get(member.user.id) == locale
+        return await cisip.bot.services.user_locales.get(member.user.id) == locale
 
     await cisip.eventually(recorded)
 
@@ -112,8 +112,8 @@ async def test_dms_follow_each_members_last_used_language(cisip: BotHarness, w: 
 
     # The server switches to Chinese: a member never seen gets the server's language, a member
     # last seen in English still gets English.
-    await cisip.bot.user_locales.forget(dave.user.id)
-    await cisip.bot.guild_settings.set_language(d.guild.id, "zh-CN")
+    await cisip.bot.services.user_locales.forget(dave.user.id)
+    await cisip.bot.services.guild_settings.set_language(d.guild.id, "zh-CN")
     cancelled = await d.slash(w.staff, "workshop cancel", workshop="1", reason="Venue flooded")
     assert cancelled.content == "Workshop #1 is cancelled. 3 of 3 registrants were told by direct message."
     for member in (carol, dave):

@@ -21,9 +21,13 @@ from bot.db.database import Database
 from bot.db.models import AuditEntry, ScheduledJob
 from bot.db.models_members import Membership
 from bot.scheduler import MovableClock, Scheduler
+from bot.services.access import AccessService
+from bot.services.audit import AuditService
 from bot.services.errors import DomainError
+from bot.services.guild_settings import GuildSettingsService
 from bot.services.mail import Mailer, MailSettings
-from bot.services.membership import MembershipPolicy, MembershipService, add_months
+from bot.services.membership import Erased, MembershipPolicy, MembershipService, add_months
+from bot.services.personal_data import PersonalDataService
 from bot.services.verification import VerificationService, validate_application
 
 START = datetime(2027, 1, 31, 8, 0, tzinfo=UTC)
@@ -59,7 +63,15 @@ def mailer() -> FakeMailer:
 
 @pytest.fixture
 def memberships(database: Database, clock: MovableClock) -> MembershipService:
-    return MembershipService(database, clock, Scheduler(database, clock), MembershipPolicy())
+    settings = GuildSettingsService(database, clock)
+    return MembershipService(
+        database,
+        clock,
+        Scheduler(database, clock),
+        MembershipPolicy(),
+        guild_settings=settings,
+        access=AccessService(settings),
+    )
 
 
 @pytest.fixture
@@ -254,7 +266,12 @@ async def test_forget_erases_and_anonymises_the_audit(
                 created_at=clock.now(),
             )
         )
-    number = (await memberships.forget(GUILD, 7)).number
+    erasure = await PersonalDataService(database, clock, [memberships], AuditService(database, clock)).erase(
+        GUILD, 7
+    )
+    erased = erasure.part(Erased)
+    assert erased is not None
+    number = erased.number
     assert await memberships.get(GUILD, 7) is None
     async with database.session() as session:
         entries = (await session.execute(select(AuditEntry.actor_id, AuditEntry.summary))).all()

@@ -7,6 +7,8 @@ from collections.abc import Iterable
 import discord
 
 from bot.i18n import Listing, Message, _
+from bot.services.access import RoleFacts, ping_refusal
+from bot.services.errors import DomainError
 from bot.ui.text import Translate
 
 # Discord's own names for the permissions, as its settings show them in each language.
@@ -99,3 +101,47 @@ def role_problems(
             )
         )
     return problems
+
+
+def role_facts(role: discord.Role) -> RoleFacts:
+    return RoleFacts(
+        id=role.id,
+        label=role.mention,
+        is_everyone=role.is_default(),
+        managed=role.managed,
+        mentionable=role.mentionable,
+    )
+
+
+def check_pingable(role: discord.Role, channel: discord.abc.GuildChannel, me: discord.Member) -> None:
+    """Raise why a post in ``channel`` could not ping ``role`` (the rule is the access service's)."""
+    refusal = ping_refusal(
+        role_facts(role),
+        may_mention_every_role=channel.permissions_for(me).mention_everyone,
+        where=channel.mention,
+    )
+    if refusal is not None:
+        raise refusal
+
+
+def ping_mentions(role: discord.Role | None) -> discord.AllowedMentions:
+    """Ping nobody, or exactly ``role`` (never @everyone, never a user)."""
+    if role is None:
+        return discord.AllowedMentions.none()
+    return discord.AllowedMentions(everyone=False, users=False, roles=[role], replied_user=False)
+
+
+def check_channel(
+    channel: discord.abc.GuildChannel, me: discord.Member, *, attach_files: bool = False
+) -> None:
+    """Raise what the bot lacks to post embeds in ``channel`` (in the reader's language)."""
+    problems = channel_problem_messages(channel, me, attach_files=attach_files)
+    if problems:
+        raise DomainError(
+            _(
+                "I cannot post in {channel}: missing {problems}. "
+                "Give me these permissions there and try again."
+            ),
+            channel=channel.mention,
+            problems=Listing.of(problems),
+        )
