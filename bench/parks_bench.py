@@ -30,8 +30,8 @@ import contextlib
 from bot.config import normalise_database_url
 from bot.db.database import Database
 from bot.db.migrate import upgrade
+from bot.errors import NotFound
 from bot.scheduler import Clock
-from bot.services.errors import NotFound
 from bot.services.parks import (
     FOCUS_VOCABULARY,
     REGIONS,

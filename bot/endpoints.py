@@ -9,9 +9,6 @@ import yarl
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
-DISCORD_API_BASE_URL = "https://discord.com/api/v10"
-DISCORD_GATEWAY_URL = "wss://gateway.discord.gg/"
-
 
 def use_discord_endpoints(api_base_url: str, gateway_url: str) -> None:
     """Send every REST call to ``api_base_url`` and open the gateway at ``gateway_url``."""

@@ -10,6 +10,7 @@ from discord import app_commands
 from discord.app_commands import locale_str
 from discord.ext import commands
 
+from bot.errors import DomainError
 from bot.i18n import Listing, Message, _
 from bot.scheduler import JobContext, JobFailed
 from bot.scheduler.recurrence import search_zones
@@ -28,7 +29,6 @@ from bot.services.calendar import (
     check_schedule,
     entry_schedule,
 )
-from bot.services.errors import DomainError
 from bot.services.guild_settings import CHANNEL_KINDS
 from bot.ui.checks import NotStaff, is_staff
 from bot.ui.permissions import channel_problem_messages

@@ -12,8 +12,8 @@ import discord
 from discord import app_commands
 from discord.app_commands import locale_str
 
+from bot.errors import DomainError
 from bot.i18n import Listing, Message, _
-from bot.services.errors import DomainError
 from bot.services.membership import MEMBER_TYPES, STATUS_LABELS
 from bot.ui.checks import NotStaff, is_staff
 from bot.ui.permissions import clauses, role_problems

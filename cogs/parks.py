@@ -15,8 +15,8 @@ from discord import app_commands
 from discord.app_commands import locale_str
 from discord.ext import commands
 
+from bot.errors import DomainError
 from bot.i18n import DEFAULT_LANGUAGE, Country, Listing, _
-from bot.services.errors import DomainError
 from bot.services.parks import (
     FOCUS_VOCABULARY,
     REGIONS,

@@ -18,6 +18,7 @@ from discord.app_commands import locale_str
 from discord.ext import commands
 
 from bot.db.models_reports import Report
+from bot.errors import DomainError, NotFound
 from bot.i18n import DEFAULT_LANGUAGE, Listing, _, resolve_language
 from bot.services.delivery import (
     DeliveryCounts,
@@ -27,7 +28,6 @@ from bot.services.delivery import (
     PendingDelivery,
     SendResult,
 )
-from bot.services.errors import DomainError, NotFound
 from bot.services.reports import (
     LANGUAGES,
     SUMMARY_MAX,

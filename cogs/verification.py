@@ -20,9 +20,9 @@ from discord.app_commands import locale_str
 from discord.ext import commands
 
 from bot.db.models_members import Membership
+from bot.errors import DomainError
 from bot.i18n import Message, _
 from bot.scheduler import JobContext
-from bot.services.errors import DomainError
 from bot.services.membership import (
     APPROVED,
     CODE,

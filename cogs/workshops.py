@@ -25,11 +25,11 @@ from discord.app_commands import locale_str
 from discord.ext import commands
 
 from bot.db.models_workshops import Workshop
+from bot.errors import DomainError
 from bot.i18n import Message, _
 from bot.scheduler import JobContext
 from bot.scheduler.recurrence import search_zones, zone
 from bot.services.dates import local_input
-from bot.services.errors import DomainError
 from bot.services.workshops import (
     CALL_JOB,
     CANCELLED,

@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from apscheduler.triggers.cron import CronTrigger
 
+from bot.errors import DomainError
 from bot.i18n import Month, _
-from bot.services.errors import DomainError
 
 MONTH_DAYS_MAX = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 

@@ -19,8 +19,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from bot.errors import DomainError
 from bot.i18n import _
-from bot.services.errors import DomainError
 from bot.services.guild_settings import GuildSettingsService
 
 

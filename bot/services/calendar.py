@@ -21,11 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.database import Database
 from bot.db.models_calendar import CalendarBuiltin, CalendarEntry
+from bot.errors import DomainError, NotFound
 from bot.i18n import Listing, Message, MonthDay, _
 from bot.scheduler import CronRule, JobContext, Scheduler, YearlyRule
 from bot.scheduler.clock import Clock
 from bot.scheduler.recurrence import Rule, zone
-from bot.services.errors import DomainError, NotFound
 from bot.services.templates import check_template
 
 ENTRY_KIND = "calendar.entry"

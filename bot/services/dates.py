@@ -23,8 +23,8 @@ import re
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from bot.errors import DomainError
 from bot.i18n import Message, Month, _, half_width
-from bot.services.errors import DomainError
 
 _DATES = ("%Y-%m-%d", "%Y/%m/%d", "%d %b %Y", "%d %B %Y", "%b %d %Y", "%B %d %Y")
 _TIMES = ("%H:%M", "%H:%M:%S", "%I%p", "%I:%M%p", "%H%M")

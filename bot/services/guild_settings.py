@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 
 from bot.db.database import Database
 from bot.db.models import GuildSettings
+from bot.errors import DomainError
 from bot.i18n import Listing, _, available_languages
 from bot.scheduler.clock import Clock
 from bot.scheduler.recurrence import zone
-from bot.services.errors import DomainError
 
 # What each setting is for, in the order /setup shows them.
 CHANNEL_KINDS: dict[str, str] = {

@@ -15,8 +15,8 @@ from email.utils import make_msgid
 import aiosmtplib
 
 from bot.config import Settings
+from bot.errors import DomainError
 from bot.i18n import _
-from bot.services.errors import DomainError
 
 log = logging.getLogger(__name__)
 

@@ -23,10 +23,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.database import Database
 from bot.db.models_members import MemberOrganization, Membership, MembershipSettings, MemberTypeRole
 from bot.db.models_parks import Park
+from bot.errors import DomainError, NotFound
 from bot.i18n import Message, _, half_width
 from bot.scheduler import Clock, Scheduler
 from bot.services.access import AccessService, Person, StaffRule
-from bot.services.errors import DomainError, NotFound
 from bot.services.guild_settings import GuildSettingsService
 from bot.services.personal_data import iso
 

@@ -23,6 +23,7 @@ from sqlalchemy import insert, select
 
 from bot.db.database import Database
 from bot.db.models_parks import Park
+from bot.errors import DomainError, NotFound
 from bot.i18n import (
     DEFAULT_LANGUAGE,
     Listing,
@@ -34,7 +35,6 @@ from bot.i18n import (
     translate,
 )
 from bot.scheduler import Clock
-from bot.services.errors import DomainError, NotFound
 from bot.services.membership import LinkedMember, MembershipService
 from bot.services.park_search import FUZZY, ParkDoc, ParkIndex, normalise
 

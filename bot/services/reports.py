@@ -20,10 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.database import Database
 from bot.db.models_reports import Report, ReportDelivery, ReportSubscription
+from bot.errors import DomainError, NotFound
 from bot.i18n import _
 from bot.scheduler.clock import Clock
 from bot.services.delivery import DeliveryCounts, PendingDelivery, Settled
-from bot.services.errors import DomainError, NotFound
 from bot.services.membership import MembershipService
 from bot.services.personal_data import iso
 

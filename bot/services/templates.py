@@ -12,8 +12,8 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
+from bot.errors import DomainError
 from bot.i18n import DEFAULT_LANGUAGE, Listing, _, render_moment
-from bot.services.errors import DomainError
 
 _FORMATTER = string.Formatter()
 

@@ -20,9 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.database import Database
 from bot.db.models_members import MemberOrganization, Membership
+from bot.errors import DomainError
 from bot.i18n import DEFAULT_LANGUAGE, Message, _, translate
 from bot.scheduler import Clock
-from bot.services.errors import DomainError
 from bot.services.mail import Mailer, paragraphs_html
 from bot.services.membership import (
     APPROVED,

@@ -27,11 +27,11 @@ from bot.db.models_workshops import (
     WorkshopReminderDelivery,
     WorkshopSeries,
 )
+from bot.errors import DomainError, NotFound
 from bot.i18n import _, half_width
 from bot.scheduler import Clock, Scheduler
 from bot.scheduler.recurrence import zone
 from bot.services.dates import parse_local
-from bot.services.errors import DomainError, NotFound
 from bot.services.membership import MembershipService
 from bot.services.personal_data import iso
 

@@ -11,8 +11,8 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from bot.errors import DomainError
 from bot.i18n import DEFAULT_LANGUAGE
-from bot.services.errors import DomainError
 from bot.ui.checks import NotStaff
 from bot.ui.permissions import permission_list
 from bot.ui.replies import send_ephemeral

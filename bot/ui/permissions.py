@@ -6,9 +6,9 @@ from collections.abc import Iterable
 
 import discord
 
+from bot.errors import DomainError
 from bot.i18n import Listing, Message, _
 from bot.services.access import RoleFacts, ping_refusal
-from bot.services.errors import DomainError
 from bot.ui.text import Translate
 
 # Discord's own names for the permissions, as its settings show them in each language.

@@ -143,8 +143,8 @@ def test_months_days_countries_and_numbers_follow_the_reader() -> None:
 
 
 def test_domain_errors_read_in_english_in_logs() -> None:
+    from bot.errors import DomainError
     from bot.i18n import Month
-    from bot.services.errors import DomainError
 
     assert str(DomainError("{month_name} has no day {day}.", month_name=Month(2), day=30)) == (
         "February has no day 30."

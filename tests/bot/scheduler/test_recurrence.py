@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.errors import DomainError
 from bot.scheduler.recurrence import CronRule, YearlyRule, rule_from_dict, search_zones, zone
-from bot.services.errors import DomainError
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.db.database import Database
+from bot.errors import DomainError, NotFound
 from bot.scheduler import JobContext, MovableClock, Scheduler
 from bot.services.calendar import (
     BUILTINS,
@@ -18,7 +19,6 @@ from bot.services.calendar import (
     entry_key,
     parse_time,
 )
-from bot.services.errors import DomainError, NotFound
 from bot.services.templates import check_template, placeholders_in, render
 
 START = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)

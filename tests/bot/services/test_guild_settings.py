@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from bot.db.database import Database
+from bot.errors import DomainError
 from bot.scheduler import MovableClock
-from bot.services.errors import DomainError
 from bot.services.guild_settings import GuildSettingsService
 
 

@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 
 from bot.db.database import Database
 from bot.db.models_parks import Park
+from bot.errors import DomainError, NotFound
 from bot.i18n import Listing, translate
 from bot.scheduler import MovableClock
-from bot.services.errors import DomainError, NotFound
 from bot.services.park_search import ParkDoc, ParkIndex, normalise
 from bot.services.parks import (
     SEED_CSV,

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from bot.db.database import Database
+from bot.errors import DomainError, NotFound
 from bot.scheduler import MovableClock
 from bot.services.delivery import (
     DeliveryCounts,
@@ -23,7 +24,6 @@ from bot.services.delivery import (
     Settled,
     delivery_nonce,
 )
-from bot.services.errors import DomainError, NotFound
 from bot.services.reports import ReportService, check_url
 
 GUILD = 1_000_000_000_000_001

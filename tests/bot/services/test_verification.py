@@ -20,10 +20,10 @@ from sqlalchemy import select
 from bot.db.database import Database
 from bot.db.models import AuditEntry, ScheduledJob
 from bot.db.models_members import Membership
+from bot.errors import DomainError
 from bot.scheduler import MovableClock, Scheduler
 from bot.services.access import AccessService
 from bot.services.audit import AuditService
-from bot.services.errors import DomainError
 from bot.services.guild_settings import GuildSettingsService
 from bot.services.mail import Mailer, MailSettings
 from bot.services.membership import Erased, MembershipPolicy, MembershipService, add_months

@@ -10,10 +10,10 @@ from sqlalchemy import select
 
 from bot.db.database import Database
 from bot.db.models import ScheduledJob
+from bot.errors import DomainError
 from bot.i18n import translate
 from bot.scheduler import MovableClock, Scheduler
 from bot.services.dates import local_input, parse_local
-from bot.services.errors import DomainError
 from bot.services.workshops import (
     DRAFT,
     ENDED,

@@ -1,4 +1,5 @@
-"""Administration: /setup (the server's channels, roles, zone and language) and /status."""
+"""/setup and /status: parse what staff chose, check what Discord lets the bot do with it, save it
+through the guild-settings service, and show the result."""
 
 from __future__ import annotations
 
@@ -10,22 +11,20 @@ from discord import app_commands
 from discord.app_commands import locale_str
 from discord.ext import commands
 
+from bot.errors import DomainError
 from bot.i18n import DEFAULT_LANGUAGE, Listing, Message, _, available_languages, language_name
 from bot.scheduler.recurrence import search_zones
 from bot.services import status as status_service
-from bot.services.errors import DomainError
-from bot.services.guild_settings import ASSIGNABLE_ROLES, CHANNEL_KINDS, ROLE_KINDS, GuildConfig
-from bot.ui.checks import NotStaff, is_staff
+from bot.services.guild_settings import ASSIGNABLE_ROLES, CHANNEL_KINDS, ROLE_KINDS
+from bot.ui.checks import staff_only
 from bot.ui.permissions import channel_problems, clauses, role_problems
 from bot.ui.text import Translate, translator_for
-from bot.ui.time import full_and_relative, timestamp
+from cogs.admin.views import settings_embed, status_embed
 
 if TYPE_CHECKING:
     from bot.client import CisipBot
 
 log = logging.getLogger(__name__)
-
-OK, WARN = "✅", "⚠️"
 
 CHANNEL_CHOICES = [
     app_commands.Choice(name=locale_str(label), value=kind) for kind, label in CHANNEL_KINDS.items()
@@ -69,46 +68,7 @@ class LanguageChoice(app_commands.Choice[str]):
 LANGUAGE_CHOICES: list[app_commands.Choice[str]] = [LanguageChoice(code) for code in available_languages()]
 
 
-def settings_embed(t: Translate, guild: discord.Guild, config: GuildConfig) -> discord.Embed:
-    """The server's settings, each with what the bot can or cannot do with it."""
-    me = guild.me
-    embed = discord.Embed(
-        title=t("CISIP bot settings for {server}", server=guild.name), colour=discord.Colour.blurple()
-    )
-    lines = []
-    for kind, label in CHANNEL_KINDS.items():
-        channel_id = config.channel(kind)
-        channel = guild.get_channel(channel_id) if channel_id else None
-        if channel_id is None:
-            lines.append(f"• {t(label)}: {t('not set')}")
-        elif channel is None:
-            lines.append(f"{WARN} {t(label)}: {t('the channel was deleted')}")
-        else:
-            problems = channel_problems(t, channel, me)
-            mark = f"{WARN} " + t("missing: {problems}", problems=Listing.of(problems)) if problems else OK
-            lines.append(f"• {t(label)}: {channel.mention} {mark}")
-    embed.add_field(name=t("Channels"), value="\n".join(lines), inline=False)
-    lines = []
-    for kind, label in ROLE_KINDS.items():
-        role_id = config.role(kind)
-        role = guild.get_role(role_id) if role_id else None
-        if role_id is None:
-            lines.append(f"• {t(label)}: {t('not set')}")
-        elif role is None:
-            lines.append(f"{WARN} {t(label)}: {t('the role was deleted')}")
-        else:
-            problems = role_problems(t, role, me, assignable=kind in ASSIGNABLE_ROLES)
-            mark = f"{WARN} " + t("cannot manage: {problems}", problems=clauses(problems)) if problems else OK
-            lines.append(f"• {t(label)}: {role.mention} {mark}")
-    embed.add_field(name=t("Roles"), value="\n".join(lines), inline=False)
-    embed.add_field(name=t("Time zone"), value=config.timezone)
-    embed.add_field(name=t("Language"), value=language_name(config.language))
-    embed.set_footer(
-        text=t("Change a setting with /setup channel, /setup role, /setup timezone or /setup language.")
-    )
-    return embed
-
-
+@staff_only()
 @app_commands.guild_only()
 @app_commands.default_permissions(manage_guild=True)
 class SetupGroup(app_commands.Group):
@@ -117,12 +77,6 @@ class SetupGroup(app_commands.Group):
             name="setup", description=locale_str("Set up the bot's channels, roles, time zone and language")
         )
         self.bot = bot
-
-    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
-        # default_permissions only hides the command; server admins can show it to anyone.
-        if await is_staff(interaction):
-            return True
-        raise NotStaff()
 
     # Handlers answer first and audit after: posting to the audit channel must not eat into
     # Discord's three seconds for the first response.
@@ -284,50 +238,5 @@ class Admin(commands.Cog):
     async def status(self, interaction: discord.Interaction[CisipBot]) -> None:
         t = await translator_for(interaction)
         health = await status_service.collect(self.bot.db, self.bot.scheduler)
-        healthy = health.database_ok and health.schema_current and not self.bot.failed_extensions
-        embed = discord.Embed(
-            title=t("CISIP bot status"),
-            colour=discord.Colour.green() if healthy else discord.Colour.orange(),
-        )
-        embed.add_field(name=t("Version"), value=health.version)
-        embed.add_field(name=t("Up since"), value=full_and_relative(self.bot.started_at))
-        latency = self.bot.latency
-        embed.add_field(
-            name=t("Gateway latency"),
-            value=t("{ms:n} ms", ms=round(latency * 1000))
-            if latency == latency and latency < float("inf")
-            else "—",
-        )
-        if health.database_ok:
-            database = t(
-                "{backend}, schema {revision} ({state}), {ms:n} ms",
-                backend=health.database_backend,
-                revision=health.schema_revision or "—",
-                state=t("current") if health.schema_current else t("out of date"),
-                ms=round(health.database_latency_ms or 0, 1),
-            )
-        else:
-            database = f"{WARN} " + t("{backend} is not answering", backend=health.database_backend)
-        embed.add_field(name=t("Database"), value=database, inline=False)
-        next_job = timestamp(health.next_job_at, "R") if health.next_job_at else t("nothing scheduled")
-        embed.add_field(
-            name=t("Scheduled"),
-            value=t("{count:n} pending; next {next}", count=health.pending_jobs, next=next_job),
-            inline=False,
-        )
-        if self.bot.failed_extensions:
-            embed.add_field(
-                name=f"{WARN} " + t("Modules that failed to load"),
-                value="\n".join(sorted(self.bot.failed_extensions)),
-                inline=False,
-            )
+        embed = status_embed(t, health, self.bot.started_at, self.bot.latency, self.bot.failed_extensions)
         await interaction.response.send_message(embed=embed, ephemeral=True)
-
-
-async def setup(bot: CisipBot) -> None:
-    bot.tree.add_command(SetupGroup(bot))
-    await bot.add_cog(Admin(bot))
-
-
-async def teardown(bot: CisipBot) -> None:
-    bot.tree.remove_command("setup")
