@@ -1,25 +1,37 @@
-"""Staff commands for members: /members pending|info|approve|reject|revoke|export|forget and
-/members org add|list|remove (registered organizations whose email domains are approved
-automatically). Every command is for staff only, checked on the bot's side, and audited."""
+"""/verify (a member's own membership and data) and /members (staff: review, manage, erase).
+
+Parse what was given, call the membership service, render the answer. Every /members command is
+for staff only, checked on the bot's side (``staff_only``), and audited.
+"""
 
 from __future__ import annotations
 
 import builtins
 import io
-from typing import TYPE_CHECKING, Any
+import json
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.app_commands import locale_str
 
 from bot.errors import DomainError
-from bot.i18n import Listing, Message, _
-from bot.services.membership import MEMBER_TYPES, STATUS_LABELS
-from bot.ui.checks import NotStaff, is_staff
+from bot.i18n import Message, _
+from bot.services.membership import CODE, MEMBER_TYPES
+from bot.ui.checks import is_staff, staff_only
 from bot.ui.permissions import clauses, role_problems
 from bot.ui.text import translator_for
-from bot.ui.time import full_and_relative, timestamp
-from cogs.verification import approve, erase, membership_line, reject, services, status_embed, take_roles
+from cogs.membership._roles import take_roles
+from cogs.membership.embeds import (
+    data_sections,
+    membership_line,
+    organizations_embed,
+    pending_embed,
+    policy_embed,
+    staff_info_embed,
+    status_embed,
+)
+from cogs.membership.views import ForgetMeView, approve, code_view, erase, reject, verify_view
 
 if TYPE_CHECKING:
     from bot.client import CisipBot
@@ -28,15 +40,84 @@ if TYPE_CHECKING:
 TYPE_CHOICES = [app_commands.Choice(name=locale_str(label), value=key) for key, label in MEMBER_TYPES.items()]
 
 
-class StaffGroup(app_commands.Group):
-    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
-        # default_permissions only hides the command; server admins can show it to anyone.
-        if await is_staff(interaction):
-            return True
-        raise NotStaff()
+# -- /verify: the member's own ------------------------------------------------------------------
 
 
-class OrgGroup(StaffGroup):
+@app_commands.guild_only()
+class VerifyGroup(app_commands.Group):
+    def __init__(self, bot: CisipBot) -> None:
+        super().__init__(name="verify", description=locale_str("Your CISIP membership"))
+        self.bot = bot
+
+    @app_commands.command(
+        name="status", description=locale_str("Show your membership and until when it is valid")
+    )
+    async def status(self, interaction: discord.Interaction[CisipBot]) -> None:
+        assert interaction.guild is not None
+        t = await translator_for(interaction)
+        row = await self.bot.services.memberships.get(interaction.guild.id, interaction.user.id)
+        if row is None:
+            await interaction.response.send_message(
+                t("You have not applied yet. Press Verify to become a CISIP member."),
+                view=verify_view(t, interaction.guild.id),
+                ephemeral=True,
+            )
+            return
+        waiting_for_code = row.status == CODE or (row.renewing and row.new_email is not None)
+        if waiting_for_code:
+            await interaction.response.send_message(
+                embed=status_embed(t, row), view=code_view(t, interaction.guild.id), ephemeral=True
+            )
+            return
+        await interaction.response.send_message(embed=status_embed(t, row), ephemeral=True)
+
+    @app_commands.command(name="my-data", description=locale_str("Get everything the bot stores about you"))
+    async def my_data(self, interaction: discord.Interaction[CisipBot]) -> None:
+        assert interaction.guild is not None
+        t = await translator_for(interaction)
+        document = await self.bot.services.personal_data.document(interaction.guild.id, interaction.user.id)
+        sections = list(document["data"])
+        if not sections:
+            await interaction.response.send_message(
+                t("The bot stores nothing about you in this server."), ephemeral=True
+            )
+            return
+        data = json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
+        await interaction.response.send_message(
+            t(
+                "Everything the bot stores about you in this server, as a JSON file:\n{sections}\n"
+                "Erase it with /verify forget-me.",
+                sections=data_sections(t, sections),
+            ),
+            file=discord.File(io.BytesIO(data), filename=f"cisip-data-{interaction.user.id}.json"),
+            ephemeral=True,
+        )
+
+    @app_commands.command(name="forget-me", description=locale_str("Erase your data"))
+    async def forget_me(self, interaction: discord.Interaction[CisipBot]) -> None:
+        assert interaction.guild is not None
+        t = await translator_for(interaction)
+        personal_data = self.bot.services.personal_data
+        if not await personal_data.holds_any(interaction.guild.id, interaction.user.id):
+            raise DomainError(_("There is no membership data to erase."))
+        sections = list(await personal_data.export(interaction.guild.id, interaction.user.id))
+        await interaction.response.send_message(
+            t(
+                "This erases everything the bot stores about you in this server:\n{sections}\n"
+                "Your verified role is removed with your membership. Staff keep only an anonymous line "
+                "that data was erased. Continue?",
+                sections=data_sections(t, sections),
+            ),
+            view=ForgetMeView(self.bot, interaction.guild, t, interaction.user.id),
+            ephemeral=True,
+        )
+
+
+# -- /members: staff ----------------------------------------------------------------------------
+
+
+@staff_only()
+class OrgGroup(app_commands.Group):
     def __init__(self, bot: CisipBot) -> None:
         super().__init__(
             name="org", description=locale_str("Member organizations (approved by email domain)")
@@ -58,7 +139,7 @@ class OrgGroup(StaffGroup):
     ) -> None:
         assert interaction.guild is not None
         t = await translator_for(interaction)
-        org = await services(self.bot).memberships.add_organization(interaction.guild.id, name, domain, park)
+        org = await self.bot.services.memberships.add_organization(interaction.guild.id, name, domain, park)
         await self.bot.audit(
             interaction.guild,
             interaction.user,
@@ -78,21 +159,13 @@ class OrgGroup(StaffGroup):
     async def list(self, interaction: discord.Interaction[CisipBot]) -> None:
         assert interaction.guild is not None
         t = await translator_for(interaction)
-        orgs = await services(self.bot).memberships.organizations(interaction.guild.id)
+        orgs = await self.bot.services.memberships.organizations(interaction.guild.id)
         if not orgs:
             await interaction.response.send_message(
                 t("No member organizations yet: add one with /members org add."), ephemeral=True
             )
             return
-        lines = [
-            t("• **{name}** @{domain} (park: {park})", name=org.name, domain=org.domain, park=org.park_slug)
-            if org.park_slug
-            else t("• **{name}** @{domain}", name=org.name, domain=org.domain)
-            for org in orgs
-        ]
-        embed = discord.Embed(title=t("Member organizations"), colour=discord.Colour.blurple())
-        embed.description = "\n".join(lines)[:4000]
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+        await interaction.response.send_message(embed=organizations_embed(t, orgs), ephemeral=True)
 
     @app_commands.command(name="remove", description=locale_str("Remove a member organization"))
     @app_commands.describe(domain=locale_str("Its email domain"))
@@ -101,7 +174,7 @@ class OrgGroup(StaffGroup):
     ) -> None:
         assert interaction.guild is not None
         t = await translator_for(interaction)
-        org = await services(self.bot).memberships.remove_organization(interaction.guild.id, domain)
+        org = await self.bot.services.memberships.remove_organization(interaction.guild.id, domain)
         await self.bot.audit(
             interaction.guild, interaction.user, "members.org-remove", f"{org.name} (@{org.domain})"
         )
@@ -116,7 +189,7 @@ class OrgGroup(StaffGroup):
     ) -> builtins.list[app_commands.Choice[str]]:
         if interaction.guild_id is None or not await is_staff(interaction):
             return []
-        orgs = await services(self.bot).memberships.organizations(interaction.guild_id)
+        orgs = await self.bot.services.memberships.organizations(interaction.guild_id)
         needle = current.lower()
         return [
             app_commands.Choice(name=f"{org.name} (@{org.domain})"[:100], value=org.domain)
@@ -125,9 +198,10 @@ class OrgGroup(StaffGroup):
         ][:25]
 
 
+@staff_only()
 @app_commands.guild_only()
 @app_commands.default_permissions(manage_roles=True)
-class MembersGroup(StaffGroup):
+class MembersGroup(app_commands.Group):
     def __init__(self, bot: CisipBot) -> None:
         super().__init__(name="members", description=locale_str("Review and manage CISIP members"))
         self.bot = bot
@@ -137,48 +211,26 @@ class MembersGroup(StaffGroup):
     async def pending(self, interaction: discord.Interaction[CisipBot]) -> None:
         assert interaction.guild is not None
         t = await translator_for(interaction)
-        rows, total = await services(self.bot).memberships.pending(interaction.guild.id)
+        rows, total = await self.bot.services.memberships.pending(interaction.guild.id)
         if not rows:
             await interaction.response.send_message(t("No applications are waiting."), ephemeral=True)
             return
-        lines = [
-            t(
-                "• <@{user}>: {name}, {organization} ({status}, {applied})",
-                user=row.user_id,
-                name=row.full_name,
-                organization=row.organization,
-                status=t(STATUS_LABELS[row.status]),
-                applied=timestamp(row.applied_at, "R"),
-            )
-            for row in rows
-        ]
-        embed = discord.Embed(
-            title=t("Applications waiting: {count:n}", count=total), colour=discord.Colour.gold()
-        )
-        embed.description = "\n".join(lines)[:4000]
-        if total > len(rows):
-            embed.set_footer(text=t("The oldest {shown:n} are shown.", shown=len(rows)))
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+        await interaction.response.send_message(embed=pending_embed(t, rows, total), ephemeral=True)
 
     @app_commands.command(name="info", description=locale_str("Show a member's application and membership"))
     @app_commands.describe(user=locale_str("The member"))
     async def info(self, interaction: discord.Interaction[CisipBot], user: discord.User) -> None:
         assert interaction.guild is not None
         t = await translator_for(interaction)
-        row = await services(self.bot).memberships.require(interaction.guild.id, user.id)
-        embed = status_embed(t, row)
-        embed.title = t("Membership of {name}", name=row.full_name)
-        embed.add_field(name=t("Applied"), value=full_and_relative(row.applied_at), inline=False)
-        if row.decided_by is not None:
-            embed.add_field(name=t("Decided by"), value=f"<@{row.decided_by}>")
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+        row = await self.bot.services.memberships.require(interaction.guild.id, user.id)
+        await interaction.response.send_message(embed=staff_info_embed(t, row), ephemeral=True)
 
     @app_commands.command(name="approve", description=locale_str("Approve a member's application"))
     @app_commands.describe(user=locale_str("The member"))
     async def approve(self, interaction: discord.Interaction[CisipBot], user: discord.User) -> None:
         assert interaction.guild is not None
         t = await translator_for(interaction)
-        row = await services(self.bot).memberships.require(interaction.guild.id, user.id)
+        row = await self.bot.services.memberships.require(interaction.guild.id, user.id)
         message = await approve(self.bot, interaction.guild, interaction.user, row.id, t)
         await interaction.response.send_message(message, ephemeral=True)
 
@@ -192,7 +244,7 @@ class MembersGroup(StaffGroup):
     ) -> None:
         assert interaction.guild is not None
         t = await translator_for(interaction)
-        row = await services(self.bot).memberships.require(interaction.guild.id, user.id)
+        row = await self.bot.services.memberships.require(interaction.guild.id, user.id)
         message = await reject(self.bot, interaction.guild, interaction.user, row.id, reason, t)
         await interaction.response.send_message(message, ephemeral=True)
 
@@ -206,7 +258,7 @@ class MembersGroup(StaffGroup):
     ) -> None:
         assert interaction.guild is not None
         t = await translator_for(interaction)
-        row = await services(self.bot).memberships.revoke(
+        row = await self.bot.services.memberships.revoke(
             interaction.guild.id, user.id, interaction.user.id, reason
         )
         await take_roles(self.bot, interaction.guild, user.id, f"CISIP membership #{row.id} revoked")
@@ -245,7 +297,7 @@ class MembersGroup(StaffGroup):
                     role=role.mention,
                     problems=clauses(problems),
                 )
-        await services(self.bot).memberships.set_type_role(
+        await self.bot.services.memberships.set_type_role(
             interaction.guild.id, member_type.value, role.id if role else None
         )
         await self.bot.audit(
@@ -285,7 +337,7 @@ class MembersGroup(StaffGroup):
     ) -> None:
         assert interaction.guild is not None
         t = await translator_for(interaction)
-        memberships = services(self.bot).memberships
+        memberships = self.bot.services.memberships
         changes = {"months": months, "reminders": reminders, "grace_days": grace_days, "nicknames": nicknames}
         if all(value is None for value in changes.values()):
             policy = await memberships.policy_for(interaction.guild.id)
@@ -301,27 +353,13 @@ class MembersGroup(StaffGroup):
             summary = ", ".join(f"{key}={value}" for key, value in changes.items() if value is not None)
             await self.bot.audit(interaction.guild, interaction.user, "members.settings", summary)
             note = t("Saved. Memberships approved or renewed from now on follow these settings.")
-        embed = discord.Embed(title=t("Membership year"), colour=discord.Colour.blurple())
-        embed.add_field(name=t("Length"), value=t("{months:n} months", months=policy.months))
-        embed.add_field(
-            name=t("Reminders"),
-            value=t(
-                Listing.of(
-                    (Message.of(_("{days:n} days before"), days=d) for d in policy.reminder_days),
-                    separator=_(", "),
-                )
-            )
-            or t("none"),
-        )
-        embed.add_field(name=t("Grace after expiry"), value=t("{days:n} days", days=policy.grace.days))
-        embed.add_field(name=t("Nicknames"), value=t("on") if policy.nicknames else t("off"))
-        await interaction.response.send_message(note, embed=embed, ephemeral=True)
+        await interaction.response.send_message(note, embed=policy_embed(t, policy), ephemeral=True)
 
     @app_commands.command(name="export", description=locale_str("Download every membership as CSV"))
     async def export(self, interaction: discord.Interaction[CisipBot]) -> None:
         assert interaction.guild is not None
         t = await translator_for(interaction)
-        data = await services(self.bot).memberships.export_csv(interaction.guild.id)
+        data = await self.bot.services.memberships.export_csv(interaction.guild.id)
         await self.bot.audit(
             interaction.guild, interaction.user, "members.export", Message(_("a CSV of every membership"))
         )
@@ -336,21 +374,18 @@ class MembersGroup(StaffGroup):
     async def forget(self, interaction: discord.Interaction[CisipBot], user: discord.User) -> None:
         assert interaction.guild is not None
         t = await translator_for(interaction)
-        number = await erase(self.bot, interaction.guild, user.id, "CISIP data erased by staff")
+        number = await erase(self.bot, interaction.guild, user.id)
         await self.bot.audit(
             interaction.guild,
             interaction.user,
             "members.forget",
-            Message.of(_("membership #{id} erased by staff"), id=number),
+            Message.of(_("membership #{id} erased by staff"), id=number)
+            if number is not None
+            else Message(_("a member's data erased by staff")),
         )
         await interaction.response.send_message(
-            t("The personal data of membership #{number} is erased.", number=number), ephemeral=True
+            t("The personal data of membership #{number} is erased.", number=number)
+            if number is not None
+            else t("The personal data of <@{user}> is erased.", user=user.id),
+            ephemeral=True,
         )
-
-
-async def setup(bot: CisipBot) -> None:
-    bot.tree.add_command(MembersGroup(bot))
-
-
-async def teardown(bot: CisipBot) -> None:
-    bot.tree.remove_command("members")
