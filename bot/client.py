@@ -235,8 +235,17 @@ class CisipBot(commands.Bot):
 
     async def erase_person(self, guild: discord.Guild, user_id: int) -> Erasure:
         """Erase everything every capability stores about ``user_id`` in ``guild`` (one transaction),
-        then let each cog undo its Discord side (roles, queue cards, seats) through the
-        ``on_personal_data_erased(guild, erasure)`` event."""
+        then let each cog undo its Discord side (roles, queue cards, freed seats): its listener
+        ``on_personal_data_erased(guild, erasure)`` is awaited, so all is done when this returns."""
         erasure = await self.services.personal_data.erase(guild.id, user_id)
-        self.dispatch("personal_data_erased", guild, erasure)
+        listeners = list(self.extra_events.get("on_personal_data_erased", ()))
+        results = await asyncio.gather(*(listener(guild, erasure) for listener in listeners), return_exceptions=True)
+        for listener, result in zip(listeners, results, strict=True):
+            if isinstance(result, BaseException):
+                log.error(
+                    "%s could not finish erasing %s's data on Discord",
+                    getattr(listener, "__qualname__", listener),
+                    user_id,
+                    exc_info=result,
+                )
         return erasure

@@ -80,6 +80,12 @@ class Erased:
 
 
 @dataclass(frozen=True)
+class Approval:
+    membership: Membership
+    already: bool  # it was approved before: nothing changed
+
+
+@dataclass(frozen=True)
 class MemberGate:
     """Who counts as a verified CISIP member in one server: the one answer for members-only
     workshops, members-only reports and the directory.
@@ -263,15 +269,17 @@ class MembershipService:
 
     # -- decisions ----------------------------------------------------------------------------
 
-    async def approve(self, membership_id: int, actor_id: int | None) -> Membership:
+    async def approve(self, membership_id: int, actor_id: int | None) -> Approval:
+        """Approve an application; approving an approved membership changes nothing and says so
+        (``already``), so a second Approve (two staff at once) gives the roles again, no error."""
         async with self.db.transaction() as session:
             row = await session.get(Membership, membership_id, with_for_update=True)
             if row is None:
                 raise NotFound(
                     _("This application no longer exists (the member may have erased their data).")
                 )
-            if row.status == APPROVED:
-                raise DomainError(_("This member is already verified."))
+            if row.status == APPROVED and row.expires_at is not None:
+                return Approval(row, already=True)
             now = self.clock.now()
             row.status = APPROVED
             row.decided_at = now
@@ -282,7 +290,7 @@ class MembershipService:
             row.renewing = False
             await self._schedule_cycle(session, row)
         self.scheduler.wake()
-        return row
+        return Approval(row, already=False)
 
     async def reject(self, membership_id: int, actor_id: int, reason: str) -> Membership:
         reason = reason.strip()

@@ -101,7 +101,12 @@ class PersonalDataService:
         }
 
     async def holds_any(self, guild_id: int, user_id: int) -> bool:
-        return bool(await self.export(guild_id, user_id))
+        """Whether there is anything to erase beyond what every use of the bot records again (the
+        language a person's Discord shows, re-learnt at their next interaction)."""
+        incidental = {
+            h.personal_data_name for h in self.holders if getattr(h, "personal_data_incidental", False)
+        }
+        return any(name not in incidental for name in await self.export(guild_id, user_id))
 
     async def erase(self, guild_id: int, user_id: int, *, label: str | None = None) -> Erasure:
         """Erase ``user_id``'s data in this server with every holder, then anonymise the audit log.

@@ -26,6 +26,8 @@ class UserLocaleService:
 
     personal_data_name: ClassVar[str] = "language"
     personal_tables: ClassVar[tuple[str, ...]] = ("user_locales",)
+    # Recorded again at every interaction: on its own it is not a reason to offer an erasure.
+    personal_data_incidental: ClassVar[bool] = True
 
     def __init__(self, database: Database, clock: Clock) -> None:
         self.db = database

@@ -199,7 +199,7 @@ async def test_the_membership_year_is_on_the_scheduler_exactly_once(
     await verification.check_code(GUILD, 1, mailer.code())
     row = await memberships.get(GUILD, 1)
     assert row is not None
-    approved = await memberships.approve(row.id, 42)
+    approved = (await memberships.approve(row.id, 42)).membership
     assert approved.expires_at == START.replace(year=2028)
     cycle = int(START.replace(year=2028).timestamp())
     expected = [
