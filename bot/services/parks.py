@@ -1,4 +1,5 @@
-"""The park directory: seeding, search, staff curation, CSV import/export and statistics.
+"""The park directory: seeding, search, listing, statistics, which parks count as CISIP member parks
+in a server, staff curation and CSV import/export.
 
 The database is the source of truth; the service keeps an in-memory search index of the parks
 (:class:`~bot.services.park_search.ParkIndex`) that it rebuilds after every change it makes.
@@ -302,6 +303,25 @@ class ParkDraft:
     source: str = ""
     cisip_member: bool = False
 
+    @classmethod
+    def of(cls, record: ParkRecord) -> ParkDraft:
+        """A park as staff see it in the edit form."""
+        return cls(
+            slug=record.slug,
+            name=record.name,
+            local_name=record.local_name,
+            aliases="; ".join(record.aliases),
+            focus="; ".join(record.focus),
+            description=record.description,
+            country=record.country,
+            region=record.region,
+            city=record.city,
+            established=str(record.established or ""),
+            website=record.website,
+            source=record.source,
+            cisip_member=record.cisip_member,
+        )
+
 
 def problems_of(draft: ParkDraft, this_year: int) -> list[Message]:
     """Every reason ``draft`` is not a valid park, to be read in any language (English in the CLI)."""
@@ -461,6 +481,37 @@ class MemberParks:
         return record.cisip_member or record.slug in self.run_by_members
 
 
+@dataclass(frozen=True)
+class ParkCard:
+    """What a park's card shows in one server."""
+
+    park: ParkRecord
+    member: bool = False  # a CISIP member park (see MemberParks)
+    linked: tuple[LinkedMember, ...] = ()  # verified members whose organization runs it
+
+
+@dataclass(frozen=True)
+class Place:
+    """A country and/or a region of the directory, named in the reader's language ("🇨🇳 China · East Asia")."""
+
+    country: str | None = None  # an ISO code
+    region: str | None = None  # a region's source name
+
+    def localize(self, language: str) -> str:
+        names = []
+        if self.country is not None:
+            names.append(f"{flag(self.country)} {country_name(self.country, language)}")
+        if self.region is not None:
+            names.append(translate(self.region, language))
+        return " · ".join(names)
+
+
+@dataclass(frozen=True)
+class ParkList:
+    place: Place
+    parks: list[ParkRecord]
+
+
 class ParkService:
     def __init__(self, db: Database, clock: Clock, *, memberships: MembershipService | None = None) -> None:
         self.db = db
@@ -589,21 +640,52 @@ class ParkService:
             if (country is None or record.country == country) and (region is None or record.region == region)
         ]
 
+    def listing(self, country: str | None, region: str | None) -> ParkList:
+        """/park list: the parks of a country (a code or a name in any language we speak) and/or a
+        region; refused when neither is given or the directory has no park there."""
+        if country is None and region is None:
+            raise DomainError(_("Choose a country or a region to list."))
+        place = Place(
+            resolve_country(country) if country is not None else None,
+            resolve_region(region) if region is not None else None,
+        )
+        parks = self.in_place(place.country, place.region)
+        if not parks:
+            raise DomainError(_("The directory has no parks in {place} yet."), place=place)
+        return ParkList(place, parks)
+
     def focus_values(self) -> list[str]:
         return sorted({f for r in self.records.values() for f in r.focus})
 
+    def country_choices(self, text: str, language: str, limit: int = 25) -> list[tuple[str, str]]:
+        """(code, name in ``language``) of the countries ``text`` names, those with parks first."""
+        present = {r.country for r in self.records.values()}
+        found = search_countries(text, language, limit=300)
+        found.sort(key=lambda item: item[0] not in present)  # stable: best match first within each
+        return found[:limit]
+
+    def focus_choices(self, text: str, language: str, limit: int = 25) -> list[tuple[str, str]]:
+        """(focus, its name in ``language``) of the focus industries in use (the whole vocabulary
+        while none is) that contain ``text`` in English or in ``language``."""
+        q = text.casefold().strip()
+        named = [(f, translate(f, language)) for f in self.focus_values() or FOCUS_VOCABULARY]
+        return [(f, name) for f, name in named if q in f.casefold() or q in name.casefold()][:limit]
+
     def stats(self) -> tuple[Counter[str], Counter[str], Counter[int]]:
-        """Parks per country code, per region and per founding decade."""
+        """Parks per country code, per region and per founding decade; refused when there is no park."""
         records = list(self.records.values())
+        if not records:
+            raise DomainError(_("The directory is empty."))
         return (
             Counter(r.country for r in records),
             Counter(r.region for r in records),
             Counter(r.established // 10 * 10 for r in records if r.established),
         )
 
-    async def linked_members(self, guild_id: int, slug: str) -> list[LinkedMember]:
-        """Verified members whose organization (by email domain) runs this park."""
-        if self.memberships is None:
+    async def linked_members(self, guild_id: int | None, slug: str) -> list[LinkedMember]:
+        """Verified members whose organization (by email domain) runs this park (the membership
+        service decides who is verified)."""
+        if guild_id is None or self.memberships is None:
             return []
         return await self.memberships.linked_members(guild_id, slug)
 
@@ -613,8 +695,11 @@ class ParkService:
             return MemberParks(frozenset())
         return MemberParks(await self.memberships.member_parks(guild_id))
 
-    async def is_member_park(self, guild_id: int | None, record: ParkRecord) -> bool:
-        return (await self.member_parks(guild_id)).includes(record)
+    async def card(self, guild_id: int | None, record: ParkRecord) -> ParkCard:
+        """A park's card in this server: the member badge and the verified members linked to it."""
+        members = await self.member_parks(guild_id)
+        linked = await self.linked_members(guild_id, record.slug)
+        return ParkCard(record, members.includes(record), tuple(linked))
 
     # -- staff changes ----------------------------------------------------------------------------
 
@@ -629,6 +714,10 @@ class ParkService:
                 _("This park cannot be saved:\n{problems}"), problems=Listing.of(problems, bullets=True)
             )
         return record_of(draft)
+
+    def check_options(self, draft: ParkDraft) -> None:
+        """Refuse a draft's command options before the form opens (the form asks for the name)."""
+        self.validate(replace(draft, name=draft.name or "-"))
 
     async def add(self, draft: ParkDraft) -> ParkRecord:
         record = self.validate(draft)

@@ -8,16 +8,22 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from bot.config import Settings
 from bot.db.database import Database
+from bot.db.models_members import MemberOrganization, Membership
 from bot.db.models_parks import Park
 from bot.errors import DomainError, NotFound
 from bot.i18n import Listing, translate
 from bot.scheduler import MovableClock
+from bot.services.container import Services
+from bot.services.membership import LinkedMember
 from bot.services.park_search import ParkDoc, ParkIndex, normalise
 from bot.services.parks import (
+    FOCUS_VOCABULARY,
     SEED_CSV,
     ParkDraft,
     ParkService,
+    Place,
     problems_of,
     read_csv,
     resolve_country,
@@ -27,6 +33,11 @@ from bot.services.parks import (
 )
 
 NOW = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
+GUILD = 1001
+
+
+def read(error: DomainError, language: str) -> str:
+    return translate(error.message, language, **error.params)
 
 
 @pytest.fixture(scope="module")
@@ -246,3 +257,121 @@ def test_csv_problems_name_their_lines() -> None:
     line, reason = read_csv("name,country\nX,CN\n", 2027).problems[0]
     assert line == 1
     assert reason.startswith("missing columns: slug, local_name, aliases, city, region, established")
+
+
+# -- the rules /park used to decide in the cog -----------------------------------------------------
+
+
+async def seeded_services(database: Database, tmp_path: Path) -> Services:
+    settings = Settings(discord_token=None, database_url="sqlite://", data_dir=tmp_path)
+    services = Services.build(settings, database, MovableClock(NOW))
+    await services.parks.seed()
+    return services
+
+
+async def test_member_parks_are_marked_in_the_directory_or_run_by_a_member_organization(
+    database: Database, tmp_path: Path
+) -> None:
+    services = await seeded_services(database, tmp_path)
+    parks = services.parks
+    draft = ParkDraft.of(parks.get("skolkovo"))
+    draft.cisip_member = True
+    await parks.edit("skolkovo", draft)
+    async with database.transaction() as session:
+        session.add(
+            MemberOrganization(
+                guild_id=GUILD,
+                name="ZGC Group",
+                domain="zgc.example.cn",
+                park_slug="zhongguancun",
+                created_at=NOW,
+            )
+        )
+        for user_id, status in ((7, "approved"), (8, "pending")):
+            session.add(
+                Membership(
+                    guild_id=GUILD,
+                    user_id=user_id,
+                    status=status,
+                    full_name=f"User {user_id}",
+                    organization="ZGC Group",
+                    email=f"user{user_id}@zgc.example.cn",
+                    country="CN",
+                    member_type="park",
+                    applied_at=NOW,
+                )
+            )
+    zgc, skolkovo, konza = (parks.get(slug) for slug in ("zhongguancun", "skolkovo", "konza-technopolis"))
+    members = await parks.member_parks(GUILD)
+    assert [members.includes(p) for p in (zgc, skolkovo, konza)] == [True, True, False]
+    # Another server, or no server: only the directory's own mark counts.
+    for elsewhere in (await parks.member_parks(GUILD + 1), await parks.member_parks(None)):
+        assert [elsewhere.includes(p) for p in (zgc, skolkovo, konza)] == [False, True, False]
+    # The card asks the same rule, and the membership service for who is verified.
+    card = await parks.card(GUILD, zgc)
+    assert (card.member, card.linked) == (True, (LinkedMember(7, "ZGC Group"),))
+    assert (await parks.card(None, zgc)).linked == ()
+    assert (await parks.card(GUILD, konza)).member is False
+
+
+async def test_a_list_needs_a_place_that_has_parks(database: Database) -> None:
+    service = ParkService(database, MovableClock(NOW))
+    await service.seed()
+    with pytest.raises(DomainError) as nowhere:
+        service.listing(None, None)
+    assert read(nowhere.value, "en") == "Choose a country or a region to list."
+    assert read(nowhere.value, "zh-CN") == "请选择要列出的国家或区域。"
+    with pytest.raises(DomainError) as empty:
+        service.listing("冰岛", None)  # a country typed in Chinese rather than picked
+    assert empty.value.params["place"] == Place("IS")
+    assert read(empty.value, "en") == "The directory has no parks in 🇮🇸 Iceland yet."
+    assert read(empty.value, "zh-CN") == "名录中还没有🇮🇸 冰岛的园区。"
+    with pytest.raises(DomainError, match="Unknown country 'Atlantis'"):
+        service.listing("Atlantis", None)
+    listed = service.listing("Kenya", "Africa")
+    assert listed.place == Place("KE", "Africa")
+    assert translate(listed.place, "zh-CN") == "🇰🇪 肯尼亚 · 非洲"
+    assert {(p.country, p.region) for p in listed.parks} == {("KE", "Africa")}
+    assert [p.slug for p in service.listing(None, "东亚").parks] == [
+        p.slug for p in service.in_place(None, "East Asia")
+    ]
+
+
+async def test_stats_refuse_an_empty_directory(database: Database) -> None:
+    service = ParkService(database, MovableClock(NOW))
+    with pytest.raises(DomainError) as empty:
+        service.stats()
+    assert read(empty.value, "zh-CN") == "名录是空的。"
+    await service.seed()
+    by_country, by_region, _by_decade = service.stats()
+    assert sum(by_country.values()) == sum(by_region.values()) == 166
+
+
+async def test_choices_put_countries_with_parks_first_and_match_focus_in_the_readers_language(
+    database: Database,
+) -> None:
+    service = ParkService(database, MovableClock(NOW))
+    # An empty directory offers the whole focus vocabulary, and countries in the order they match.
+    assert [f for f, _name in service.focus_choices("", "en", limit=100)] == list(FOCUS_VOCABULARY)
+    assert [code for code, _name in service.country_choices("ma", "en")][:3] == ["MA", "MO", "MG"]
+    await service.seed()
+    assert [code for code, _name in service.country_choices("ma", "en")][:3] == ["MA", "MY", "MU"]
+    assert ("Biotechnology", "生物技术") in service.focus_choices("生物", "zh-CN")
+    assert ("Biotechnology", "生物技术") in service.focus_choices("biotech", "zh-CN")
+    assert service.focus_choices("biotech", "en") == [("Biotechnology", "Biotechnology")]
+
+
+async def test_command_options_are_checked_before_the_form_and_an_unchanged_park_validates(
+    database: Database,
+) -> None:
+    service = ParkService(database, MovableClock(NOW))
+    await service.seed()
+    service.check_options(ParkDraft(name="", country="Kazakhstan", region="中亚"))  # the form asks the name
+    with pytest.raises(DomainError) as refused:
+        service.check_options(ParkDraft(name="", country="KE", region="Africa", website="not a url"))
+    assert read(refused.value, "en") == (
+        "This park cannot be saved:\n• website 'not a url' is not an http(s) URL"
+    )
+    for slug in ("zhongguancun", "skolkovo", "technopark-casablanca"):
+        park = service.get(slug)
+        assert service.validate(ParkDraft.of(park)) == park

@@ -1,9 +1,9 @@
-"""Charts as PNG bytes, drawn with matplotlib's Agg backend (no display, safe in a worker thread).
+"""The /park stats chart as PNG bytes, drawn with matplotlib's Agg backend (no display, safe in a
+worker thread).
 
-Labels come translated from the caller. A label is only as readable as the fonts installed: Chinese
-needs a CJK font (e.g. Noto Sans CJK), which many servers lack. :func:`font_families` says which
-installed fonts draw a set of labels, or that none do, so the caller can fall back to English
-rather than post a chart of empty boxes.
+A label is only as readable as the fonts installed: Chinese needs a CJK font (e.g. Noto Sans CJK),
+which many servers lack. :func:`font_families` says which installed fonts draw a set of labels, or
+that none do, so :func:`stats_chart` falls back to English rather than post a chart of empty boxes.
 """
 
 from __future__ import annotations
@@ -11,13 +11,16 @@ from __future__ import annotations
 import io
 from collections import Counter
 from collections.abc import Iterable
-from functools import cache
+from functools import cache, partial
 
 from matplotlib import font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.ft2font import FT2Font
+
+from bot.i18n import DEFAULT_LANGUAGE, country_name
+from bot.ui.text import translate_in
 
 TOP_COUNTRIES = 15
 DEFAULT_FAMILY = "DejaVu Sans"  # matplotlib's own font: Latin, Greek, Cyrillic and more
@@ -103,3 +106,34 @@ def directory_chart(
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()
+
+
+def stats_chart(
+    by_country: Counter[str], by_region: Counter[str], by_decade: Counter[int], language: str
+) -> bytes:
+    """The directory chart labelled in ``language`` if the installed fonts can draw it, else in English."""
+    for lang in dict.fromkeys((language, DEFAULT_LANGUAGE)):
+        t = partial(translate_in, lang)
+        title = t("CISIP park directory: {count:n} parks", count=sum(by_country.values()))
+        labels = (
+            t("Parks per country (top {count:n})", count=TOP_COUNTRIES),
+            t("Parks per region"),
+            t("Parks per founding decade"),
+        )
+        countries = {code: country_name(code, lang) for code, _n in by_country.most_common(TOP_COUNTRIES)}
+        regions = {region: t(region) for region in by_region}
+        decades = {decade: t("{decade}s", decade=decade) for decade in by_decade}
+        fonts = font_families([title, *labels, *countries.values(), *regions.values(), *decades.values()])
+        if fonts is not None or lang == DEFAULT_LANGUAGE:
+            break
+    return directory_chart(
+        by_country,
+        by_region,
+        by_decade,
+        title=title,
+        labels=labels,
+        country_names=countries,
+        region_names=regions,
+        decade_names=decades,
+        fonts=fonts,
+    )

@@ -186,6 +186,19 @@ async def test_members_cannot_curate(cisip: BotHarness) -> None:
     assert add.modal is None and add.content.startswith("Only CISIP staff")
 
 
+async def test_only_staff_get_park_names_for_edit_and_remove(cisip: BotHarness) -> None:
+    discord = cisip.discord
+    mallory, sam = discord.add_member("mallory"), staff(cisip)
+    assert await discord.autocomplete(mallory, "park edit", "name", "hsinchu") == []
+    assert await discord.autocomplete(mallory, "park remove", "name", "hsinchu") == []
+    assert (await discord.autocomplete(mallory, "park info", "name", "hsinchu"))[0]["value"] == (
+        "hsinchu-science-park"
+    )
+    for command in ("park edit", "park remove"):
+        choices = await discord.autocomplete(sam, command, "name", "hsinchu")
+        assert choices[0]["value"] == "hsinchu-science-park"
+
+
 async def test_staff_add_edit_and_remove_a_park_audited(cisip: BotHarness) -> None:
     discord = cisip.discord
     sam = staff(cisip)
@@ -287,6 +300,40 @@ async def test_info_shows_the_member_badge_and_the_verified_members_of_the_park(
     other = (await discord.slash(bob, "park info", name="skolkovo")).embeds[0]
     assert "CISIP member" not in other.get("description", "")
     assert "Verified members" not in [f["name"] for f in other["fields"]]
+
+
+async def test_search_asks_once_which_parks_are_members_and_badges_them(
+    cisip: BotHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.db.models_members import MemberOrganization
+
+    discord = cisip.discord
+    async with cisip.bot.db.transaction() as session:
+        session.add(
+            MemberOrganization(
+                guild_id=discord.guild.id,
+                name="ZGC Group",
+                domain="zgc.example.cn",
+                park_slug="zhongguancun",
+                created_at=cisip.clock.now(),
+            )
+        )
+    memberships = cisip.bot.services.memberships
+    asked: list[int] = []
+    member_parks = memberships.member_parks
+
+    async def counted(guild_id: int) -> frozenset[str]:
+        asked.append(guild_id)
+        return await member_parks(guild_id)
+
+    monkeypatch.setattr(memberships, "member_parks", counted)
+    alice = discord.add_member("alice")
+    reply = await discord.slash(alice, "park search", query="science park")
+    assert reply.embeds[0]["footer"]["text"] == "Result 1 of 24 for 'science park'"
+    assert asked == [discord.guild.id]  # one lookup for all 24 results, not one per park
+    found = await discord.slash(alice, "park search", query="zhongguancun")
+    assert found.embeds[0]["description"].startswith("🏅 **CISIP member park**")
+    assert len(asked) == 2
 
 
 async def test_share_still_works_after_a_restart(cisip: BotHarness) -> None:

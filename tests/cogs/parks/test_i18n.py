@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import Any, cast
+from typing import Any
 
 import pytest
 
-import cogs.parks
+import cogs.parks.chart
 from bot.services.parks import ParkRecord
-from bot.ui.charts import DEFAULT_FAMILY, directory_chart, font_families
-from cogs.parks import stats_chart
+from cogs.parks.chart import DEFAULT_FAMILY, directory_chart, font_families, stats_chart
 from tests.cogs.conftest import BotHarness
-from tests.cogs.test_parks import field, labels
+from tests.cogs.parks.test_parks import field, labels
 from tests.fakediscord import Perm
 
 pytestmark = pytest.mark.e2e
@@ -117,8 +116,7 @@ async def test_staff_type_focus_industries_in_their_language_and_read_problems_i
 
 
 async def test_counts_are_written_the_readers_way(cisip: BotHarness) -> None:
-    service = cast(Any, cisip.bot.get_cog("Parks")).service  # the extension's own module, not ours
-    await service.import_records(
+    await cisip.bot.services.parks.import_records(
         [
             ParkRecord(slug=f"test-park-{i}", name=f"Test Park {i}", country="NZ", region="Oceania")
             for i in range(1200)
@@ -142,10 +140,10 @@ def test_the_chart_is_labelled_in_the_readers_language_when_a_font_can_draw_it(
         drawn.append(labels)
         return b"\x89PNG"
 
-    monkeypatch.setattr(cogs.parks, "directory_chart", capture)
+    monkeypatch.setattr(cogs.parks.chart, "directory_chart", capture)
     counts = (Counter({"CN": 2, "KZ": 1}), Counter({"East Asia": 2, "Central Asia": 1}), Counter({1980: 3}))
 
-    monkeypatch.setattr(cogs.parks, "font_families", lambda _texts: ["DejaVu Sans", "Noto Sans CJK SC"])
+    monkeypatch.setattr(cogs.parks.chart, "font_families", lambda _texts: ["DejaVu Sans", "Noto Sans CJK SC"])
     stats_chart(*counts, "zh-CN")
     chinese = drawn.pop()
     assert chinese["title"] == "CISIP 园区名录：共 3 个园区"
@@ -157,7 +155,7 @@ def test_the_chart_is_labelled_in_the_readers_language_when_a_font_can_draw_it(
 
     # No installed font draws Chinese: an English chart rather than a chart of empty boxes.
     monkeypatch.setattr(
-        cogs.parks, "font_families", lambda texts: None if "中国" in texts else ["DejaVu Sans"]
+        cogs.parks.chart, "font_families", lambda texts: None if "中国" in texts else ["DejaVu Sans"]
     )
     stats_chart(*counts, "zh-CN")
     english = drawn.pop()
