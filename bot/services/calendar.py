@@ -3,14 +3,15 @@
 An entry is a ``CalendarEntry`` row plus one scheduler recurrence keyed ``calendar:<guild>:<id>``
 (kind ``calendar.entry``); a built-in cycle is a ``CalendarBuiltin`` row plus a recurrence keyed
 ``calendar:<guild>:builtin:<key>``. The scheduler makes each occurrence a row claimed once, so an
-occurrence is delivered once even with several bot processes; this module only decides what an
-occurrence says and where it goes. Nothing here imports discord.
+occurrence is delivered once even with several bot processes; this module decides what an
+occurrence says, which channel it posts in and which role it pings (as ids: the Discord side only
+resolves them and checks its permissions). Nothing here imports discord.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
@@ -26,6 +27,7 @@ from bot.i18n import Listing, Message, MonthDay, _
 from bot.scheduler import CronRule, JobContext, Scheduler, YearlyRule
 from bot.scheduler.clock import Clock
 from bot.scheduler.recurrence import Rule, zone
+from bot.services.guild_settings import CHANNEL_KINDS, GuildSettingsService
 from bot.services.templates import check_template
 
 ENTRY_KIND = "calendar.entry"
@@ -224,6 +226,39 @@ class BuiltinView:
 
 
 @dataclass(frozen=True)
+class Target:
+    """Where an occurrence posts and which role it pings, as ids the Discord side resolves.
+
+    ``purpose``: the ``/setup channel`` purpose the channel comes from (a built-in cycle), so a
+    missing channel is refused with what to set up rather than what to edit.
+    """
+
+    channel_id: int | None
+    role_id: int | None = None
+    purpose: str | None = None
+
+    def channel_missing(self, name: str) -> DomainError:
+        """Why nothing can be posted when ``channel_id`` names no channel (unset, or deleted)."""
+        if self.purpose is not None:
+            return DomainError(
+                _("Set the {purpose} channel with /setup channel first: this cycle posts there."),
+                purpose=Message(CHANNEL_KINDS[self.purpose]),
+            )
+        return DomainError(
+            _("The channel of '{name}' no longer exists: choose another with /calendar edit."), name=name
+        )
+
+
+@dataclass(frozen=True)
+class NewEntry:
+    """What ``/calendar add`` checked before asking for the message."""
+
+    name: str
+    schedule: Schedule
+    last_year: int | None
+
+
+@dataclass(frozen=True)
 class Delivery:
     """What one occurrence posts, and where. ``translate``: the template is an English source string."""
 
@@ -231,24 +266,32 @@ class Delivery:
     name: str
     template: str
     values: dict[str, Any]
-    channel_id: int | None = None
-    channel_purpose: str | None = None
-    role_id: int | None = None
-    ping_staff: bool = False
+    target: Target
     translate: bool = False
     entry_id: int | None = None
     last: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
+
+    def channel_missing(self) -> DomainError:
+        return self.target.channel_missing(self.name)
 
 
 class CalendarService:
     personal_data_name: ClassVar[str] = "calendar"
     personal_tables: ClassVar[tuple[str, ...]] = ("calendar_entries",)
 
-    def __init__(self, database: Database, scheduler: Scheduler, clock: Clock) -> None:
+    def __init__(
+        self,
+        database: Database,
+        scheduler: Scheduler,
+        clock: Clock,
+        *,
+        guild_settings: GuildSettingsService | None = None,
+    ) -> None:
         self.db = database
         self.scheduler = scheduler
         self.clock = clock
+        # The server's channels, staff role and time zone (the bot passes its shared service).
+        self.guild_settings = guild_settings or GuildSettingsService(database, clock)
 
     # -- personal data: the staff member who added an entry ----------------------------------
 
@@ -273,6 +316,29 @@ class CalendarService:
         )
 
     # -- entries ------------------------------------------------------------------------------
+
+    async def check_new(
+        self,
+        guild_id: int,
+        *,
+        name: str,
+        month: int,
+        day: int,
+        time: str,
+        timezone: str | None = None,
+        last_year: int | None = None,
+    ) -> NewEntry:
+        """Everything about a new entry but its message, checked before staff write the message:
+        the name (well formed and free in the server), the schedule (in the server's time zone
+        unless another is given) and the last year."""
+        name = check_name(name)
+        if timezone is None:
+            timezone = await self._server_timezone(guild_id)
+        schedule = check_schedule(month, day, time, timezone)
+        async with self.db.session() as session:
+            await self._check_free(session, guild_id, name)
+        self.check_last_year(schedule, last_year)
+        return NewEntry(name, schedule, last_year)
 
     async def add(
         self,
@@ -375,6 +441,25 @@ class CalendarService:
             entry.timezone,
             {"guild_id": entry.guild_id, "entry_id": entry.id},
             entry.enabled,
+        )
+
+    @staticmethod
+    def changed_schedule(
+        entry: CalendarEntry,
+        *,
+        month: int | None = None,
+        day: int | None = None,
+        time: str | None = None,
+        timezone: str | None = None,
+    ) -> Schedule | None:
+        """The entry's schedule with what ``/calendar edit`` changed in it, or None when nothing."""
+        if month is None and day is None and time is None and timezone is None:
+            return None
+        return check_schedule(
+            month or entry.month,
+            day or entry.day,
+            time or f"{entry.hour:02d}:{entry.minute:02d}",
+            timezone or entry.timezone,
         )
 
     async def get(self, guild_id: int, name: str) -> CalendarEntry:
@@ -517,8 +602,7 @@ class CalendarService:
             name=entry.name,
             template=entry.template,
             values=self.entry_values(entry, occurrence, server),
-            channel_id=entry.channel_id,
-            role_id=entry.role_id,
+            target=Target(entry.channel_id, entry.role_id),
             entry_id=entry.id,
             last=entry.last_year is not None and local_year(occurrence, entry.timezone) >= entry.last_year,
         )
@@ -539,8 +623,9 @@ class CalendarService:
         cycle = BUILTINS.get(str(payload.get("builtin")))
         if cycle is None or cycle.template is None:
             return None
-        view = await self.builtin(guild_id, cycle.key, "UTC")
-        if not view.enabled:
+        view = await self.builtin(guild_id, cycle.key)
+        target = await self.builtin_target(guild_id, cycle)
+        if not view.enabled or target is None:
             return None
         year = local_year(context.due_at, view.timezone)
         return Delivery(
@@ -553,8 +638,7 @@ class CalendarService:
                 "server": server,
                 "date": context.due_at,
             },
-            channel_purpose=cycle.channel,
-            ping_staff=cycle.ping_staff,
+            target=target,
             translate=True,
         )
 
@@ -593,11 +677,26 @@ class CalendarService:
             )
         return cycle
 
-    async def builtin(self, guild_id: int, key: str, default_timezone: str) -> BuiltinView:
+    async def builtin_target(self, guild_id: int, cycle: BuiltinCycle) -> Target | None:
+        """Where a built-in cycle posts (the server's channel for its purpose) and whom it pings
+        (the staff role, for a staff reminder, when one is set); None when it posts nothing."""
+        if cycle.channel is None:
+            return None
+        config = await self.guild_settings.get(guild_id)
+        return Target(
+            channel_id=config.channel(cycle.channel),
+            role_id=config.role("staff") if cycle.ping_staff else None,
+            purpose=cycle.channel,
+        )
+
+    async def _server_timezone(self, guild_id: int) -> str:
+        return (await self.guild_settings.get(guild_id)).timezone
+
+    async def builtin(self, guild_id: int, key: str) -> BuiltinView:
         cycle = self.builtin_cycle(key)
         async with self.db.session() as session:
             row = await session.get(CalendarBuiltin, (guild_id, key))
-        return await self._builtin_view(guild_id, cycle, row, default_timezone)
+        return await self._builtin_view(guild_id, cycle, row, await self._server_timezone(guild_id))
 
     async def _builtin_view(
         self, guild_id: int, cycle: BuiltinCycle, row: CalendarBuiltin | None, default_timezone: str
@@ -619,7 +718,9 @@ class CalendarService:
             else None,
         )
 
-    async def builtins(self, guild_id: int, default_timezone: str) -> list[BuiltinView]:
+    async def builtins(self, guild_id: int) -> list[BuiltinView]:
+        """Every built-in cycle as the server has it (its time zone, unless the cycle has its own)."""
+        default_timezone = await self._server_timezone(guild_id)
         async with self.db.session() as session:
             rows = {
                 row.key: row
@@ -637,7 +738,6 @@ class CalendarService:
         guild_id: int,
         key: str,
         enabled: bool,
-        default_timezone: str,
         *,
         month: int | None = None,
         day: int | None = None,
@@ -645,7 +745,7 @@ class CalendarService:
         timezone: str | None = None,
     ) -> BuiltinView:
         cycle = self.builtin_cycle(key)
-        current = await self.builtin(guild_id, key, default_timezone)
+        current = await self.builtin(guild_id, key)
         hour, minute = parse_time(time) if time is not None else (current.hour, current.minute)
         month = current.month if month is None else month
         day = current.day if day is None else day
@@ -669,4 +769,4 @@ class CalendarService:
         if cycle.kind == BUILTIN_KIND:
             payload["builtin"] = key
         await self._reschedule(builtin_key(guild_id, key), cycle.kind, rule, tz, payload, enabled)
-        return await self.builtin(guild_id, key, default_timezone)
+        return await self.builtin(guild_id, key)

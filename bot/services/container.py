@@ -80,7 +80,7 @@ class Services:
             settings.report_max_bytes,
             memberships=memberships,
         )
-        calendar = CalendarService(db, scheduler, clock)
+        calendar = CalendarService(db, scheduler, clock, guild_settings=guild_settings)
         # Every holder of personal data: a new capability that stores something about a person
         # joins this list (tests/bot/services/test_personal_data.py fails until it does).
         personal_data = PersonalDataService(

@@ -9,16 +9,19 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.db.database import Database
+from bot.db.models_calendar import CalendarEntry
 from bot.errors import DomainError, NotFound
 from bot.scheduler import JobContext, MovableClock, Scheduler
 from bot.services.calendar import (
     BUILTINS,
     ENTRY_KIND,
     CalendarService,
+    Target,
     check_schedule,
     entry_key,
     parse_time,
 )
+from bot.services.guild_settings import GuildSettingsService
 from bot.services.templates import check_template, placeholders_in, render
 
 START = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
@@ -190,3 +193,79 @@ async def test_a_finished_entry_is_paused_for_good(database: Database) -> None:
     clock.advance(timedelta(days=400))
     await service.scheduler.sync_recurrences()
     assert await service.next_at(entry) is None
+
+
+async def test_the_duplicate_check_before_the_message_sees_every_entry(database: Database) -> None:
+    """``/calendar add`` refuses a taken name before the form opens. It used to look among the 25
+    names the autocomplete offers, where 25 others sorting first could hide the clash until the
+    message was written."""
+    clock = MovableClock(START, ticking=False)
+    service = await service_on(database, clock)
+    schedule = check_schedule(5, 1, "09:00", "UTC")
+    await service.add(1, name="Spring", schedule=schedule, channel_id=1, template="x")
+    for n in range(25):
+        await service.add(1, name=f"SPRING {n:02d}", schedule=schedule, channel_id=1, template="x")
+    with pytest.raises(DomainError, match="already a calendar entry called 'spring'"):
+        await service.check_new(1, name="  spring ", month=5, day=1, time="09:00")
+    with pytest.raises(DomainError, match="A name has 1 to 100 characters"):
+        await service.check_new(1, name="   ", month=5, day=1, time="09:00")
+    with pytest.raises(DomainError, match=r"The last year \(2026\) is before the next occurrence"):
+        await service.check_new(1, name="Autumn", month=5, day=1, time="09:00", last_year=2026)
+
+    new = await service.check_new(2, name=" Spring  day ", month=3, day=20, time="9:00", last_year=2030)
+    assert (new.name, new.schedule.timezone, new.last_year) == ("Spring day", "UTC", 2030)
+    await service.guild_settings.set_timezone(2, "Europe/Berlin")
+    assert (await service.check_new(2, name="X", month=3, day=20, time="9:00")).schedule.timezone == (
+        "Europe/Berlin"
+    )
+
+
+async def test_a_builtin_cycle_posts_where_the_server_says_and_pings_staff_only_when_it_should(
+    database: Database,
+) -> None:
+    """One answer for ``/calendar builtin``'s check and for the post: the channel set for the
+    cycle's purpose, and the staff role for the staff reminder only."""
+    clock = MovableClock(START, ticking=False)
+    settings = GuildSettingsService(database, clock)
+    service = CalendarService(database, Scheduler(database, clock), clock, guild_settings=settings)
+    release, anniversary = BUILTINS["report-release"], BUILTINS["anniversary"]
+
+    unset = await service.builtin_target(1, release)
+    assert unset == Target(channel_id=None, role_id=None, purpose="audit")
+    assert str(unset.channel_missing("x")) == (
+        "Set the Audit log channel with /setup channel first: this cycle posts there."
+    )
+    await settings.set_channel(1, "audit", 11)
+    await settings.set_channel(1, "announcements", 12)
+    await settings.set_role(1, "staff", 21)
+    assert await service.builtin_target(1, release) == Target(11, 21, "audit")
+    assert await service.builtin_target(1, anniversary) == Target(12, None, "announcements")
+    assert await service.builtin_target(1, BUILTINS["membership-renewal"]) is None
+
+    await settings.set_timezone(1, "Asia/Shanghai")  # a cycle without a zone of its own takes the server's
+    assert {view.timezone for view in await service.builtins(1)} == {"Asia/Shanghai"}
+    view = await service.set_builtin(1, "report-release", True)
+    assert view.timezone == "Asia/Shanghai"
+    assert view.next_at == datetime(2027, 12, 1, 1, tzinfo=UTC)
+    payload = {"guild_id": 1, "builtin": "report-release"}
+    context = JobContext(1, "calendar.builtin", payload, view.next_at, view.next_at, 1, False)
+    delivery = await service.delivery_for(context, "CISIP")
+    assert delivery is not None and delivery.target == Target(11, 21, "audit")
+    assert delivery.values["year"] == 2027 and delivery.translate
+    await settings.set_timezone(1, "UTC")  # the cycle keeps the zone it was switched on in
+    assert (await service.builtin(1, "report-release")).timezone == "Asia/Shanghai"
+
+
+def test_an_entry_whose_channel_is_gone_says_to_choose_another() -> None:
+    assert str(Target(channel_id=5).channel_missing("Spring")) == (
+        "The channel of 'Spring' no longer exists: choose another with /calendar edit."
+    )
+
+
+def test_an_edit_changes_only_the_parts_of_the_schedule_given() -> None:
+    entry = CalendarEntry(month=3, day=15, hour=9, minute=0, timezone="Europe/Berlin")
+    assert CalendarService.changed_schedule(entry) is None
+    moved = CalendarService.changed_schedule(entry, time="18:30")
+    assert moved is not None and moved.describe().localize("en") == "Mar 15 18:30 Europe/Berlin"
+    with pytest.raises(DomainError, match="April has no day 31"):
+        CalendarService.changed_schedule(entry, month=4, day=31)

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from bot.db.models import AuditEntry, ScheduledJob
 from bot.db.models_calendar import CalendarEntry
+from bot.services.calendar import BUILTIN_KIND, ENTRY_KIND
 from tests.cogs.conftest import BotHarness
 from tests.fakediscord import Perm
 from tests.fakediscord.state import Member
@@ -229,8 +230,26 @@ async def test_a_role_the_bot_cannot_ping_is_refused(cisip: BotHarness) -> None:
         channel="general",
         role=discord.guild.everyone,
     )
-    assert everyone.content == "The calendar never pings @everyone: choose a role."
+    assert everyone.content == "The bot never pings @everyone: choose a role."
     assert await entry_count(cisip) == 0
+
+
+async def test_a_role_an_integration_manages_is_refused_like_everywhere_else(cisip: BotHarness) -> None:
+    """The one ping rule: the calendar used to accept the bot's own role (managed by Discord)."""
+    discord = cisip.discord
+    admin = admin_of(cisip)
+    options = {"name": "X", "month": 1, "day": 1, "time": "09:00", "channel": "general"}
+    reply = await discord.slash(admin, "calendar add", options={**options, "role": discord.bot_role})
+    assert reply.modal is None
+    assert reply.content == (
+        f"<@&{discord.bot_role.id}> belongs to an integration and cannot be pinged: choose an ordinary role."
+    )
+    await add(cisip, admin, "Spring {year}")
+    edited = await discord.slash(admin, "calendar edit", name="Spring", role=discord.bot_role)
+    assert edited.content == reply.content
+    assert [view.entry.role_id for view in await cisip.bot.services.calendar.entries(discord.guild.id)] == [
+        None
+    ]
 
 
 async def test_pause_resume_and_remove_with_confirmation(cisip: BotHarness) -> None:
@@ -474,7 +493,7 @@ async def test_an_occurrence_run_again_after_a_crash_is_posted_once(cisip: BotHa
     # The scheduler runs a row again when the process that claimed it died before recording it;
     # the post carries the occurrence's nonce, so Discord answers the second send with the first.
     from bot.scheduler import JobContext
-    from cogs.calendar import Calendar
+    from cogs.calendar.jobs import CalendarJobs
 
     admin = admin_of(cisip)
     general = cisip.discord.channel("general")
@@ -484,10 +503,23 @@ async def test_an_occurrence_run_again_after_a_crash_is_posted_once(cisip: BotHa
     async with cisip.bot.db.session() as session:
         job = (await session.scalars(select(ScheduledJob).where(ScheduledJob.status == "pending"))).one()
     context = JobContext(job.id, job.kind, job.payload, job.due_at, due, 1, False)
-    cog = cisip.bot.get_cog("Calendar")
-    assert isinstance(cog, Calendar)
+    jobs = CalendarJobs(cisip.bot)
 
-    await cog.deliver(context)
-    await cog.deliver(context)  # the same occurrence, run again
+    await jobs.deliver(context)
+    await jobs.deliver(context)  # the same occurrence, run again
 
     assert [m.content for m in cisip.discord.messages_in(general)] == ["Spring is here"]
+
+
+async def test_unloading_the_calendar_removes_its_commands_and_job_handlers(cisip: BotHarness) -> None:
+    kinds = {ENTRY_KIND, BUILTIN_KIND}
+    assert kinds <= set(cisip.bot.scheduler.kinds)
+
+    await cisip.bot.unload_extension("cogs.calendar")
+    assert kinds.isdisjoint(cisip.bot.scheduler.kinds)
+    assert cisip.bot.tree.get_command("calendar") is None
+    assert cisip.bot.get_cog("Calendar") is None
+
+    await cisip.bot.load_extension("cogs.calendar")
+    assert kinds <= set(cisip.bot.scheduler.kinds)
+    assert cisip.bot.tree.get_command("calendar") is not None

@@ -1,0 +1,408 @@
+"""/calendar: parse what staff chose, check what Discord lets the bot do with it, call the calendar
+service and show the answer."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.app_commands import locale_str
+from discord.ext import commands
+
+from bot.i18n import Listing, Message, _
+from bot.scheduler.recurrence import search_zones
+from bot.services.calendar import BUILTINS, CalendarService, Target, check_name, entry_schedule
+from bot.ui.checks import is_staff, staff_only
+from bot.ui.permissions import check_channel, check_pingable
+from bot.ui.text import translator_for
+from bot.ui.time import full_and_relative, timestamp
+from cogs.calendar.jobs import compose, post
+from cogs.calendar.views import ConfirmRemove, MessageModal, builtin_line, calendar_embed
+
+if TYPE_CHECKING:
+    from bot.client import CisipBot
+
+EXAMPLE_TEMPLATE = _("Happy {year} anniversary, {server}! This is edition {edition}.")
+BUILTIN_CHOICES = [app_commands.Choice(name=locale_str(c.label), value=c.key) for c in BUILTINS.values()]
+# What /calendar edit changed, for the audit log.
+CHANGE_LABELS = {
+    "new_name": _("name"),
+    "schedule": _("schedule"),
+    "channel_id": _("channel"),
+    "role_id": _("role"),
+    "clear_role": _("no role"),
+    "last_year": _("last year"),
+    "clear_last_year": _("no last year"),
+    "message": _("message"),
+}
+
+
+async def entry_names(
+    interaction: discord.Interaction[CisipBot], current: str
+) -> list[app_commands.Choice[str]]:
+    if interaction.guild_id is None or not await is_staff(interaction):
+        return []
+    names = await interaction.client.services.calendar.names(interaction.guild_id, current)
+    return [app_commands.Choice(name=name, value=name) for name in names]
+
+
+async def zone_names(
+    interaction: discord.Interaction[CisipBot], current: str
+) -> list[app_commands.Choice[str]]:
+    return [app_commands.Choice(name=name, value=name) for name in search_zones(current)]
+
+
+def check_target(guild: discord.Guild, target: Target, name: str) -> None:
+    """Refuse a target whose channel is gone, or where the bot could not post or ping the role."""
+    channel = guild.get_channel(target.channel_id) if target.channel_id else None
+    if channel is None:
+        raise target.channel_missing(name)
+    check_channel(channel, guild.me)
+    role = guild.get_role(target.role_id) if target.role_id else None
+    if role is not None:
+        check_pingable(role, channel, guild.me)
+
+
+@staff_only()
+@app_commands.guild_only()
+@app_commands.default_permissions(manage_guild=True)
+class CalendarGroup(app_commands.Group):
+    def __init__(self, bot: CisipBot) -> None:
+        super().__init__(name="calendar", description=locale_str("The yearly calendar of announcements"))
+        self.bot = bot
+
+    @property
+    def service(self) -> CalendarService:
+        return self.bot.services.calendar
+
+    # -- add ----------------------------------------------------------------------------------
+
+    @app_commands.command(name="add", description=locale_str("Add a yearly announcement"))
+    @app_commands.describe(
+        name=locale_str("A short name for the announcement"),
+        month=locale_str("Month (1-12)"),
+        day=locale_str("Day of the month (29 February falls on 28 February in other years)"),
+        time=locale_str("Time of day, HH:MM"),
+        timezone=locale_str("IANA time zone (default: the server's)"),
+        channel=locale_str("Where to post it"),
+        role=locale_str("A role to ping (optional)"),
+        last_year=locale_str("The last year to post it (optional)"),
+    )
+    @app_commands.autocomplete(timezone=zone_names)
+    async def add(
+        self,
+        interaction: discord.Interaction[CisipBot],
+        name: app_commands.Range[str, 1, 100],
+        month: app_commands.Range[int, 1, 12],
+        day: app_commands.Range[int, 1, 31],
+        time: app_commands.Range[str, 1, 10],
+        channel: discord.TextChannel,
+        timezone: app_commands.Range[str, 1, 64] | None = None,
+        role: discord.Role | None = None,
+        last_year: app_commands.Range[int, 2000, 2200] | None = None,
+    ) -> None:
+        guild = interaction.guild
+        assert guild is not None
+        t = await translator_for(interaction)
+        # Everything but the message is checked before the modal opens.
+        new = await self.service.check_new(
+            guild.id, name=name, month=month, day=day, time=time, timezone=timezone, last_year=last_year
+        )
+        check_channel(channel, guild.me)
+        if role is not None:
+            check_pingable(role, channel, guild.me)
+
+        async def save(submit: discord.Interaction[CisipBot], template: str) -> None:
+            entry = await self.service.add(
+                guild.id,
+                name=new.name,
+                schedule=new.schedule,
+                channel_id=channel.id,
+                template=template,
+                role_id=role.id if role else None,
+                last_year=new.last_year,
+                actor_id=submit.user.id,
+            )
+            await self.bot.audit(
+                guild,
+                submit.user,
+                "calendar.add",
+                Message.of(
+                    _("{name}: {schedule} → #{channel}"),
+                    name=entry.name,
+                    schedule=new.schedule.describe(),
+                    channel=channel.name,
+                ),
+            )
+            next_at = await self.service.next_at(entry)
+            await submit.response.send_message(
+                t(
+                    "Added '{name}': {schedule} in {channel}, next {when}.",
+                    name=entry.name,
+                    schedule=new.schedule.describe(),
+                    channel=channel.mention,
+                    when=full_and_relative(next_at) if next_at else "—",
+                ),
+                ephemeral=True,
+            )
+
+        await interaction.response.send_modal(
+            MessageModal(t, t("Message for {name}", name=new.name), t(EXAMPLE_TEMPLATE), save)
+        )
+
+    # -- list ---------------------------------------------------------------------------------
+
+    @app_commands.command(name="list", description=locale_str("List the calendar with each next occurrence"))
+    async def list_(self, interaction: discord.Interaction[CisipBot]) -> None:
+        guild = interaction.guild
+        assert guild is not None
+        t = await translator_for(interaction)
+        entries = await self.service.entries(guild.id)
+        builtins = await self.service.builtins(guild.id)
+        await interaction.response.send_message(
+            embed=calendar_embed(t, guild.name, entries, builtins), ephemeral=True
+        )
+
+    # -- edit ---------------------------------------------------------------------------------
+
+    @app_commands.command(name="edit", description=locale_str("Change an announcement"))
+    @app_commands.describe(
+        name=locale_str("The announcement"),
+        new_name=locale_str("A new name"),
+        month=locale_str("Month (1-12)"),
+        day=locale_str("Day of the month (29 February falls on 28 February in other years)"),
+        time=locale_str("Time of day, HH:MM"),
+        timezone=locale_str("IANA time zone"),
+        channel=locale_str("Where to post it"),
+        role=locale_str("A role to ping"),
+        no_role=locale_str("Stop pinging a role"),
+        last_year=locale_str("The last year to post it"),
+        no_last_year=locale_str("Post it every year again"),
+        message=locale_str("Edit the message too (opens a form)"),
+    )
+    @app_commands.autocomplete(name=entry_names, timezone=zone_names)
+    async def edit(
+        self,
+        interaction: discord.Interaction[CisipBot],
+        name: app_commands.Range[str, 1, 100],
+        new_name: app_commands.Range[str, 1, 100] | None = None,
+        month: app_commands.Range[int, 1, 12] | None = None,
+        day: app_commands.Range[int, 1, 31] | None = None,
+        time: app_commands.Range[str, 1, 10] | None = None,
+        timezone: app_commands.Range[str, 1, 64] | None = None,
+        channel: discord.TextChannel | None = None,
+        role: discord.Role | None = None,
+        no_role: bool = False,
+        last_year: app_commands.Range[int, 2000, 2200] | None = None,
+        no_last_year: bool = False,
+        message: bool = False,
+    ) -> None:
+        guild = interaction.guild
+        assert guild is not None
+        t = await translator_for(interaction)
+        entry = await self.service.get(guild.id, name)
+        if new_name is not None:
+            check_name(new_name)
+        schedule = self.service.changed_schedule(entry, month=month, day=day, time=time, timezone=timezone)
+        target = channel or guild.get_channel(entry.channel_id)
+        if channel is not None:
+            check_channel(channel, guild.me)
+        if role is not None and target is not None:
+            check_pingable(role, target, guild.me)
+        changes: dict[str, Any] = {
+            "new_name": new_name,
+            "schedule": schedule,
+            "channel_id": channel.id if channel else None,
+            "role_id": role.id if role else None,
+            "clear_role": no_role,
+            "last_year": last_year,
+            "clear_last_year": no_last_year,
+        }
+
+        async def save(reply: discord.Interaction[CisipBot], template: str | None) -> None:
+            updated = await self.service.edit(guild.id, entry.name, template=template, **changes)
+            said = [Message(CHANGE_LABELS[k]) for k, v in changes.items() if v]
+            if template is not None:
+                said.append(Message(CHANGE_LABELS["message"]))
+            await self.bot.audit(
+                guild,
+                reply.user,
+                "calendar.edit",
+                Message.of(
+                    _("{name}: {changes}"),
+                    name=updated.name,
+                    changes=Listing.of(said) if said else Message(_("nothing changed")),
+                ),
+            )
+            next_at = await self.service.next_at(updated)
+            await reply.response.send_message(
+                t(
+                    "Updated '{name}': {schedule}, next {when}.",
+                    name=updated.name,
+                    schedule=entry_schedule(updated).describe(),
+                    when=full_and_relative(next_at) if next_at else t("paused"),
+                ),
+                ephemeral=True,
+            )
+
+        if message:
+            await interaction.response.send_modal(
+                MessageModal(t, t("Message for {name}", name=entry.name), entry.template, save)
+            )
+        else:
+            await save(interaction, None)
+
+    # -- pause, resume, remove ----------------------------------------------------------------
+
+    @app_commands.command(name="pause", description=locale_str("Stop an announcement until resumed"))
+    @app_commands.describe(name=locale_str("The announcement"))
+    @app_commands.autocomplete(name=entry_names)
+    async def pause(
+        self, interaction: discord.Interaction[CisipBot], name: app_commands.Range[str, 1, 100]
+    ) -> None:
+        await self._switch(interaction, name, False)
+
+    @app_commands.command(name="resume", description=locale_str("Resume a paused announcement"))
+    @app_commands.describe(name=locale_str("The announcement"))
+    @app_commands.autocomplete(name=entry_names)
+    async def resume(
+        self, interaction: discord.Interaction[CisipBot], name: app_commands.Range[str, 1, 100]
+    ) -> None:
+        await self._switch(interaction, name, True)
+
+    async def _switch(self, interaction: discord.Interaction[CisipBot], name: str, enabled: bool) -> None:
+        assert interaction.guild is not None
+        t = await translator_for(interaction)
+        entry = await self.service.set_enabled(interaction.guild.id, name, enabled)
+        await self.bot.audit(
+            interaction.guild,
+            interaction.user,
+            "calendar.resume" if enabled else "calendar.pause",
+            entry.name,
+        )
+        if enabled:
+            next_at = await self.service.next_at(entry)
+            text = t(
+                "Resumed '{name}': next {when}.",
+                name=entry.name,
+                when=full_and_relative(next_at) if next_at else "—",
+            )
+        else:
+            text = t("Paused '{name}': it will not be posted until you resume it.", name=entry.name)
+        await interaction.response.send_message(text, ephemeral=True)
+
+    @app_commands.command(name="remove", description=locale_str("Remove an announcement (asks first)"))
+    @app_commands.describe(name=locale_str("The announcement"))
+    @app_commands.autocomplete(name=entry_names)
+    async def remove(
+        self, interaction: discord.Interaction[CisipBot], name: app_commands.Range[str, 1, 100]
+    ) -> None:
+        assert interaction.guild is not None
+        t = await translator_for(interaction)
+        entry = await self.service.get(interaction.guild.id, name)
+        await interaction.response.send_message(
+            t("Remove '{name}' from the calendar? This cannot be undone.", name=entry.name),
+            view=ConfirmRemove(t, interaction.user.id, entry.name),
+            ephemeral=True,
+        )
+
+    # -- preview, run now ---------------------------------------------------------------------
+
+    @app_commands.command(
+        name="preview", description=locale_str("Show privately how an announcement will look")
+    )
+    @app_commands.describe(name=locale_str("The announcement"))
+    @app_commands.autocomplete(name=entry_names)
+    async def preview(
+        self, interaction: discord.Interaction[CisipBot], name: app_commands.Range[str, 1, 100]
+    ) -> None:
+        guild = interaction.guild
+        assert guild is not None
+        t = await translator_for(interaction)
+        entry = await self.service.get(guild.id, name)
+        when = await self.service.next_at(entry) or self.bot.clock.now()
+        delivery = self.service.entry_delivery(entry, when, guild.name)
+        await interaction.response.send_message(
+            t(
+                "Preview of '{name}' (next {when}) in <#{channel}>:",
+                name=entry.name,
+                when=timestamp(when),
+                channel=entry.channel_id,
+            )
+            + "\n\n"
+            + compose(t, delivery, delivery.target.role_id),
+            ephemeral=True,
+        )
+
+    @app_commands.command(
+        name="run-now", description=locale_str("Post an announcement now (the schedule is unchanged)")
+    )
+    @app_commands.describe(name=locale_str("The announcement"))
+    @app_commands.autocomplete(name=entry_names)
+    async def run_now(
+        self, interaction: discord.Interaction[CisipBot], name: app_commands.Range[str, 1, 100]
+    ) -> None:
+        guild = interaction.guild
+        assert guild is not None
+        t = await translator_for(interaction)
+        entry = await self.service.get(guild.id, name)
+        delivery = self.service.entry_delivery(entry, self.bot.clock.now(), guild.name)
+        message = await post(self.bot, guild, delivery)
+        await self.bot.audit(guild, interaction.user, "calendar.run-now", entry.name)
+        await interaction.response.send_message(
+            t("Posted '{name}' in {channel}.", name=entry.name, channel=message.channel.mention),  # type: ignore[union-attr]
+            ephemeral=True,
+        )
+
+    # -- built-in cycles ----------------------------------------------------------------------
+
+    @app_commands.command(name="builtin", description=locale_str("Switch a built-in cycle on or off"))
+    @app_commands.describe(
+        name=locale_str("The built-in cycle"),
+        enabled=locale_str("On or off"),
+        month=locale_str("Month (1-12)"),
+        day=locale_str("Day of the month"),
+        time=locale_str("Time of day, HH:MM"),
+        timezone=locale_str("IANA time zone (default: the server's)"),
+    )
+    @app_commands.choices(name=BUILTIN_CHOICES)
+    @app_commands.autocomplete(timezone=zone_names)
+    async def builtin(
+        self,
+        interaction: discord.Interaction[CisipBot],
+        name: app_commands.Choice[str],
+        enabled: bool,
+        month: app_commands.Range[int, 1, 12] | None = None,
+        day: app_commands.Range[int, 1, 31] | None = None,
+        time: app_commands.Range[str, 1, 10] | None = None,
+        timezone: app_commands.Range[str, 1, 64] | None = None,
+    ) -> None:
+        guild = interaction.guild
+        assert guild is not None
+        t = await translator_for(interaction)
+        cycle = self.service.builtin_cycle(name.value)
+        target = await self.service.builtin_target(guild.id, cycle) if enabled else None
+        if target is not None:
+            check_target(guild, target, cycle.label)
+        view = await self.service.set_builtin(
+            guild.id, cycle.key, enabled, month=month, day=day, time=time, timezone=timezone
+        )
+        await self.bot.audit(
+            guild,
+            interaction.user,
+            "calendar.builtin",
+            Message.of(
+                _("{cycle} on ({schedule})") if enabled else _("{cycle} off ({schedule})"),
+                cycle=Message(cycle.label),
+                schedule=view.describe(),
+            ),
+        )
+        await interaction.response.send_message(builtin_line(t, view), ephemeral=True)
+
+
+class Calendar(commands.Cog):
+    """The calendar extension as discord.py sees it; its commands are the /calendar group."""
+
+    def __init__(self, bot: CisipBot) -> None:
+        self.bot = bot
