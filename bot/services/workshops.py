@@ -9,9 +9,12 @@ new ones. Each member gets each reminder at most once: deliveries are recorded p
 
 from __future__ import annotations
 
+import csv
+import io
 import logging
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
@@ -31,7 +34,8 @@ from bot.errors import DomainError, NotFound
 from bot.i18n import _, half_width
 from bot.scheduler import Clock, Scheduler
 from bot.scheduler.recurrence import zone
-from bot.services.dates import parse_local
+from bot.services.access import Person
+from bot.services.dates import local_input, parse_local
 from bot.services.membership import MembershipService
 from bot.services.personal_data import iso
 
@@ -39,12 +43,13 @@ log = logging.getLogger(__name__)
 
 DRAFT, SCHEDULED, CANCELLED, ENDED = "draft", "scheduled", "cancelled", "ended"
 REGISTERED, WAITLISTED, LEFT = "registered", "waitlisted", "left"
-SENT, DMS_CLOSED = "sent", "dms_closed"
+SENT = "sent"  # a delivery's status; a DM's other outcomes are recorded by their Outcome value
 CHANNEL_POST = 0  # the user_id of a reminder's post in the workshops channel
 
 DEFAULT_REMINDERS = "7d,1d,1h"
 MAX_REMINDERS = 5
 MAX_CAPACITY = 10_000
+MAX_ID = 2**63 - 1  # workshop ids are signed 64-bit integers
 _OFFSET = re.compile(r"^(\d{1,3})\s*(w|d|h|m)$")
 _UNIT_MINUTES = {"w": 7 * 24 * 60, "d": 24 * 60, "h": 60, "m": 1}
 
@@ -86,6 +91,22 @@ def check_capacity(capacity: int) -> None:
         )
 
 
+def workshop_id_of(value: str) -> int:
+    """The workshop a member picked ("12", from the autocomplete) or typed ("#12 Title", "１２")."""
+    cleaned = half_width(value).strip().lstrip("#＃").split(" ", 1)[0]
+    number = int(cleaned) if cleaned.isascii() and cleaned.isdigit() else 0
+    if not 1 <= number <= MAX_ID:
+        raise DomainError(
+            _("Pick a workshop from the list (or give its number), not '{value}'."), value=value[:60]
+        )
+    return number
+
+
+def hidden_from(*, staff: bool) -> tuple[str, ...]:
+    """The statuses a reader may not see: a draft is staff's until they confirm it."""
+    return () if staff else (DRAFT,)
+
+
 def reminder_due(starts_at: datetime, tz: ZoneInfo, token: str) -> datetime:
     """When the reminder ``token`` is due. Weeks and days count in the workshop's wall-clock time
     (a day before 09:00 is 09:00 the day before, across a daylight-saving change); hours and
@@ -113,6 +134,24 @@ class WorkshopForm:
     reminders: str | None = None
     ping_role_id: int | None = None
     members_only: bool = True
+
+
+@dataclass(frozen=True)
+class FormOptions:
+    """The command options that go with the form, checked before it opens."""
+
+    timezone: str
+    capacity: int
+    reminders: str | None
+    deadline: str | None = None
+    ping_role_id: int | None = None
+    members_only: bool = True
+
+    def form(self, *, title: str, starts: str, ends: str, location: str, description: str) -> WorkshopForm:
+        """The whole form once staff have filled it in."""
+        return WorkshopForm(
+            title=title, starts=starts, ends=ends, location=location, description=description, **asdict(self)
+        )
 
 
 @dataclass(frozen=True)
@@ -155,12 +194,59 @@ class Attendee:
     registered_at: datetime
 
 
+_CSV_HEADER = ["name", "organization", "country", "registered at", "status"]
+
+
+def _csv_safe(value: str) -> str:
+    """Keep spreadsheet programs from running member-typed text as a formula."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+
+
+@dataclass(frozen=True)
+class AttendeeList:
+    """A workshop's registrations with what members gave when they applied (name, organization,
+    country); the Discord side names those who never applied."""
+
+    workshop: Workshop
+    attendees: list[Attendee]
+    records: dict[int, tuple[str, str, str]]
+
+    @property
+    def unnamed(self) -> list[int]:
+        """Attendees without an application: only the Discord side knows their display name."""
+        return [a.user_id for a in self.attendees if a.user_id not in self.records]
+
+    @property
+    def filename(self) -> str:
+        return f"workshop-{self.workshop.id}-attendees.csv"
+
+    def as_csv(self, display_names: Mapping[int, str]) -> bytes:
+        """UTF-8 with a BOM (Excel reads it), one row per registration, formulas defused."""
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(_CSV_HEADER)
+        for row in self.attendees:
+            fallback = (display_names.get(row.user_id, str(row.user_id)), "", "")
+            name, organization, country = self.records.get(row.user_id, fallback)
+            writer.writerow(
+                [
+                    _csv_safe(name),
+                    _csv_safe(organization),
+                    _csv_safe(country),
+                    row.registered_at.isoformat(),
+                    row.status,
+                ]
+            )
+        return out.getvalue().encode("utf-8-sig")
+
+
 @dataclass(frozen=True)
 class WorkshopsErased:
     """A person's registrations erased; a seat they held went to the next on the waitlist."""
 
     registrations: int
     promoted: dict[int, list[int]]  # workshop id -> members promoted into the freed seats
+    changed: tuple[int, ...] = ()  # scheduled workshops whose seats or waitlist the erasure changed
 
 
 class WorkshopService:
@@ -177,7 +263,7 @@ class WorkshopService:
         clock: Clock,
         scheduler: Scheduler,
         *,
-        memberships: MembershipService | None = None,
+        memberships: MembershipService,
     ) -> None:
         self.db = database
         self.clock = clock
@@ -185,6 +271,47 @@ class WorkshopService:
         self.memberships = memberships
 
     # -- validation ---------------------------------------------------------------------------
+
+    def check_options(
+        self,
+        timezone: str,
+        capacity: int,
+        reminders: str | None,
+        *,
+        deadline: str | None = None,
+        ping_role_id: int | None = None,
+        members_only: bool = True,
+    ) -> FormOptions:
+        """Check the command's options before the form opens (so a typo does not cost the form).
+        The ping role is checked on the Discord side (the ping rule needs the channel)."""
+        tz = zone(timezone)
+        check_capacity(capacity)
+        parse_reminders(reminders)
+        return FormOptions(tz.key, capacity, reminders, deadline, ping_role_id, members_only)
+
+    def check_edit_options(
+        self,
+        workshop: Workshop,
+        *,
+        timezone: str | None = None,
+        capacity: int | None = None,
+        reminders: str | None = None,
+        deadline: str | None = None,
+        ping_role_id: int | None = None,
+        members_only: bool | None = None,
+    ) -> FormOptions:
+        """The options of an edit: each one not given keeps the workshop's current value."""
+        options = self.check_options(
+            timezone or workshop.timezone,
+            workshop.capacity if capacity is None else capacity,
+            workshop.reminders if reminders is None else reminders,
+        )
+        return replace(
+            options,
+            deadline=deadline or local_input(workshop.deadline, zone(options.timezone)),
+            ping_role_id=workshop.ping_role_id if ping_role_id is None else ping_role_id,
+            members_only=workshop.members_only if members_only is None else members_only,
+        )
 
     def _validated(self, form: WorkshopForm, *, is_new: bool, old_start: datetime | None = None) -> dict:
         title, location = form.title.strip(), form.location.strip()
@@ -384,12 +511,21 @@ class WorkshopService:
                 ).all()
             )
 
-    async def search(self, guild_id: int, text: str, *, include_drafts: bool = True) -> list[Workshop]:
-        """For autocomplete: workshops of this server whose title contains ``text``, newest first."""
+    async def shown(self, guild_id: int, workshop_id: int, *, staff: bool) -> Workshop:
+        """A workshop as a reader may see it: a draft is "no such workshop" to members."""
+        workshop = await self.get(guild_id, workshop_id)
+        if workshop.status in hidden_from(staff=staff):
+            raise NotFound(_("There is no workshop #{id} in this server."), id=workshop_id)
+        return workshop
+
+    async def search(self, guild_id: int, text: str, *, staff: bool) -> list[Workshop]:
+        """For autocomplete: the workshops of this server the reader may see whose title contains
+        ``text``, newest first."""
         async with self.db.session() as session:
             query = select(Workshop).where(Workshop.guild_id == guild_id)
-            if not include_drafts:
-                query = query.where(Workshop.status != DRAFT)
+            hidden = hidden_from(staff=staff)
+            if hidden:
+                query = query.where(Workshop.status.not_in(hidden))
             if text.strip():
                 query = query.where(
                     func.lower(Workshop.title).contains(text.strip().lower(), autoescape=True)
@@ -431,30 +567,33 @@ class WorkshopService:
             )
             return [Attendee(r.user_id, r.status, r.registered_at) for r in rows]
 
+    async def attendee_list(self, guild_id: int, workshop_id: int) -> AttendeeList:
+        """The registrations of a workshop for its CSV, with the applicants' own details."""
+        workshop = await self.get(guild_id, workshop_id)
+        attendees = await self.attendees(guild_id, workshop_id)
+        records = await self.memberships.records(guild_id, [a.user_id for a in attendees])
+        return AttendeeList(workshop, attendees, records)
+
     # -- members ------------------------------------------------------------------------------
 
-    async def register(self, workshop_id: int, user_id: int, *, verified: bool | None) -> Registration:
-        """A seat, or a place on the waitlist. ``verified`` None: no verified role is set up."""
+    async def register(self, workshop_id: int, person: Person) -> Registration:
+        """A seat, or a place on the waitlist. A members-only workshop admits whom the member gate
+        admits (asked before the write, so the seat's lock is held no longer than needed)."""
+        if person.guild_id is None:
+            raise NotFound(_("There is no workshop #{id} in this server."), id=workshop_id)
+        gate = await self.memberships.gate(person.guild_id, [person.user_id])
+        user_id = person.user_id
         now = self.clock.now()
         async with self.db.transaction() as session:
-            workshop = await self._get(session, None, workshop_id, lock=True)
+            workshop = await self._get(session, person.guild_id, workshop_id, lock=True)
             if workshop.status != SCHEDULED:
                 raise not_open(workshop)
             if now > workshop.deadline:
                 raise DomainError(
-                    _("Registration for this workshop closed on {deadline}."), deadline=_ts(workshop.deadline)
+                    _("Registration for this workshop closed on {deadline:F}."), deadline=workshop.deadline
                 )
-            if workshop.members_only and verified is None:
-                raise DomainError(
-                    _(
-                        "This workshop is for verified members, but no verified role is set up: "
-                        "please tell the staff."
-                    )
-                )
-            if workshop.members_only and not verified:
-                raise DomainError(
-                    _("This workshop is for verified CISIP members: verify first, then register.")
-                )
+            if workshop.members_only and not gate.admits(person):
+                raise gate.refusal()
             existing = await session.scalar(
                 select(WorkshopRegistration).where(
                     WorkshopRegistration.workshop_id == workshop_id, WorkshopRegistration.user_id == user_id
@@ -536,12 +675,27 @@ class WorkshopService:
     # -- reminders ----------------------------------------------------------------------------
 
     async def reminder(self, workshop_id: int, token: str, starts_at: str) -> Reminder | None:
-        """What a reminder row still owes; None when the workshop was cancelled or moved."""
+        """What a reminder row still owes; None when nothing is: the workshop was cancelled or
+        moved, or it has started (a reminder missed while the bot was down is late until the
+        start, and pointless after it)."""
         async with self.db.session() as session:
             workshop = await session.get(Workshop, workshop_id)
-            if workshop is None or workshop.status != SCHEDULED:
+            if (
+                workshop is None
+                or workshop.status != SCHEDULED
+                or workshop.starts_at.isoformat() != starts_at
+                or token not in workshop.reminders.split(",")
+            ):
+                log.info(
+                    "workshop %s reminder %s skipped: the workshop was cancelled or moved", workshop_id, token
+                )
                 return None
-            if workshop.starts_at.isoformat() != starts_at or token not in workshop.reminders.split(","):
+            if self.clock.now() >= workshop.starts_at:
+                log.warning(
+                    "workshop %s reminder %s skipped: the workshop already started (the bot was down)",
+                    workshop_id,
+                    token,
+                )
                 return None
             done = select(WorkshopReminderDelivery.user_id).where(
                 WorkshopReminderDelivery.workshop_id == workshop_id,
@@ -673,6 +827,15 @@ class WorkshopService:
         self.scheduler.wake()
         return workshop, call_at
 
+    async def call_due(self, workshop_id: int) -> Workshop | None:
+        """The workshop whose call for participants is to be posted now, or None: the call goes
+        out only while the workshop is scheduled and registration is still open."""
+        async with self.db.session() as session:
+            workshop = await session.get(Workshop, workshop_id)
+        if workshop is None or workshop.status != SCHEDULED or self.clock.now() >= workshop.deadline:
+            return None
+        return workshop
+
     async def set_call_weeks(self, guild_id: int, workshop_id: int, weeks: int) -> WorkshopSeries:
         if not 0 <= weeks <= 52:
             raise DomainError(
@@ -738,6 +901,19 @@ class WorkshopService:
         """Delete the person's registrations and reminder records; a seat they held goes to the next
         on the waitlist, as if they had left. Workshops they created stay, without their name."""
         ours = select(Workshop.id).where(Workshop.guild_id == guild_id)
+        changed = (
+            await session.scalars(
+                select(WorkshopRegistration.workshop_id)
+                .join(Workshop, Workshop.id == WorkshopRegistration.workshop_id)
+                .where(
+                    Workshop.guild_id == guild_id,
+                    Workshop.status == SCHEDULED,
+                    WorkshopRegistration.user_id == user_id,
+                    WorkshopRegistration.status.in_((REGISTERED, WAITLISTED)),
+                )
+                .order_by(WorkshopRegistration.workshop_id)
+            )
+        ).all()
         held = (
             await session.scalars(
                 select(WorkshopRegistration.workshop_id).where(
@@ -768,7 +944,7 @@ class WorkshopService:
             if workshop.status == SCHEDULED:
                 promoted[workshop_id] = await self._promote(session, workshop)
         count = int(getattr(gone, "rowcount", 0) or 0)
-        return WorkshopsErased(count, promoted) if count else None
+        return WorkshopsErased(count, promoted, tuple(changed)) if count else None
 
 
 def not_open(workshop: Workshop) -> DomainError:
@@ -778,7 +954,3 @@ def not_open(workshop: Workshop) -> DomainError:
     if workshop.status == ENDED:
         return DomainError(_("Workshop #{id} has already ended."), id=workshop.id)
     return DomainError(_("Workshop #{id} is a draft that staff have not confirmed yet."), id=workshop.id)
-
-
-def _ts(when: datetime) -> str:
-    return f"<t:{int(when.timestamp())}:F>"

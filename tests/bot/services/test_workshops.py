@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -10,10 +12,14 @@ from sqlalchemy import select
 
 from bot.db.database import Database
 from bot.db.models import ScheduledJob
+from bot.db.models_members import Membership
 from bot.errors import DomainError
 from bot.i18n import translate
 from bot.scheduler import MovableClock, Scheduler
+from bot.services.access import AccessService, Person
 from bot.services.dates import local_input, parse_local
+from bot.services.guild_settings import GuildSettingsService
+from bot.services.membership import MembershipPolicy, MembershipService
 from bot.services.workshops import (
     DRAFT,
     ENDED,
@@ -24,10 +30,17 @@ from bot.services.workshops import (
     WorkshopService,
     parse_reminders,
     reminder_due,
+    workshop_id_of,
 )
 
 NOW = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 BERLIN = ZoneInfo("Europe/Berlin")
+GUILD, VERIFIED = 1, 500
+
+
+def member(user_id: int, *roles: int) -> Person:
+    """A member of the test server; ``member(10, VERIFIED)`` holds the verified role."""
+    return Person(user_id, GUILD, frozenset(roles))
 
 
 def form(**changes: object) -> WorkshopForm:
@@ -50,8 +63,23 @@ def clock() -> MovableClock:
 
 
 @pytest.fixture
-def service(database: Database, clock: MovableClock) -> WorkshopService:
-    return WorkshopService(database, clock, Scheduler(database, clock))
+def settings(database: Database, clock: MovableClock) -> GuildSettingsService:
+    return GuildSettingsService(database, clock)
+
+
+@pytest.fixture
+async def service(database: Database, clock: MovableClock, settings: GuildSettingsService) -> WorkshopService:
+    await settings.set_role(GUILD, "verified", VERIFIED)
+    scheduler = Scheduler(database, clock)
+    memberships = MembershipService(
+        database,
+        clock,
+        scheduler,
+        MembershipPolicy(),
+        guild_settings=settings,
+        access=AccessService(settings),
+    )
+    return WorkshopService(database, clock, scheduler, memberships=memberships)
 
 
 @pytest.mark.parametrize(
@@ -160,7 +188,7 @@ async def test_seats_then_waitlist_in_order_and_promotion(
     workshop = await service.create(1, 2, form())
     outcomes = []
     for user in (10, 11, 12, 13):
-        outcomes.append(await service.register(workshop.id, user, verified=True))
+        outcomes.append(await service.register(workshop.id, member(user, VERIFIED)))
         clock.advance(seconds=1)
     assert [(o.status, o.position) for o in outcomes] == [
         (REGISTERED, 0),
@@ -168,7 +196,7 @@ async def test_seats_then_waitlist_in_order_and_promotion(
         (WAITLISTED, 1),
         (WAITLISTED, 2),
     ]
-    again = await service.register(workshop.id, 12, verified=True)
+    again = await service.register(workshop.id, member(12, VERIFIED))
     assert again.already and again.position == 1
     left = await service.leave(workshop.id, 10)
     assert left.previous == REGISTERED and left.promoted == [12]
@@ -177,30 +205,34 @@ async def test_seats_then_waitlist_in_order_and_promotion(
     seats = await service.seats(workshop.id)
     assert (seats.taken, seats.capacity, seats.waitlisted) == (2, 2, 0)
     # Coming back puts you at the back of the queue.
-    back = await service.register(workshop.id, 10, verified=True)
+    back = await service.register(workshop.id, member(10, VERIFIED))
     assert (back.status, back.position) == (WAITLISTED, 1)
 
 
 async def test_a_larger_capacity_promotes_the_waitlist(service: WorkshopService, clock: MovableClock) -> None:
     workshop = await service.create(1, 2, form(capacity=1))
     for user in (10, 11, 12):
-        await service.register(workshop.id, user, verified=True)
+        await service.register(workshop.id, member(user, VERIFIED))
         clock.advance(seconds=1)
     result = await service.update(1, workshop.id, form(capacity=3))
     assert result.promoted == [11, 12]
 
 
-async def test_members_only_and_the_deadline(service: WorkshopService, clock: MovableClock) -> None:
+async def test_members_only_and_the_deadline(
+    service: WorkshopService, clock: MovableClock, settings: GuildSettingsService
+) -> None:
     workshop = await service.create(1, 2, form(deadline="2027-08-10 18:00"))
     with pytest.raises(DomainError, match="verified CISIP members"):
-        await service.register(workshop.id, 10, verified=False)
+        await service.register(workshop.id, member(10))
+    await settings.set_role(GUILD, "verified", None)
     with pytest.raises(DomainError, match="no verified role is set up"):
-        await service.register(workshop.id, 10, verified=None)
+        await service.register(workshop.id, member(10))
     open_to_all = await service.create(1, 2, form(members_only=False))
-    assert (await service.register(open_to_all.id, 10, verified=None)).status == REGISTERED
+    assert (await service.register(open_to_all.id, member(10))).status == REGISTERED
+    await settings.set_role(GUILD, "verified", VERIFIED)
     clock.set(datetime(2027, 8, 10, 10, 1, tzinfo=UTC))
     with pytest.raises(DomainError, match="closed on"):
-        await service.register(workshop.id, 11, verified=True)
+        await service.register(workshop.id, member(11, VERIFIED))
 
 
 async def test_rows_are_scheduled_and_moved_with_the_start(
@@ -228,15 +260,15 @@ async def test_rows_are_scheduled_and_moved_with_the_start(
     _, told = await service.cancel(1, workshop.id, "rain")
     assert await pending() == [] and told == []
     with pytest.raises(DomainError, match=r"Workshop #1 was cancelled\."):
-        await service.register(workshop.id, 10, verified=True)
+        await service.register(workshop.id, member(10, VERIFIED))
     with pytest.raises(DomainError, match=r"Workshop #1 was cancelled\."):
         await service.cancel(1, workshop.id, None)
 
 
 async def test_each_reminder_is_owed_once_per_member(service: WorkshopService) -> None:
     workshop = await service.create(1, 2, form(capacity=1))
-    await service.register(workshop.id, 10, verified=True)
-    await service.register(workshop.id, 11, verified=True)  # waitlisted: no reminders
+    await service.register(workshop.id, member(10, VERIFIED))
+    await service.register(workshop.id, member(11, VERIFIED))  # waitlisted: no reminders
     stamp = workshop.starts_at.isoformat()
     owed = await service.reminder(workshop.id, "1d", stamp)
     assert owed is not None and owed.targets == [10] and owed.channel_due
@@ -269,4 +301,176 @@ async def test_a_series_edition_drafts_next_year_at_the_same_local_time(
     with pytest.raises(DomainError, match="not a draft"):
         await service.confirm(1, draft.id)
     with pytest.raises(DomainError, match="has already ended"):
-        await service.register(ended.id, 10, verified=True)
+        await service.register(ended.id, member(10, VERIFIED))
+
+
+def test_a_workshop_is_named_by_its_number_and_nothing_else() -> None:
+    assert workshop_id_of("12") == 12
+    assert workshop_id_of("#12 Science Park Management Workshop (2027-08-20)") == 12
+    assert workshop_id_of(" ＃１２ ") == 12  # typed on a Chinese keyboard
+    for bad in ("", "soon", "0", "-3", "12x", "²", "9223372036854775808", "1" * 400):
+        with pytest.raises(DomainError, match="Pick a workshop from the list"):
+            workshop_id_of(bad)
+    assert workshop_id_of("9223372036854775807") == 2**63 - 1  # the largest id the table holds
+
+
+def test_the_options_are_checked_before_the_form_opens(service: WorkshopService) -> None:
+    options = service.check_options("asia/shanghai", 30, "1d,1h", deadline="2027-08-10 18:00", ping_role_id=7)
+    assert (options.timezone, options.capacity, options.ping_role_id) == ("Asia/Shanghai", 30, 7)
+    typed = options.form(
+        title="T", starts="2027-08-20 09:00", ends="2027-08-20 17:00", location="L", description=""
+    )
+    assert typed.deadline == "2027-08-10 18:00" and typed.reminders == "1d,1h" and typed.members_only
+    with pytest.raises(DomainError, match="Unknown time zone"):
+        service.check_options("Mars/Base", 30, None)
+    with pytest.raises(DomainError, match="Capacity must be between 1"):
+        service.check_options("UTC", 0, None)
+    with pytest.raises(DomainError, match="not a reminder offset"):
+        service.check_options("UTC", 30, "soon")
+
+
+async def test_an_edit_keeps_what_staff_did_not_change(service: WorkshopService) -> None:
+    workshop = await service.create(
+        GUILD, 2, form(deadline="2027-08-10 18:00", reminders="1d", members_only=False)
+    )
+    options = service.check_edit_options(workshop, capacity=5)
+    assert (options.timezone, options.capacity, options.reminders) == ("Asia/Shanghai", 5, "1d")
+    assert options.deadline == "2027-08-10 18:00" and options.members_only is False
+    moved = service.check_edit_options(workshop, timezone="Europe/Berlin", members_only=True)
+    assert moved.deadline == "2027-08-10 12:00" and moved.members_only is True  # the same moment, in Berlin
+    with pytest.raises(DomainError, match="Capacity must be between 1"):
+        service.check_edit_options(workshop, capacity=0)
+
+
+async def test_the_member_gate_decides_who_registers(
+    service: WorkshopService, settings: GuildSettingsService, database: Database
+) -> None:
+    workshop = await service.create(GUILD, 2, form(capacity=10))
+    async with database.transaction() as session:
+        session.add(
+            Membership(
+                guild_id=GUILD,
+                user_id=21,
+                status="approved",
+                full_name="Li Wei",
+                organization="TEDA",
+                email="li@example.org",
+                country="China",
+                member_type="park",
+                applied_at=NOW,
+            )
+        )
+    assert (await service.register(workshop.id, member(20, VERIFIED))).status == REGISTERED
+    # Approved but not (yet) given the role: a member all the same.
+    assert (await service.register(workshop.id, member(21))).status == REGISTERED
+    with pytest.raises(DomainError) as refused:
+        await service.register(workshop.id, member(22))
+    assert str(refused.value) == "This is for verified CISIP members: press Verify to become one."
+    # Staff always count, even before a verified role is set up.
+    await settings.set_role(GUILD, "verified", None)
+    staff = Person(23, GUILD, manages_server=True)
+    assert (await service.register(workshop.id, staff)).status == REGISTERED
+    with pytest.raises(DomainError, match="no verified role is set up"):
+        await service.register(workshop.id, member(22))
+    with pytest.raises(DomainError, match="There is no workshop #1 in this server"):
+        await service.register(workshop.id, Person(20, GUILD + 1, frozenset({VERIFIED})))
+
+
+async def test_a_closed_registration_names_the_deadline_as_a_moment(
+    service: WorkshopService, clock: MovableClock
+) -> None:
+    workshop = await service.create(GUILD, 2, form(deadline="2027-08-10 18:00"))
+    clock.set(workshop.deadline + timedelta(minutes=1))
+    with pytest.raises(DomainError) as closed:
+        await service.register(workshop.id, member(10, VERIFIED))
+    assert closed.value.message == "Registration for this workshop closed on {deadline:F}."
+    assert closed.value.params == {"deadline": workshop.deadline}  # the renderer decides how it reads
+    assert "<t:" not in str(closed.value)
+
+
+async def test_a_reminder_is_owed_late_but_not_after_the_start(
+    service: WorkshopService, clock: MovableClock
+) -> None:
+    workshop = await service.create(GUILD, 2, form())
+    await service.register(workshop.id, member(10, VERIFIED))
+    stamp = workshop.starts_at.isoformat()
+    clock.set(workshop.starts_at - timedelta(hours=20))  # the 1-day reminder, 4 hours late
+    owed = await service.reminder(workshop.id, "1d", stamp)
+    assert owed is not None and owed.targets == [10]
+    clock.set(workshop.starts_at)
+    assert await service.reminder(workshop.id, "1h", stamp) is None
+
+
+async def test_drafts_are_seen_by_staff_only(service: WorkshopService, clock: MovableClock) -> None:
+    first = await service.create(GUILD, 2, form(), series_name="SPMW")
+    clock.set(first.ends_at + timedelta(minutes=1))
+    ended = await service.end(first.id, first.starts_at.isoformat())
+    assert ended is not None and ended[1] is not None
+    draft = ended[1]
+    assert [w.id for w in await service.search(GUILD, "science", staff=False)] == [first.id]
+    assert [w.id for w in await service.search(GUILD, "science", staff=True)] == [draft.id, first.id]
+    assert (await service.shown(GUILD, draft.id, staff=True)).status == DRAFT
+    with pytest.raises(DomainError, match=f"There is no workshop #{draft.id} in this server"):
+        await service.shown(GUILD, draft.id, staff=False)
+    assert (await service.shown(GUILD, first.id, staff=False)).status == ENDED
+
+
+async def test_the_call_goes_out_while_registration_is_open(
+    service: WorkshopService, clock: MovableClock
+) -> None:
+    workshop = await service.create(GUILD, 2, form(deadline="2027-08-10 18:00"))
+    assert (due := await service.call_due(workshop.id)) is not None and due.id == workshop.id
+    clock.set(workshop.deadline)
+    assert await service.call_due(workshop.id) is None  # registration has closed
+    clock.set(NOW)
+    await service.cancel(GUILD, workshop.id, None)
+    assert await service.call_due(workshop.id) is None
+    assert await service.call_due(workshop.id + 100) is None
+
+
+async def test_the_attendee_list_names_applicants_by_their_application(
+    service: WorkshopService, database: Database, clock: MovableClock
+) -> None:
+    workshop = await service.create(GUILD, 2, form(capacity=1))
+    async with database.transaction() as session:
+        session.add(
+            Membership(
+                guild_id=GUILD,
+                user_id=10,
+                status="approved",
+                full_name="Li Wei",
+                organization="=Zhongguancun Science Park",
+                email="li@example.org",
+                country="China",
+                member_type="park",
+                applied_at=NOW,
+            )
+        )
+    for user in (10, 11, 12):
+        await service.register(workshop.id, member(user, VERIFIED))
+        clock.advance(seconds=1)
+    found = await service.attendee_list(GUILD, workshop.id)
+    assert found.unnamed == [11, 12] and found.filename == "workshop-1-attendees.csv"
+    rows = list(csv.reader(io.StringIO(found.as_csv({11: "+zoe"}).decode("utf-8-sig"))))
+    assert rows[0] == ["name", "organization", "country", "registered at", "status"]
+    assert rows[1] == ["Li Wei", "'=Zhongguancun Science Park", "China", NOW.isoformat(), "registered"]
+    assert rows[2][:3] == ["'+zoe", "", ""] and rows[2][4] == "waitlisted"
+    assert rows[3][0] == "12"  # no longer in the server: their id
+
+
+async def test_an_erasure_names_the_workshops_it_changed(
+    service: WorkshopService, database: Database, clock: MovableClock
+) -> None:
+    full = await service.create(GUILD, 2, form(capacity=1))
+    other = await service.create(GUILD, 2, form(capacity=1))
+    for user in (10, 11):
+        await service.register(full.id, member(user, VERIFIED))
+        clock.advance(seconds=1)
+    await service.register(other.id, member(12, VERIFIED))
+    await service.register(other.id, member(10, VERIFIED))  # waitlisted there
+    async with database.transaction() as session:
+        erased = await service.erase_personal_data(session, GUILD, 10)
+    assert erased is not None and erased.registrations == 2
+    assert erased.promoted == {full.id: [11]}
+    assert erased.changed == (full.id, other.id)  # the waitlist of the other one shrank
+    assert (await service.seats(other.id)).waitlisted == 0

@@ -62,9 +62,9 @@ class World:
         self.fast_edits()
 
     def fast_edits(self) -> None:
-        cog = self.cisip.bot.get_cog("Workshops")
+        cog: Any = self.cisip.bot.get_cog("Workshops")
         assert cog is not None  # loaded as an extension: its own copy of cogs.workshops
-        cog.edit_interval = 0.0  # type: ignore[attr-defined]
+        cog.announcements.edit_interval = 0.0
 
     def member(self, name: str, **kwargs: Any) -> Member:
         return self.cisip.discord.add_member(name, roles=[self.verified], **kwargs)
@@ -216,7 +216,7 @@ async def test_members_only_staff_only_and_the_deadline(cisip: BotHarness, world
     stranger = d.add_member("stranger")
     refused = await d.click(stranger, world.announcement(), label="Register")
     assert refused.ephemeral
-    assert refused.content == "This workshop is for verified CISIP members: verify first, then register."
+    assert refused.content == "This is for verified CISIP members: press Verify to become one."
     not_staff = await d.slash(world.member("alice"), "workshop cancel", workshop="1")
     assert not_staff.content.startswith("Only CISIP staff can do this")
 
@@ -368,7 +368,7 @@ async def test_announcement_edits_are_coalesced(cisip: BotHarness, world: World)
     d = cisip.discord
     await world.create(capacity=5)
     cog: Any = cisip.bot.get_cog("Workshops")
-    cog.edit_interval = 0.6
+    cog.announcements.edit_interval = 0.6
     route = "/channels/{channel_id}/messages/{message_id}"
     before = len(d.em.requests_to("PATCH", route))
     post = world.announcement()
@@ -438,17 +438,123 @@ async def test_attendees_take_name_organization_and_country_from_verification(
 async def test_a_reminder_sent_again_after_a_crash_reaches_the_member_once(cisip: BotHarness) -> None:
     # If the bot dies between sending a reminder DM and recording it, the scheduler runs the
     # reminder again; the DM's nonce makes Discord answer the resend with the first message.
-    from cogs.workshops import Workshops, reminder_nonce
+    from bot.services.delivery import Outcome
+    from bot.ui.dm import send_dm
+    from cogs.workshops._notices import reminder_nonce
 
     alice = cisip.discord.add_member("alice")
-    cog = cisip.bot.get_cog("Workshops")
-    assert isinstance(cog, Workshops)
     nonce = reminder_nonce(7, "1d", alice.user.id)
     assert len(nonce) <= 25 and nonce == reminder_nonce(7, "1d", alice.user.id)
     assert nonce != reminder_nonce(7, "1h", alice.user.id)
 
-    assert await cog.dm(alice.user.id, "Reminder: the workshop starts tomorrow.", nonce=nonce)
-    assert await cog.dm(alice.user.id, "Reminder: the workshop starts tomorrow.", nonce=nonce)
+    assert await send_dm(
+        cisip.bot, alice.user.id, "Reminder: the workshop starts tomorrow.", nonce=nonce
+    ) is (Outcome.SENT)
+    assert await send_dm(
+        cisip.bot, alice.user.id, "Reminder: the workshop starts tomorrow.", nonce=nonce
+    ) is (Outcome.SENT)
 
     reminders = [m for m in cisip.discord.dms_to(alice) if m.content.startswith("Reminder:")]
     assert len(reminders) == 1
+
+
+async def test_a_role_that_could_not_be_pinged_is_refused_before_the_form(
+    cisip: BotHarness, world: World
+) -> None:
+    d = cisip.discord
+    quiet = d.add_role("Quiet", mentionable=False)
+    refused = await d.slash(world.staff, "workshop create", capacity=2, ping_role=quiet)
+    assert refused.modal is None and refused.ephemeral
+    assert refused.content.startswith(f"I cannot ping <@&{quiet.id}> in <#{world.channel.id}>")
+    everyone = await d.slash(world.staff, "workshop create", capacity=2, ping_role=d.guild.roles[d.guild.id])
+    assert everyone.content == "The bot never pings @everyone: choose a role."
+
+    # With Mention @everyone, @here and All Roles in the workshops channel the bot can ping it.
+    d.set_permissions(world.channel, d.bot_role, allow=Perm.MENTION_EVERYONE)
+    await world.create(ping_role=quiet)
+    assert world.announcement().mention_roles == [quiet.id]
+
+
+async def test_drafts_and_staff_options_are_shown_to_staff_only(cisip: BotHarness, world: World) -> None:
+    d = cisip.discord
+    await world.create(yearly=True)
+    await world.run_at(END_UTC + timedelta(minutes=1))  # workshop #2 is drafted
+    alice = world.member("alice")
+
+    member_choices = await d.autocomplete(alice, "workshop info", "workshop", "science")
+    assert [c["value"] for c in member_choices] == ["1"]
+    staff_choices = await d.autocomplete(world.staff, "workshop info", "workshop", "science")
+    assert [c["value"] for c in staff_choices] == ["2", "1"]
+    assert (
+        await d.slash(alice, "workshop info", workshop="2")
+    ).content == "There is no workshop #2 in this server."
+    draft = await d.slash(world.staff, "workshop info", workshop="2")
+    assert draft.embeds[0]["title"] == "Science Park Management Workshop 2027" and draft.components == []
+
+    # The options of staff commands offer nothing to members.
+    assert await d.autocomplete(alice, "workshop cancel", "workshop", "science") == []
+    assert await d.autocomplete(alice, "workshop create", "timezone", "Asia/Sh", capacity=2) == []
+    assert await d.autocomplete(world.staff, "workshop cancel", "workshop", "science") != []
+
+    for typed in ("0", "99999999999999999999", "１２x"):
+        refused = await d.slash(alice, "workshop info", workshop=typed)
+        assert refused.content.startswith("Pick a workshop from the list (or give its number)"), typed
+
+
+async def test_a_member_who_erases_their_data_gives_their_seat_to_the_waitlist(
+    cisip: BotHarness, world: World
+) -> None:
+    from bot.db.models_members import Membership
+    from bot.db.models_workshops import WorkshopRegistration
+
+    d = cisip.discord
+    await world.create(capacity=1)
+    alice, bob = world.member("alice"), world.member("bob")
+    async with cisip.bot.db.transaction() as session:  # an applicant: /verify forget-me erases them
+        session.add(
+            Membership(
+                guild_id=d.guild.id,
+                user_id=alice.user.id,
+                status="approved",
+                full_name="Alice Chen",
+                organization="TEDA",
+                email="alice@example.org",
+                country="China",
+                member_type="park",
+                applied_at=cisip.clock.now(),
+            )
+        )
+    await d.click(alice, world.announcement(), label="Register")
+    await d.click(bob, world.announcement(), label="Register")
+    await eventually(lambda: seats(world) == "1 / 1 (1 on the waitlist)")
+
+    asked = await d.slash(alice, "verify forget-me")
+    await d.click(alice, asked, label="Erase my data")
+
+    await eventually(lambda: len(dms(d.dms_to(bob), "Good news: a seat freed up")) == 1)
+    await eventually(lambda: seats(world) == "1 / 1")
+    async with cisip.bot.db.session() as session:
+        left = (
+            await session.scalars(
+                select(WorkshopRegistration.user_id).where(WorkshopRegistration.status == "registered")
+            )
+        ).all()
+    assert left == [bob.user.id]
+    assert "registered" in (await d.slash(bob, "workshop mine")).content
+
+
+async def test_unloading_makes_the_waiting_edit_and_removes_the_handlers(
+    cisip: BotHarness, world: World
+) -> None:
+    d = cisip.discord
+    await world.create(capacity=5)
+    cog: Any = cisip.bot.get_cog("Workshops")
+    cog.announcements.edit_interval = 60.0  # the post was just made: the next edit has to wait
+    await d.click(world.member("alice"), world.announcement(), label="Register")
+    await cisip.eventually(lambda: asyncio.sleep(0, 1 in cog.announcements._pending_edit))
+    assert seats(world) == "0 / 5"
+
+    await cisip.bot.unload_extension("cogs.workshops")
+    assert seats(world) == "1 / 5"  # made at once rather than lost
+    assert not [kind for kind in cisip.bot.scheduler.kinds if kind.startswith("workshop.")]
+    assert cisip.bot.tree.get_command("workshop") is None

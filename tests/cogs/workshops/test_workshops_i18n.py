@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.cogs.conftest import BotHarness
-from tests.cogs.test_workshops import START_UTC, World, dms, eventually, field, reminders, seats
+from tests.cogs.workshops.test_workshops import START_UTC, World, dms, eventually, field, reminders, seats
 from tests.fakediscord import Perm
 from tests.fakediscord.dsl import Reply
 from tests.fakediscord.state import Member

@@ -1,0 +1,40 @@
+"""Workshops: staff create and run them; members register with persistent buttons.
+
+The rules (seats, the waitlist, reminders, who may see and register) are the workshop service's;
+this package posts the announcement and the Discord event, answers commands and buttons, and sends
+what the scheduled jobs owe.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from bot.services.workshops import CALL_JOB, ENDED_JOB, REMINDER_JOB
+from cogs.workshops.commands import WorkshopGroup, Workshops
+from cogs.workshops.jobs import WorkshopJobs
+from cogs.workshops.views import LeaveButton, RegisterButton
+
+if TYPE_CHECKING:
+    from bot.client import CisipBot
+
+JOB_KINDS = (REMINDER_JOB, ENDED_JOB, CALL_JOB)
+
+
+async def setup(bot: CisipBot) -> None:
+    cog = Workshops(bot)
+    await bot.add_cog(cog)
+    bot.tree.add_command(WorkshopGroup(bot, cog.announcements))
+    bot.add_dynamic_items(RegisterButton, LeaveButton)
+    jobs = WorkshopJobs(bot, cog.announcements)
+    # Reminders are judged by the service (late before the start, skipped after), not by grace.
+    bot.register_job(REMINDER_JOB, jobs.on_reminder, grace=timedelta(days=400))
+    bot.register_job(ENDED_JOB, jobs.on_ended, grace=timedelta(days=400))
+    bot.register_job(CALL_JOB, jobs.on_call, grace=timedelta(days=400))
+
+
+async def teardown(bot: CisipBot) -> None:
+    bot.tree.remove_command("workshop")
+    bot.remove_dynamic_items(RegisterButton, LeaveButton)
+    for kind in JOB_KINDS:
+        bot.unregister_job(kind)

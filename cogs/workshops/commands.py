@@ -1,0 +1,430 @@
+"""/workshop: staff create and run workshops, members list, look up and see theirs. Options are
+parsed and checked by the workshop service; this module asks Discord what it alone knows (who is
+staff, whether a role can be pinged in the workshops channel) and shows the answers.
+
+Staff subcommands share the group with the members' ``list``, ``info`` and ``mine``, so the group
+cannot hide itself with ``default_permissions``: each staff subcommand is checked on the bot's side
+with ``staff_only()``, and the autocompletes of staff-only options answer others with nothing.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.app_commands import locale_str
+from discord.ext import commands
+
+from bot.db.models_workshops import Workshop
+from bot.scheduler.recurrence import search_zones, zone
+from bot.services.access import ping_refusal
+from bot.services.delivery import Outcome
+from bot.services.personal_data import Erasure
+from bot.services.workshops import SCHEDULED, WorkshopForm, WorkshopsErased, not_open, workshop_id_of
+from bot.ui.checks import is_staff, staff_only
+from bot.ui.permissions import check_pingable, role_facts
+from bot.ui.text import translator_for
+from bot.ui.time import full_and_relative, timestamp
+from cogs.workshops._announcement import Announcements
+from cogs.workshops._notices import tell_cancelled, tell_promoted
+from cogs.workshops.views import (
+    WorkshopModal,
+    announcement_embed,
+    announcement_view,
+    list_embed,
+    mine_line,
+)
+
+if TYPE_CHECKING:
+    from bot.client import CisipBot
+
+
+# -- autocomplete -----------------------------------------------------------------------------
+
+
+def workshop_choice(workshop: Workshop) -> app_commands.Choice[str]:
+    start = workshop.starts_at.astimezone(zone(workshop.timezone))
+    return app_commands.Choice(
+        name=f"#{workshop.id} {workshop.title} ({start:%Y-%m-%d})"[:100], value=str(workshop.id)
+    )
+
+
+async def workshop_autocomplete(
+    interaction: discord.Interaction[CisipBot], current: str
+) -> list[app_commands.Choice[str]]:
+    """The workshops the reader may see (the service decides: drafts for staff only)."""
+    if interaction.guild_id is None:
+        return []
+    found = await interaction.client.services.workshops.search(
+        interaction.guild_id, current, staff=await is_staff(interaction)
+    )
+    return [workshop_choice(w) for w in found]
+
+
+async def staff_workshop_autocomplete(
+    interaction: discord.Interaction[CisipBot], current: str
+) -> list[app_commands.Choice[str]]:
+    """A staff command's workshop option: nothing for anyone else."""
+    if interaction.guild_id is None or not await is_staff(interaction):
+        return []
+    found = await interaction.client.services.workshops.search(interaction.guild_id, current, staff=True)
+    return [workshop_choice(w) for w in found]
+
+
+async def zone_autocomplete(
+    interaction: discord.Interaction[CisipBot], current: str
+) -> list[app_commands.Choice[str]]:
+    if not await is_staff(interaction):
+        return []
+    return [app_commands.Choice(name=name, value=name) for name in search_zones(current)]
+
+
+# -- commands ---------------------------------------------------------------------------------
+
+
+async def check_ping_role(bot: CisipBot, guild: discord.Guild, role: discord.Role) -> None:
+    """Refuse a role the announcement could not ping, by the one ping rule: in the workshops
+    channel, or, before one is set, with the bot's own permissions in the server."""
+    channel_id = (await bot.services.guild_settings.get(guild.id)).channel("workshops")
+    channel = guild.get_channel(channel_id) if channel_id else None
+    if channel is not None:
+        check_pingable(role, channel, guild.me)
+        return
+    refusal = ping_refusal(
+        role_facts(role), may_mention_every_role=guild.me.guild_permissions.mention_everyone, where=guild.name
+    )
+    if refusal is not None:
+        raise refusal
+
+
+@app_commands.guild_only()
+class WorkshopGroup(app_commands.Group):
+    def __init__(self, bot: CisipBot, announcements: Announcements) -> None:
+        super().__init__(
+            name="workshop", description=locale_str("Workshops: register, see yours, and (staff) run them")
+        )
+        self.bot = bot
+        self.service = bot.services.workshops
+        self.announcements = announcements
+
+    # -- staff --
+
+    @app_commands.command(name="create", description=locale_str("Staff: create a workshop (a form opens)"))
+    @app_commands.describe(
+        timezone=locale_str("Time zone of the dates you type (default: the server's)"),
+        capacity=locale_str("Number of seats"),
+        deadline=locale_str("Registration deadline, e.g. 2027-08-10 18:00 (default: the start)"),
+        reminders=locale_str("Reminders before the start, e.g. 7d,1d,1h (default) or none"),
+        ping_role=locale_str("A role to ping in the announcement"),
+        members_only=locale_str("Only verified members may register (default: yes)"),
+        yearly=locale_str("Part of a yearly series: next year's edition is drafted when it ends"),
+    )
+    @app_commands.autocomplete(timezone=zone_autocomplete)
+    @staff_only()
+    async def create(
+        self,
+        interaction: discord.Interaction[CisipBot],
+        capacity: int,
+        timezone: app_commands.Range[str, 1, 64] | None = None,
+        deadline: app_commands.Range[str, 1, 40] | None = None,
+        reminders: app_commands.Range[str, 0, 100] | None = None,
+        ping_role: discord.Role | None = None,
+        members_only: bool = True,
+        yearly: bool = False,
+    ) -> None:
+        assert interaction.guild is not None
+        t = await translator_for(interaction)
+        config = await self.bot.services.guild_settings.get(interaction.guild.id)
+        options = self.service.check_options(
+            timezone or config.timezone,
+            capacity,
+            reminders,
+            deadline=deadline,
+            ping_role_id=ping_role.id if ping_role else None,
+            members_only=members_only,
+        )
+        if ping_role is not None:
+            await check_ping_role(self.bot, interaction.guild, ping_role)
+
+        async def submit(submitted: discord.Interaction[CisipBot], form: WorkshopForm) -> None:
+            await self.finish_create(submitted, form, yearly=yearly)
+
+        await interaction.response.send_modal(WorkshopModal(t, options, submit, tz=zone(options.timezone)))
+
+    async def finish_create(
+        self, interaction: discord.Interaction[CisipBot], form: WorkshopForm, *, yearly: bool
+    ) -> None:
+        assert interaction.guild is not None
+        guild = interaction.guild
+        t = await translator_for(interaction)
+        workshop = await self.service.create(
+            guild.id, interaction.user.id, form, series_name=form.title if yearly else None
+        )
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        notes = [t("Workshop #{id} created: {title}.", id=workshop.id, title=workshop.title)]
+        for problem in (
+            await self.announcements.post(workshop),
+            await self.announcements.sync_event(workshop),
+        ):
+            if problem:
+                notes.append(t(problem))
+        if yearly:
+            notes.append(
+                t(
+                    "It is part of a yearly series: when it ends, "
+                    "next year's edition is drafted for you to confirm."
+                )
+            )
+        await self.bot.audit(guild, interaction.user, "workshop.create", f"#{workshop.id} {workshop.title}")
+        await interaction.followup.send("\n".join(notes), ephemeral=True)
+
+    @app_commands.command(name="edit", description=locale_str("Staff: change a workshop (a form opens)"))
+    @app_commands.describe(
+        workshop=locale_str("The workshop"),
+        timezone=locale_str("Time zone of the dates you type (default: the workshop's)"),
+        capacity=locale_str("Number of seats"),
+        deadline=locale_str("Registration deadline, e.g. 2027-08-10 18:00"),
+        reminders=locale_str("Reminders before the start, e.g. 7d,1d,1h or none"),
+        ping_role=locale_str("A role to ping in the announcement"),
+        members_only=locale_str("Only verified members may register"),
+    )
+    @app_commands.autocomplete(workshop=staff_workshop_autocomplete, timezone=zone_autocomplete)
+    @staff_only()
+    async def edit(
+        self,
+        interaction: discord.Interaction[CisipBot],
+        workshop: str,
+        timezone: app_commands.Range[str, 1, 64] | None = None,
+        capacity: int | None = None,
+        deadline: app_commands.Range[str, 1, 40] | None = None,
+        reminders: app_commands.Range[str, 0, 100] | None = None,
+        ping_role: discord.Role | None = None,
+        members_only: bool | None = None,
+    ) -> None:
+        assert interaction.guild is not None
+        t = await translator_for(interaction)
+        current = await self.service.get(interaction.guild.id, workshop_id_of(workshop))
+        options = self.service.check_edit_options(
+            current,
+            timezone=timezone,
+            capacity=capacity,
+            reminders=reminders,
+            deadline=deadline,
+            ping_role_id=ping_role.id if ping_role else None,
+            members_only=members_only,
+        )
+        if ping_role is not None:
+            await check_ping_role(self.bot, interaction.guild, ping_role)
+
+        async def submit(submitted: discord.Interaction[CisipBot], form: WorkshopForm) -> None:
+            await self.finish_edit(submitted, current, form)
+
+        await interaction.response.send_modal(
+            WorkshopModal(t, options, submit, tz=zone(options.timezone), workshop=current)
+        )
+
+    async def finish_edit(
+        self, interaction: discord.Interaction[CisipBot], workshop: Workshop, form: WorkshopForm
+    ) -> None:
+        assert interaction.guild is not None
+        t = await translator_for(interaction)
+        result = await self.service.update(interaction.guild.id, workshop.id, form)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        updated = result.workshop
+        for user_id in result.promoted:
+            await tell_promoted(self.bot, updated, user_id)
+        notes = [t("Workshop #{id} updated.", id=updated.id)]
+        if updated.status == SCHEDULED:
+            await self.announcements.refresh(updated.id, now=True)
+            event_problem = await self.announcements.sync_event(updated)
+            if event_problem:
+                notes.append(t(event_problem))
+        await self.bot.audit(
+            interaction.guild, interaction.user, "workshop.edit", f"#{updated.id} {updated.title}"
+        )
+        await interaction.followup.send("\n".join(notes), ephemeral=True)
+
+    @app_commands.command(
+        name="cancel", description=locale_str("Staff: cancel a workshop and tell its registrants")
+    )
+    @app_commands.describe(workshop=locale_str("The workshop"), reason=locale_str("Why (shown to members)"))
+    @app_commands.autocomplete(workshop=staff_workshop_autocomplete)
+    @staff_only()
+    async def cancel(
+        self,
+        interaction: discord.Interaction[CisipBot],
+        workshop: str,
+        reason: app_commands.Range[str, 1, 500] | None = None,
+    ) -> None:
+        assert interaction.guild is not None
+        t = await translator_for(interaction)
+        cancelled, users = await self.service.cancel(interaction.guild.id, workshop_id_of(workshop), reason)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await self.announcements.refresh(cancelled.id, now=True)
+        await self.announcements.cancel_event(cancelled)
+        told = 0
+        for user_id in users:
+            if await tell_cancelled(self.bot, cancelled, user_id) is Outcome.SENT:
+                told += 1
+        await self.bot.audit(
+            interaction.guild,
+            interaction.user,
+            "workshop.cancel",
+            f"#{cancelled.id} {cancelled.title}: {reason or '-'}",
+        )
+        await interaction.followup.send(
+            t(
+                "Workshop #{id} is cancelled. {told:n} of {count:n} registrants were told by direct message.",
+                id=cancelled.id,
+                told=told,
+                count=len(users),
+            ),
+            ephemeral=True,
+        )
+
+    @app_commands.command(name="attendees", description=locale_str("Staff: the registrants as a CSV file"))
+    @app_commands.describe(workshop=locale_str("The workshop"))
+    @app_commands.autocomplete(workshop=staff_workshop_autocomplete)
+    @staff_only()
+    async def attendees(self, interaction: discord.Interaction[CisipBot], workshop: str) -> None:
+        assert interaction.guild is not None
+        guild = interaction.guild
+        t = await translator_for(interaction)
+        found = await self.service.attendee_list(guild.id, workshop_id_of(workshop))
+        # Members who never applied are named as the server shows them.
+        names = {
+            user_id: member.display_name
+            for user_id in found.unnamed
+            if (member := guild.get_member(user_id)) is not None
+        }
+        data = found.as_csv(names)
+        await self.bot.audit(
+            guild, interaction.user, "workshop.attendees", f"#{found.workshop.id} {found.workshop.title}"
+        )
+        await interaction.response.send_message(
+            t("{count:n} registrations for {title}.", count=len(found.attendees), title=found.workshop.title),
+            file=discord.File(io.BytesIO(data), filename=found.filename),
+            ephemeral=True,
+        )
+
+    @app_commands.command(name="announce", description=locale_str("Staff: post the announcement again"))
+    @app_commands.describe(workshop=locale_str("The workshop"))
+    @app_commands.autocomplete(workshop=staff_workshop_autocomplete)
+    @staff_only()
+    async def announce(self, interaction: discord.Interaction[CisipBot], workshop: str) -> None:
+        assert interaction.guild is not None
+        t = await translator_for(interaction)
+        found = await self.service.get(interaction.guild.id, workshop_id_of(workshop))
+        if found.status != SCHEDULED:
+            raise not_open(found)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        problem = await self.announcements.post(found)
+        await self.bot.audit(
+            interaction.guild, interaction.user, "workshop.announce", f"#{found.id} {found.title}"
+        )
+        await interaction.followup.send(t(problem) if problem else t("Announcement posted."), ephemeral=True)
+
+    @app_commands.command(
+        name="confirm", description=locale_str("Staff: confirm next year's drafted edition of a series")
+    )
+    @app_commands.describe(
+        workshop=locale_str("The drafted workshop"),
+        call_weeks=locale_str("Weeks before the start to announce the call for participants (default 8)"),
+    )
+    @app_commands.autocomplete(workshop=staff_workshop_autocomplete)
+    @staff_only()
+    async def confirm(
+        self, interaction: discord.Interaction[CisipBot], workshop: str, call_weeks: int | None = None
+    ) -> None:
+        assert interaction.guild is not None
+        t = await translator_for(interaction)
+        workshop_id = workshop_id_of(workshop)
+        if call_weeks is not None:
+            await self.service.set_call_weeks(interaction.guild.id, workshop_id, call_weeks)
+        confirmed, call_at = await self.service.confirm(interaction.guild.id, workshop_id)
+        await self.bot.audit(
+            interaction.guild, interaction.user, "workshop.confirm", f"#{confirmed.id} {confirmed.title}"
+        )
+        await interaction.response.send_message(
+            t(
+                "Workshop #{id} is confirmed for {start}; the call for participants goes out {call}.",
+                id=confirmed.id,
+                start=timestamp(confirmed.starts_at),
+                call=full_and_relative(call_at),
+            ),
+            ephemeral=True,
+        )
+
+    # -- members --
+
+    @app_commands.command(name="list", description=locale_str("Upcoming workshops"))
+    async def list_(self, interaction: discord.Interaction[CisipBot]) -> None:
+        assert interaction.guild is not None
+        t = await translator_for(interaction)
+        found = await self.service.upcoming(interaction.guild.id)
+        if not found:
+            await interaction.response.send_message(t("No workshops are planned yet."), ephemeral=True)
+            return
+        rows = [(workshop, await self.service.seats(workshop.id)) for workshop in found[:10]]
+        await interaction.response.send_message(embed=list_embed(t, rows), ephemeral=True)
+
+    @app_commands.command(name="info", description=locale_str("One workshop in detail"))
+    @app_commands.describe(workshop=locale_str("The workshop"))
+    @app_commands.autocomplete(workshop=workshop_autocomplete)
+    async def info(self, interaction: discord.Interaction[CisipBot], workshop: str) -> None:
+        assert interaction.guild is not None
+        t = await translator_for(interaction)
+        found = await self.service.shown(
+            interaction.guild.id, workshop_id_of(workshop), staff=await is_staff(interaction)
+        )
+        embed = announcement_embed(t, found, await self.service.seats(found.id))
+        view = announcement_view(t, found)
+        await interaction.response.send_message(
+            embed=embed, view=view or discord.utils.MISSING, ephemeral=True
+        )
+
+    @app_commands.command(name="mine", description=locale_str("The workshops you registered for"))
+    async def mine(self, interaction: discord.Interaction[CisipBot]) -> None:
+        assert interaction.guild is not None
+        t = await translator_for(interaction)
+        found = await self.service.mine(interaction.guild.id, interaction.user.id)
+        if not found:
+            await interaction.response.send_message(
+                t("You are not registered for any upcoming workshop."), ephemeral=True
+            )
+            return
+        lines = [mine_line(t, workshop, status, position) for workshop, status, position in found]
+        await interaction.response.send_message("\n".join(lines), ephemeral=True)
+
+
+class Workshops(commands.Cog):
+    """Keeps the announcements current: after a button press, and after a member's data is erased."""
+
+    def __init__(self, bot: CisipBot) -> None:
+        self.bot = bot
+        self.announcements = Announcements(bot)
+
+    async def cog_unload(self) -> None:
+        # A coalesced edit still waiting is made now rather than lost at shutdown.
+        await self.announcements.flush()
+
+    @commands.Cog.listener()
+    async def on_workshop_seats_changed(self, workshop_id: int) -> None:
+        await self.announcements.refresh(workshop_id)
+
+    @commands.Cog.listener()
+    async def on_personal_data_erased(self, guild: discord.Guild, erasure: Erasure) -> None:
+        """An erased member's seat went to the next on the waitlist: tell them, show the new count."""
+        erased = erasure.part(WorkshopsErased)
+        if erased is None:
+            return
+        service = self.bot.services.workshops
+        for workshop_id in sorted({*erased.changed, *erased.promoted}):
+            promoted = erased.promoted.get(workshop_id, [])
+            if promoted:
+                workshop = await service.get(guild.id, workshop_id)
+                for user_id in promoted:
+                    await tell_promoted(self.bot, workshop, user_id)
+            await self.announcements.refresh(workshop_id)

@@ -1,0 +1,91 @@
+"""Scheduled workshop work: reminders, the end of an edition (and next year's draft), and the call
+for participants. The service says what is owed; these handlers send it and record it."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+
+from bot.i18n import Message, _
+from bot.scheduler import JobContext
+from bot.services.delivery import Outcome
+from bot.services.workshops import CHANNEL_POST, SENT
+from bot.ui.text import server_translator
+from bot.ui.time import timestamp
+from cogs.workshops._announcement import Announcements
+from cogs.workshops._notices import remind, reminder_text
+
+if TYPE_CHECKING:
+    from bot.client import CisipBot
+
+log = logging.getLogger(__name__)
+
+RECORDED = (Outcome.SENT, Outcome.DMS_CLOSED)  # closed DMs are recorded, never retried
+
+
+class WorkshopJobs:
+    def __init__(self, bot: CisipBot, announcements: Announcements) -> None:
+        self.bot = bot
+        self.service = bot.services.workshops
+        self.announcements = announcements
+
+    async def on_reminder(self, context: JobContext) -> None:
+        payload = context.payload
+        token = str(payload["offset"])
+        owed = await self.service.reminder(int(payload["workshop_id"]), token, str(payload["starts_at"]))
+        if owed is None:
+            return
+        workshop = owed.workshop
+        failed = 0
+        for user_id in owed.targets:
+            outcome = await remind(self.bot, workshop, token, user_id, late=context.late)
+            if outcome not in RECORDED:
+                failed += 1
+                continue  # a transient failure: retried with the job, others are not sent twice
+            await self.service.record_delivery(workshop.id, token, user_id, outcome.value, late=context.late)
+        if owed.channel_due and workshop.channel_id is not None:
+            channel = self.bot.get_channel(workshop.channel_id)
+            if isinstance(channel, discord.TextChannel):
+                t = await server_translator(self.bot, workshop.guild_id)
+                post = reminder_text(t, workshop, late=context.late, in_channel=True)
+                if await self.service.record_delivery(
+                    workshop.id, token, CHANNEL_POST, SENT, late=context.late
+                ):
+                    try:
+                        await channel.send(post)
+                    except discord.HTTPException as exc:
+                        log.warning("could not post the reminder of workshop %s: %s", workshop.id, exc)
+        if failed:
+            raise RuntimeError(f"{failed} reminder DMs failed; they are retried")
+
+    async def on_ended(self, context: JobContext) -> None:
+        result = await self.service.end(
+            int(context.payload["workshop_id"]), str(context.payload["starts_at"])
+        )
+        if result is None:
+            return
+        ended, draft = result
+        await self.announcements.edit(ended.id)
+        if draft is None:
+            return
+        guild = self.bot.get_guild(draft.guild_id)
+        summary = Message.of(
+            _(
+                "Next year's edition of **{title}** is drafted as workshop #{id} for {start}. "
+                "Check it with /workshop edit, then confirm it with /workshop confirm."
+            ),
+            title=draft.title,
+            id=draft.id,
+            start=timestamp(draft.starts_at),
+        )
+        # The bot drafted it itself: it is the actor (no actor means "someone whose data was erased").
+        await self.bot.audit(guild, guild.me if guild else None, "workshop.draft", summary)
+
+    async def on_call(self, context: JobContext) -> None:
+        workshop = await self.service.call_due(int(context.payload["workshop_id"]))
+        if workshop is None:
+            return
+        await self.announcements.post(workshop)
+        await self.announcements.sync_event(workshop)

@@ -1,0 +1,227 @@
+"""The workshop card (announcement embed), the Register and Leave buttons, and the form.
+
+A button press asks the service, answers the member and tells who was promoted; the announcement
+itself is refreshed by the cog (which coalesces edits), told through the ``workshop_seats_changed``
+event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+import discord
+
+from bot.db.models_workshops import Workshop
+from bot.i18n import _
+from bot.services.dates import local_input
+from bot.services.workshops import (
+    CANCELLED,
+    REGISTERED,
+    SCHEDULED,
+    FormOptions,
+    Registration,
+    Seats,
+    WorkshopForm,
+)
+from bot.ui.checks import asker
+from bot.ui.text import Translate, translator_for
+from bot.ui.time import full_and_relative
+from bot.ui.views import BotModal, PersistentButton
+from cogs.workshops._notices import tell_promoted
+
+if TYPE_CHECKING:
+    from bot.client import CisipBot
+
+# Dispatched (with the workshop id) when seats change outside a command: the cog refreshes the post.
+SEATS_CHANGED = "workshop_seats_changed"
+
+FormSubmit = Callable[["discord.Interaction[CisipBot]", WorkshopForm], Awaitable[None]]
+
+
+def announcement_embed(t: Translate, workshop: Workshop, seats: Seats) -> discord.Embed:
+    cancelled = workshop.status == CANCELLED
+    title = t("CANCELLED: {title}", title=workshop.title) if cancelled else workshop.title
+    embed = discord.Embed(
+        title=title[:256],
+        description=workshop.description or None,
+        colour=discord.Colour.red() if cancelled else discord.Colour.blurple(),
+    )
+    if cancelled:
+        embed.add_field(
+            name=t("Cancelled"),
+            value=workshop.cancel_reason or t("This workshop will not take place."),
+            inline=False,
+        )
+    embed.add_field(name=t("Starts"), value=full_and_relative(workshop.starts_at), inline=False)
+    embed.add_field(name=t("Ends"), value=full_and_relative(workshop.ends_at), inline=False)
+    embed.add_field(name=t("Location"), value=workshop.location)
+    if seats.waitlisted:
+        seats_text = t(
+            "{taken:n} / {capacity:n} ({count:n} on the waitlist)",
+            taken=seats.taken,
+            capacity=seats.capacity,
+            count=seats.waitlisted,
+        )
+    else:
+        seats_text = t("{taken:n} / {capacity:n}", taken=seats.taken, capacity=seats.capacity)
+    embed.add_field(name=t("Seats"), value=seats_text)
+    embed.add_field(name=t("Registration deadline"), value=full_and_relative(workshop.deadline), inline=False)
+    if workshop.members_only:
+        footer = t("Workshop #{id} · times in your own time zone · verified members only", id=workshop.id)
+    else:
+        footer = t("Workshop #{id} · times in your own time zone", id=workshop.id)
+    embed.set_footer(text=footer)
+    return embed
+
+
+def list_embed(t: Translate, rows: list[tuple[Workshop, Seats]]) -> discord.Embed:
+    """/workshop list: each upcoming workshop's start, place and seats taken."""
+    embed = discord.Embed(title=t("Upcoming workshops"), colour=discord.Colour.blurple())
+    for workshop, seats in rows:
+        embed.add_field(
+            name=f"#{workshop.id} {workshop.title}"[:256],
+            value=t(
+                "{start} · {location} · seats {taken:n} / {capacity:n}",
+                start=full_and_relative(workshop.starts_at),
+                location=workshop.location,
+                taken=seats.taken,
+                capacity=seats.capacity,
+            ),
+            inline=False,
+        )
+    return embed
+
+
+def mine_line(t: Translate, workshop: Workshop, status: str, position: int) -> str:
+    """One line of /workshop mine: the workshop, its start, and the member's place."""
+    fields = {"id": workshop.id, "title": workshop.title, "start": full_and_relative(workshop.starts_at)}
+    if status == REGISTERED:
+        return t("• #{id} **{title}**: {start} (registered)", **fields)
+    return t("• #{id} **{title}**: {start} (waitlist, number {n:n})", n=position, **fields)
+
+
+def registration_text(t: Translate, result: Registration) -> str:
+    """What a member who pressed Register is told: a seat, a place on the waitlist, or where they
+    already stand."""
+    title = result.workshop.title
+    if result.already:
+        if result.status == REGISTERED:
+            return t("You are already registered for **{title}**.", title=title)
+        return t(
+            "You are already on the waitlist for **{title}**, number {n:n}.", title=title, n=result.position
+        )
+    if result.status == REGISTERED:
+        return t(
+            "You are registered for **{title}**, {start}. You will get reminders by direct message.",
+            title=title,
+            start=full_and_relative(result.workshop.starts_at),
+        )
+    return t(
+        "**{title}** is full: you are number {n:n} on the waitlist. "
+        "You will get a direct message if a seat frees up.",
+        title=title,
+        n=result.position,
+    )
+
+
+class RegisterButton(
+    PersistentButton[int], prefix="workshop:register", style=discord.ButtonStyle.success, label=_("Register")
+):
+    async def pressed(self, interaction: discord.Interaction[CisipBot]) -> None:
+        t = await translator_for(interaction)
+        result = await interaction.client.services.workshops.register(self.key, asker(interaction))
+        await interaction.response.send_message(registration_text(t, result), ephemeral=True)
+        if not result.already:
+            interaction.client.dispatch(SEATS_CHANGED, self.key)
+
+
+class LeaveButton(PersistentButton[int], prefix="workshop:leave", label=_("Leave")):
+    async def pressed(self, interaction: discord.Interaction[CisipBot]) -> None:
+        t = await translator_for(interaction)
+        result = await interaction.client.services.workshops.leave(self.key, interaction.user.id)
+        title = result.workshop.title
+        await interaction.response.send_message(
+            t("You left **{title}**.", title=title)
+            if result.previous == REGISTERED
+            else t("You left the waitlist of **{title}**.", title=title),
+            ephemeral=True,
+        )
+        for user_id in result.promoted:
+            await tell_promoted(interaction.client, result.workshop, user_id)
+        interaction.client.dispatch(SEATS_CHANGED, self.key)
+
+
+def announcement_view(t: Translate, workshop: Workshop) -> discord.ui.View | None:
+    """Register and Leave while the workshop is open; nothing once it is cancelled or ended."""
+    if workshop.status != SCHEDULED:
+        return None
+    view = discord.ui.View(timeout=None)
+    view.add_item(RegisterButton(workshop.id, t("Register")))
+    view.add_item(LeaveButton(workshop.id, t("Leave")))
+    return view
+
+
+class WorkshopModal(BotModal):
+    """The form of /workshop create and edit; ``submit`` gets what staff typed with the options."""
+
+    def __init__(
+        self,
+        t: Translate,
+        options: FormOptions,
+        submit: FormSubmit,
+        *,
+        tz: ZoneInfo,
+        workshop: Workshop | None = None,
+    ) -> None:
+        super().__init__(title=t("Edit workshop") if workshop else t("New workshop"), timeout=900)
+        self.options = options
+        self.submit = submit
+        self.title_input: discord.ui.TextInput[Any] = discord.ui.TextInput(
+            custom_id="title", label=t("Title"), max_length=100, default=workshop.title if workshop else None
+        )
+        self.starts_input: discord.ui.TextInput[Any] = discord.ui.TextInput(
+            custom_id="starts",
+            label=t("Starts (e.g. 2027-08-20 09:00)"),
+            max_length=40,
+            default=local_input(workshop.starts_at, tz) if workshop else None,
+        )
+        self.ends_input: discord.ui.TextInput[Any] = discord.ui.TextInput(
+            custom_id="ends",
+            label=t("Ends (e.g. 20 Aug 2027 5pm)"),
+            max_length=40,
+            default=local_input(workshop.ends_at, tz) if workshop else None,
+        )
+        self.location_input: discord.ui.TextInput[Any] = discord.ui.TextInput(
+            custom_id="location",
+            label=t("Location"),
+            max_length=100,
+            default=workshop.location if workshop else None,
+        )
+        self.description_input: discord.ui.TextInput[Any] = discord.ui.TextInput(
+            custom_id="description",
+            label=t("Description"),
+            style=discord.TextStyle.paragraph,
+            max_length=1000,
+            required=False,
+            default=workshop.description if workshop else None,
+        )
+        for item in (
+            self.title_input,
+            self.starts_input,
+            self.ends_input,
+            self.location_input,
+            self.description_input,
+        ):
+            self.add_item(item)
+
+    async def on_submit(self, interaction: discord.Interaction[CisipBot]) -> None:  # type: ignore[override]
+        form = self.options.form(
+            title=self.title_input.value,
+            starts=self.starts_input.value,
+            ends=self.ends_input.value,
+            location=self.location_input.value,
+            description=self.description_input.value or "",
+        )
+        await self.submit(interaction, form)
