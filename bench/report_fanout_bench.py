@@ -17,13 +17,14 @@ run 2 the time counts while a bot is delivering, not the second bot's start-up),
 duplicates (members with more than one report DM in the emulator: must be 0), lost (subscribers
 with none: must be 0), 429s received, and for run 2 the resends Discord answered by nonce.
 
-Subscribers are set up the way ``/report subscribe`` leaves them: subscribed, with their DM
-channel opened and remembered, so a report costs one request per member. Every other member was
-last seen with Discord in Chinese (recorded in ``user_locales``), the others were never seen
-(the server's language, English): each DM's language is looked up per member during the run, and
-the wrong-language count (DMs not in the member's language) must be 0. ``--cold`` leaves the
-DM channels unknown: each DM then also opens the channel (two requests per DM, and the emulator's
-default per-route bucket for ``POST /users/@me/channels`` allows 1 a second, so keep it small).
+Subscribers are verified members (the verified role), set up the way ``/report subscribe``
+leaves them: subscribed, with their DM channel opened and remembered, so a report costs one
+request per member. Every other member was last seen with Discord in Chinese (recorded in
+``user_locales``), the others were never seen (the server's language, English): each DM's
+language is looked up per member during the run, and the wrong-language count (DMs not in the
+member's language) must be 0. ``--cold`` leaves the DM channels unknown: each DM then also opens
+the channel (two requests per DM, and the emulator's default per-route bucket for
+``POST /users/@me/channels`` allows 1 a second, so keep it small).
 """
 
 from __future__ import annotations
@@ -71,7 +72,9 @@ async def prepare(tmp: Path, subscribers: int, cold: bool) -> World:
     fake = FakeDiscord(emulator)
     admin = fake.add_member("staff", roles=[fake.add_role("Admins", permissions=Perm.MANAGE_GUILD)])
     channel = fake.add_channel("reports")
-    members = [fake.add_member(f"member{n}") for n in range(subscribers)]
+    # Verified members: the report is members-only (the default), as it is for CISIP.
+    verified = fake.add_role("Verified")
+    members = [fake.add_member(f"member{n}", roles=[verified]) for n in range(subscribers)]
     settings = Settings(
         discord_token=fake.token,
         database_url=f"sqlite+aiosqlite:///{tmp / 'bench.sqlite3'}",
@@ -82,7 +85,9 @@ async def prepare(tmp: Path, subscribers: int, cold: bool) -> World:
     database = Database(settings.database_url)
     await upgrade(database)
     clock = Clock()
-    await GuildSettingsService(database, clock).set_channel(fake.guild.id, "reports", channel.id)
+    settings_service = GuildSettingsService(database, clock)
+    await settings_service.set_channel(fake.guild.id, "reports", channel.id)
+    await settings_service.set_role(fake.guild.id, "verified", verified.id)
     now = clock.now()
     async with database.transaction() as session:
         session.add_all(
@@ -215,7 +220,7 @@ async def killed_half_way(subscribers: int, cold: bool) -> None:
                 first_part = time.monotonic() - started
                 # Abrupt: cancel the delivery mid-flight; results not yet written are lost.
                 cog: Any = bot.get_cog("Reports")
-                for task in list(cog.runs.values()):
+                for task in list(cog.deliveries.runs.values()):
                     task.cancel()
                 await asyncio.sleep(0)
                 before = sum(report_dms(world).values())

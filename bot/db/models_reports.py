@@ -65,8 +65,9 @@ class ReportDelivery(Base):
     """One report to one member, created before anything is sent.
 
     ``status``: ``pending``, ``sent``, ``dms_closed`` (Discord 50007: never retried), ``failed``
-    (server errors after bounded retries; staff can retry) or ``skipped`` (left the server or
-    unsubscribed before their turn).
+    (server errors after bounded retries; staff can retry) or ``skipped`` (left the server,
+    unsubscribed before their turn, not a verified member for a members-only report, or the report
+    was withdrawn). Erasing a member deletes their rows.
     """
 
     __tablename__ = "report_deliveries"

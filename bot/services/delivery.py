@@ -1,7 +1,9 @@
 """The DM fan-out engine: every pending delivery row is sent once, within Discord's limits.
 
-It knows nothing of discord.py. A *sender* (the reports cog) does the sending and reports what
-happened as an :class:`Outcome`; a *store* (the reports service) keeps the delivery rows.
+It knows nothing of discord.py. A *sender* (``cogs/reports/_delivery.py``) does the sending and
+reports what happened as an :class:`Outcome`; a *store* (the reports service) keeps the delivery
+rows. A row deleted meanwhile (the member's data erased) is settled as nothing: only rows still
+pending are written.
 
 Exactly once, even across a crash:
 
@@ -93,10 +95,11 @@ class DeliveryCounts:
 
 
 class DmSender(Protocol):
-    """What the engine needs from Discord (implemented by the reports cog with discord.py)."""
+    """What the engine needs from Discord (``cogs.reports._delivery.DiscordSender``)."""
 
     async def skip_reason(self, user_id: int) -> str | None:
-        """Why this member should not get the DM any more (left, unsubscribed), or None."""
+        """Why this member should not get the DM any more (left, unsubscribed, erased, not a
+        verified member for a members-only report), or None."""
 
     async def send(self, delivery: PendingDelivery, nonce: str) -> SendResult:
         """Send the DM with this nonce and ``enforce_nonce``; never raise for a Discord refusal."""

@@ -1,4 +1,6 @@
-"""Reports: publishing (PDF stored by SHA-256, or a URL), subscriptions and delivery rows.
+"""Reports: publishing (PDF stored by SHA-256, or a URL), subscriptions and delivery rows, and who
+may read or receive a report (members-only ones go through the member gate of
+``bot.services.membership``, one answer for browsing, fetching and DMs).
 
 Nothing here knows discord.py. The cog announces and sends; this service decides and remembers.
 """
@@ -10,7 +12,7 @@ import math
 import os
 import re
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar, cast
 from urllib.parse import urlsplit
@@ -23,8 +25,9 @@ from bot.db.models_reports import Report, ReportDelivery, ReportSubscription
 from bot.errors import DomainError, NotFound
 from bot.i18n import _
 from bot.scheduler.clock import Clock
+from bot.services.access import Person
 from bot.services.delivery import DeliveryCounts, PendingDelivery, Settled
-from bot.services.membership import MembershipService
+from bot.services.membership import MemberGate, MembershipService
 from bot.services.personal_data import iso
 
 PDF_MAGIC = b"%PDF-"
@@ -34,7 +37,10 @@ TITLE_MAX = 200
 SUMMARY_MAX = 1500
 URL_MAX = 500
 YEAR_MIN, YEAR_MAX = 1990, 2100
+MAX_ID = 2**63 - 1  # ids are signed 64-bit integers on both databases
 _FILENAME_UNSAFE = re.compile(r"[^A-Za-z0-9._ -]+")
+_ID = re.compile(r"[0-9]{1,19}")
+NO_SUCH_REPORT = _("There is no such report: pick one from the list.")
 
 
 @dataclass(frozen=True)
@@ -53,9 +59,41 @@ def check_url(url: str) -> str:
     return url
 
 
+def report_id_of(value: str) -> int:
+    """The report a command's ``report`` option names: the id its autocomplete offered. Anything
+    else (a title typed without picking, a number no id can be) is an unknown report."""
+    if not _ID.fullmatch(value) or int(value) > MAX_ID:
+        raise NotFound(NO_SUCH_REPORT)
+    return int(value)
+
+
 def safe_filename(name: str) -> str:
     stem = _FILENAME_UNSAFE.sub("_", Path(name).stem).strip(" ._") or "report"
     return f"{stem[:100]}.pdf"
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who still gets one report's DM, loaded for the whole server at once (a delivery run asks it
+    about thousands of members): subscribed now, and through the member gate for a members-only
+    report. The sender reloads it every few seconds, so an unsubscription or an erasure during a
+    run takes effect then (or at once with :meth:`without`)."""
+
+    subscribers: frozenset[int]
+    gate: MemberGate | None  # None: a public report
+
+    def skip_reason(self, person: Person | None) -> str | None:
+        """Why this member gets no DM (``person`` None: no longer in the server), or None."""
+        if person is None:
+            return "left the server"
+        if person.user_id not in self.subscribers:
+            return "unsubscribed"
+        if self.gate is not None and not self.gate.admits(person):
+            return "not a verified member"
+        return None
+
+    def without(self, *user_ids: int) -> Audience:
+        return replace(self, subscribers=self.subscribers.difference(user_ids))
 
 
 @dataclass(frozen=True)
@@ -77,7 +115,7 @@ class ReportService:
         reports_dir: Path,
         max_bytes: int,
         *,
-        memberships: MembershipService | None = None,
+        memberships: MembershipService,
     ) -> None:
         self.db = database
         self.clock = clock
@@ -297,19 +335,58 @@ class ReportService:
         async with self.db.session() as session:
             return await session.get(Report, report_id)
 
+    async def find(self, guild_id: int, value: str) -> Report:
+        """The report a staff command's ``report`` option names (withdrawn ones too)."""
+        return await self.get(guild_id, report_id_of(value))
+
     async def _get(self, session: AsyncSession, guild_id: int, report_id: int) -> Report:
         report = await session.get(Report, report_id)
         if report is None or report.guild_id != guild_id:
-            raise NotFound(_("There is no such report: pick one from the list."))
+            raise NotFound(NO_SUCH_REPORT)
         return report
+
+    # -- what a member may read ---------------------------------------------------------------------
+
+    async def reads_members_only(self, person: Person) -> bool:
+        """May ``person`` read members-only reports: the member gate (staff, or a verified member;
+        nobody else, even when no verified role is set up)."""
+        return await self.memberships.is_verified_member(person)
+
+    async def readable(self, person: Person, value: str) -> Report:
+        """The report ``value`` names, if ``person`` may get it: published, and public or they pass
+        the member gate. Any other report is one that does not exist, for them."""
+        report_id = report_id_of(value)
+        if person.guild_id is None:
+            raise NotFound(NO_SUCH_REPORT)
+        where = _readable(person.guild_id, members=await self.reads_members_only(person))
+        async with self.db.session() as session:
+            report = await session.scalar(select(Report).where(Report.id == report_id, *where))
+        if report is None:
+            raise NotFound(NO_SUCH_REPORT)
+        return report
+
+    async def readable_choices(self, person: Person, typed: str) -> list[Report]:
+        """The reports ``person`` may get whose title or year matches ``typed`` (for autocomplete)."""
+        if person.guild_id is None:
+            return []
+        return await self.search(person.guild_id, typed, members=await self.reads_members_only(person))
+
+    async def latest(self, person: Person) -> Report:
+        """The newest report ``person`` may get."""
+        if person.guild_id is None:
+            raise NotFound(_("No report is published yet."))
+        reports, _total = await self.browse(
+            person.guild_id, members=await self.reads_members_only(person), limit=1
+        )
+        if not reports:
+            raise NotFound(_("No report is published yet."))
+        return reports[0]
 
     async def browse(
         self, guild_id: int, *, members: bool, offset: int = 0, limit: int = 5
     ) -> tuple[list[Report], int]:
         """Published reports, newest year first (members-only ones only when ``members``)."""
-        where = [Report.guild_id == guild_id, Report.status == "published"]
-        if not members:
-            where.append(Report.visibility == "public")
+        where = _readable(guild_id, members=members)
         async with self.db.session() as session:
             total = await session.scalar(select(func.count()).select_from(Report).where(*where)) or 0
             rows = (
@@ -323,19 +400,14 @@ class ReportService:
             ).all()
         return list(rows), int(total)
 
-    async def search(
-        self, guild_id: int, typed: str, *, members: bool, include_withdrawn: bool = False, limit: int = 25
-    ) -> list[Report]:
-        where: list[ColumnElement[bool]] = [Report.guild_id == guild_id]
-        if not include_withdrawn:
-            where.append(Report.status == "published")
-        if not members:
-            where.append(Report.visibility == "public")
+    async def search(self, guild_id: int, typed: str, *, members: bool, limit: int = 25) -> list[Report]:
+        """Published reports whose title or year matches ``typed`` (members-only ones when ``members``)."""
+        where = _readable(guild_id, members=members)
         typed = typed.strip()
         if typed:
             pattern = f"%{typed.lower()}%"
             clauses: list[ColumnElement[bool]] = [func.lower(Report.title).like(pattern)]
-            if typed.isdigit():
+            if typed.isascii() and typed.isdigit() and len(typed) <= 4:  # a year; never an overflow
                 clauses.append(Report.year == int(typed))
             where.append(or_(*clauses))
         async with self.db.session() as session:
@@ -408,6 +480,12 @@ class ReportService:
                 )
             )
             return set(rows.all())
+
+    async def audience(self, report: Report) -> Audience:
+        """Who gets ``report`` by DM now (see :class:`Audience`), for its whole server."""
+        subscribers = frozenset(await self.subscribers(report.guild_id))
+        gate = await self.memberships.gate(report.guild_id) if report.visibility == "members" else None
+        return Audience(subscribers, gate)
 
     # -- the delivery store (see bot.services.delivery) ---------------------------------------------
 
@@ -576,6 +654,14 @@ class ReportService:
         if not deliveries and not subscription:
             return None
         return ReportsErased(subscription, deliveries)
+
+
+def _readable(guild_id: int, *, members: bool) -> list[ColumnElement[bool]]:
+    """Which reports a reader may get: the one definition behind list, latest, get and autocomplete."""
+    where: list[ColumnElement[bool]] = [Report.guild_id == guild_id, Report.status == "published"]
+    if not members:
+        where.append(Report.visibility == "public")
+    return where
 
 
 def _check_text(title: str, summary: str) -> tuple[str, str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,8 +13,10 @@ from typing import Any
 import pytest
 
 from bot.db.database import Database
+from bot.db.models_members import Membership
 from bot.errors import DomainError, NotFound
-from bot.scheduler import MovableClock
+from bot.scheduler import MovableClock, Scheduler
+from bot.services.access import AccessService, Person
 from bot.services.delivery import (
     DeliveryCounts,
     DeliveryEngine,
@@ -24,16 +27,37 @@ from bot.services.delivery import (
     Settled,
     delivery_nonce,
 )
-from bot.services.reports import ReportService, check_url
+from bot.services.guild_settings import GuildSettingsService
+from bot.services.membership import MembershipPolicy, MembershipService
+from bot.services.reports import ReportService, check_url, report_id_of
 
 GUILD = 1_000_000_000_000_001
 PDF = b"%PDF-1.4\nhello\n%%EOF\n"
 FAST = EngineOptions(workers=3, max_attempts=3, retry_delay=0.0, flush_every=0.01, progress_every=0.01)
+NOW = datetime(2027, 3, 1, tzinfo=UTC)
+NO_SUCH = re.escape("There is no such report: pick one from the list.")
+
+
+def memberships_of(database: Database, clock: MovableClock) -> MembershipService:
+    settings = GuildSettingsService(database, clock)
+    return MembershipService(
+        database,
+        clock,
+        Scheduler(database, clock),
+        MembershipPolicy(),
+        guild_settings=settings,
+        access=AccessService(settings),
+    )
+
+
+def report_service(database: Database, reports_dir: Path, max_bytes: int) -> ReportService:
+    clock = MovableClock(NOW)
+    return ReportService(database, clock, reports_dir, max_bytes, memberships=memberships_of(database, clock))
 
 
 @pytest.fixture
 def service(database: Database, tmp_path: Path) -> ReportService:
-    return ReportService(database, MovableClock(datetime(2027, 3, 1, tzinfo=UTC)), tmp_path / "reports", 1024)
+    return report_service(database, tmp_path / "reports", 1024)
 
 
 async def publish(service: ReportService, title: str = "Report", **options: object) -> int:
@@ -165,11 +189,13 @@ class FakeSender:
         self.progress_calls: list[tuple[DeliveryCounts, bool]] = []
         self.gate: asyncio.Event | None = None
         self.delay = 0.0
+        self.entered = asyncio.Event()  # a send has begun: the run has read its queue
 
     async def skip_reason(self, user_id: int) -> str | None:
         return "unsubscribed" if user_id in self.skip else None
 
     async def send(self, delivery: PendingDelivery, nonce: str) -> SendResult:
+        self.entered.set()
         if self.gate is not None:
             await self.gate.wait()
         if self.delay:
@@ -286,7 +312,7 @@ def test_a_too_large_file_is_refused_with_sizes_in_the_readers_numbers(
 ) -> None:
     from bot.i18n import translate
 
-    service = ReportService(database, MovableClock(datetime(2027, 3, 1, tzinfo=UTC)), tmp_path, 1000 << 20)
+    service = report_service(database, tmp_path, 1000 << 20)
     with pytest.raises(DomainError) as refused:
         service.check_size(1234 * 1024 * 1024 + 1)  # rounded up: never shown as the limit itself
     assert str(refused.value) == "The file is 1,234.1 MB; reports can be at most 1,000 MB."
@@ -328,3 +354,201 @@ async def test_the_end_of_a_run_does_not_cut_off_a_write_in_progress(service: Re
 
     assert store.cut_off == 0
     assert counts == DeliveryCounts(total=2, sent=2)
+
+
+# -- who may read and receive a report: the member gate, one answer --------------------------------
+
+STAFF_ROLE, VERIFIED_ROLE = 501, 502
+
+
+async def approve(database: Database, *user_ids: int) -> None:
+    """Approved memberships (the verified role not given, or not set up)."""
+    async with database.transaction() as session:
+        session.add_all(
+            Membership(
+                guild_id=GUILD,
+                user_id=user_id,
+                status="approved",
+                full_name=f"Member {user_id}",
+                organization="TEDA",
+                email=f"m{user_id}@example.org",
+                country="China",
+                member_type="park",
+                applied_at=NOW,
+            )
+            for user_id in user_ids
+        )
+
+
+def person(user_id: int, *roles: int, manages_server: bool = False) -> Person:
+    return Person(user_id, GUILD, frozenset(roles), manages_server)
+
+
+async def test_members_only_reports_are_for_staff_and_verified_members_even_with_no_verified_role(
+    service: ReportService, database: Database
+) -> None:
+    """The cog used to let everyone read members-only reports while no verified role was set up,
+    and counted neither approved memberships nor staff by Manage Server the same way as the DMs."""
+    public = await publish(service, "Open data", year=2024, visibility="public")
+    members_only = await publish(service, "Members report", year=2026)
+    await approve(database, 4)
+    await service.memberships.guild_settings.set_role(GUILD, "staff", STAFF_ROLE)
+    plain, boss, staffer = person(1), person(2, manages_server=True), person(3, STAFF_ROLE)
+    approved = person(4)
+
+    assert not await service.reads_members_only(plain)  # fail closed: no verified role is set up
+    for reader in (boss, staffer, approved):
+        assert await service.reads_members_only(reader)
+        assert (await service.readable(reader, str(members_only))).id == members_only
+        assert (await service.latest(reader)).id == members_only
+        assert [r.id for r in await service.readable_choices(reader, "report")] == [members_only]
+    with pytest.raises(NotFound, match=NO_SUCH):
+        await service.readable(plain, str(members_only))
+    assert (await service.readable(plain, str(public))).id == public
+    assert (await service.latest(plain)).id == public
+    assert await service.readable_choices(plain, "report") == []
+    assert [r.id for r in await service.readable_choices(plain, "2024")] == [public]
+
+    await service.memberships.guild_settings.set_role(GUILD, "verified", VERIFIED_ROLE)
+    assert await service.reads_members_only(person(5, VERIFIED_ROLE))
+    assert not await service.reads_members_only(plain)
+
+    await service.withdraw(GUILD, members_only)
+    with pytest.raises(NotFound):
+        await service.readable(boss, str(members_only))  # withdrawn: for nobody
+    with pytest.raises(NotFound):
+        await service.readable(Person(2, None, manages_server=True), str(public))  # not in a server
+
+
+async def test_a_dm_goes_to_subscribers_who_pass_the_member_gate(
+    service: ReportService, database: Database
+) -> None:
+    """The sender used to count the staff role but not Manage Server, and nobody was skipped for
+    a members-only report while no verified role was set up."""
+    for user in (1, 2, 3, 4, 5):
+        await service.subscribe(GUILD, user)
+    await approve(database, 4)
+    await service.memberships.guild_settings.set_role(GUILD, "staff", STAFF_ROLE)
+    members_only = await service.get(GUILD, await publish(service, "Members report"))
+
+    audience = await service.audience(members_only)
+
+    assert audience.skip_reason(None) == "left the server"
+    assert audience.skip_reason(person(9, manages_server=True)) == "unsubscribed"
+    assert audience.skip_reason(person(1)) == "not a verified member"
+    assert audience.skip_reason(person(2, manages_server=True)) is None
+    assert audience.skip_reason(person(3, STAFF_ROLE)) is None
+    assert audience.skip_reason(person(4)) is None  # approved, the role not given (yet)
+    assert audience.without(2).skip_reason(person(2, manages_server=True)) == "unsubscribed"
+
+    await service.memberships.guild_settings.set_role(GUILD, "verified", VERIFIED_ROLE)
+    audience = await service.audience(members_only)
+    assert audience.skip_reason(person(5, VERIFIED_ROLE)) is None
+    assert audience.skip_reason(person(1)) == "not a verified member"
+
+    public = await service.get(GUILD, await publish(service, "Open data", visibility="public"))
+    assert (await service.audience(public)).skip_reason(person(1)) is None
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["", "Science Park", " 12", "-1", "1.0", "²", "١٢", "１２", str(2**63), "99999999999999999999"],
+)
+async def test_a_report_option_that_is_not_an_id_from_the_list_is_an_unknown_report(
+    service: ReportService, value: str
+) -> None:
+    """An oversized number used to reach the database and answer "Something went wrong"."""
+    with pytest.raises(NotFound, match=NO_SUCH):
+        report_id_of(value)
+    with pytest.raises(NotFound, match=NO_SUCH):
+        await service.find(GUILD, value)
+    with pytest.raises(NotFound, match=NO_SUCH):
+        await service.readable(person(1, manages_server=True), value)
+    assert await service.search(GUILD, value, members=True) == []  # autocomplete: nothing, no error
+
+
+async def test_report_ids_are_read_up_to_the_largest_64_bit_id(service: ReportService) -> None:
+    report_id = await publish(service)
+    assert (await service.find(GUILD, str(report_id))).id == report_id
+    assert report_id_of(str(2**63 - 1)) == 2**63 - 1
+    with pytest.raises(NotFound):
+        await service.find(GUILD, str(2**63 - 1))
+
+
+# -- erasure and delivery ---------------------------------------------------------------------------
+
+
+async def erase(service: ReportService, user_id: int) -> Any:
+    async with service.db.transaction() as session:
+        return await service.erase_personal_data(session, GUILD, user_id)
+
+
+async def test_an_erased_subscriber_gets_no_dm_from_a_later_report_and_is_not_counted(
+    service: ReportService,
+) -> None:
+    for user in (1, 2):
+        await service.subscribe(GUILD, user)
+    assert await erase(service, 2) is not None
+
+    report, count = await service.publish(
+        GUILD,
+        title="After",
+        year=2026,
+        summary="Summary",
+        language="en",
+        visibility="public",
+        publisher_id=7,
+        url="https://cisip.org/r.pdf",
+    )
+    sender = FakeSender()
+    counts = await DeliveryEngine(service, FAST).run(report.id, sender)
+
+    assert count == 1
+    assert [user for user, _ in sender.sent] == [1]
+    assert counts == DeliveryCounts(total=1, sent=1)
+
+
+class AudienceSender(FakeSender):
+    """Asks the service who still gets the DM, freshly before each one (a sender that reloads)."""
+
+    def __init__(self, service: ReportService, report_id: int) -> None:
+        super().__init__()
+        self.service = service
+        self.report_id = report_id
+
+    async def skip_reason(self, user_id: int) -> str | None:
+        report = await self.service.get(GUILD, self.report_id)
+        return (await self.service.audience(report)).skip_reason(person(user_id))
+
+
+async def test_a_subscriber_erased_during_a_run_gets_no_dm_and_their_row_is_not_written_again(
+    service: ReportService,
+) -> None:
+    for user in (1, 2, 3):
+        await service.subscribe(GUILD, user)
+    report_id = await publish(service, visibility="public")
+    options = EngineOptions(workers=1, flush_every=0.01, progress_every=60)
+
+    # A sender that has not reloaded yet sends to the erased member; nothing is written for them.
+    stale = FakeSender()
+    stale.gate = asyncio.Event()
+    task = asyncio.create_task(DeliveryEngine(service, options).run(report_id, stale))
+    await asyncio.wait_for(stale.entered.wait(), 5)  # the run has read its queue: 1, 2, 3
+    await erase(service, 2)
+    stale.gate.set()
+    await task
+    assert sorted(user for user, _ in stale.sent) == [1, 2, 3]
+    assert await service.counts(report_id) == DeliveryCounts(total=2, sent=2)
+    assert (await service.get(GUILD, report_id)).delivery_state == "done"
+
+    # A sender that reloads skips them: no DM at all.
+    later = await publish(service, "Later", visibility="public")
+    fresh = AudienceSender(service, later)
+    fresh.gate = asyncio.Event()
+    task = asyncio.create_task(DeliveryEngine(service, options).run(later, fresh))
+    await asyncio.wait_for(fresh.entered.wait(), 5)
+    await erase(service, 3)
+    fresh.gate.set()
+    await task
+    assert [user for user, _ in fresh.sent] == [1]
+    assert await service.counts(later) == DeliveryCounts(total=1, sent=1)

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from tests.cogs.conftest import BotHarness
-from tests.cogs.test_reports import FAST as FAST_ENGINE
-from tests.cogs.test_reports import (
+from tests.cogs.reports.test_reports import FAST as FAST_ENGINE
+from tests.cogs.reports.test_reports import (
     delivered,
     publish,
     reply_buttons,
@@ -19,6 +19,7 @@ from tests.cogs.test_reports import (
     stored_report,
     subscribe,
     use_engine,
+    verified,
 )
 from tests.fakediscord.state import Member
 
@@ -41,7 +42,8 @@ async def seen_in(cisip: BotHarness, member: Member, locale: str) -> None:
 
 async def subscribe_without_using_the_bot(cisip: BotHarness, *members: Member) -> None:
     """Subscribed (as if before languages were recorded): the bot has never seen their locale."""
-    service = cisip.bot.get_cog("Reports").service  # type: ignore[union-attr]
+    await verified(cisip, *members)
+    service = cisip.bot.services.reports
     for member in members:
         await service.subscribe(cisip.discord.guild.id, member.id)
 
@@ -62,6 +64,7 @@ async def test_each_report_dm_is_in_its_subscribers_last_seen_language(cisip: Bo
     alice = discord.add_member("alice")
     ghost = discord.add_member("ghost")  # never used the bot: the server's language
     await subscribe(cisip, alice)
+    await verified(cisip, wang)
     reply = await discord.slash(wang, "report subscribe")
     assert reply.content.startswith("订阅成功")
     await subscribe_without_using_the_bot(cisip, ghost)
@@ -164,6 +167,7 @@ async def test_members_browse_in_chinese(cisip: BotHarness) -> None:
     for year in range(2020, 2027):
         await publish(cisip, admin, title=f"Report {year}", year=year, url=f"https://cisip.org/{year}.pdf")
     wang = discord.add_member("wang", locale="zh-CN")
+    await verified(cisip, wang)  # the reports are members-only
 
     reply = await discord.slash(wang, "report list")
     embed = reply.embeds[0]
@@ -182,7 +186,7 @@ def test_counts_are_written_the_readers_way() -> None:
 
     from bot.services.delivery import DeliveryCounts
     from bot.ui.text import translate_in
-    from cogs.reports import counts_embed, progress_text
+    from cogs.reports.views import counts_embed, progress_text
 
     counts = DeliveryCounts(total=12_345, sent=10_234, dms_closed=1_001, failed=7, skipped=3)
     english, chinese = partial(translate_in, "en"), partial(translate_in, "zh-CN")

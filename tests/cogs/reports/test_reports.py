@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.db.models import AuditEntry
+from bot.db.models_members import Membership
 from bot.db.models_reports import Report, ReportDelivery, ReportSubscription
 from bot.services.delivery import EngineOptions, delivery_nonce
 from tests.cogs.conftest import BotHarness
@@ -25,12 +26,12 @@ FAST = EngineOptions(workers=4, max_attempts=3, retry_delay=0.01, flush_every=0.
 
 
 def live_module() -> Any:
-    """The cog module the bot loaded (discord.py executes extensions as a fresh module object)."""
-    return sys.modules["cogs.reports"]
+    """The delivery module the bot loaded (discord.py executes extensions as fresh module objects)."""
+    return sys.modules["cogs.reports._delivery"]
 
 
 def use_engine(monkeypatch: pytest.MonkeyPatch, options: EngineOptions) -> None:
-    monkeypatch.setattr(live_module().Reports, "engine_options", options)
+    monkeypatch.setattr(live_module().DeliveryRunner, "engine_options", options)
 
 
 @pytest.fixture(autouse=True)
@@ -55,7 +56,24 @@ async def reports_channel(cisip: BotHarness, admin: Member) -> Any:
     return channel
 
 
+async def verified(cisip: BotHarness, *members: Member) -> None:
+    """Give these members the verified role (set up on first use): members-only reports, the
+    default, are sent to staff and verified members only."""
+    discord = cisip.discord
+    try:
+        role = discord.role("Verified")
+    except AssertionError:
+        role = discord.add_role("Verified")
+    await cisip.bot.services.guild_settings.set_role(discord.guild.id, "verified", role.id)
+    for member in members:
+        if role.id not in member.role_ids:
+            member.role_ids.append(role.id)
+            discord.em.member_updated(member)
+
+
 async def subscribe(cisip: BotHarness, *members: Member) -> None:
+    """Verified members subscribe with /report subscribe."""
+    await verified(cisip, *members)
     for member in members:
         reply = await cisip.discord.slash(member, "report subscribe")
         assert reply.ephemeral and reply.content.startswith("You are subscribed"), reply.content
@@ -261,7 +279,7 @@ async def start_and_stop_half_way(
     assert set((await statuses(cisip)).values()) == {"pending"}  # nothing written yet
     if crash:
         # As abrupt as it gets in one process: the delivery task dies mid-flight.
-        for task in cisip.bot.get_cog("Reports").runs.values():  # type: ignore[union-attr]
+        for task in cisip.bot.get_cog("Reports").deliveries.runs.values():  # type: ignore[union-attr]
             task.cancel()
         await asyncio.sleep(0)
     await cisip.restart()  # the new bot resumes by itself
@@ -396,6 +414,7 @@ async def test_subscribe_button_and_unsubscribe_button_in_the_dm(cisip: BotHarne
     await delivered(cisip)
     assert not any(m.content.startswith("**") for m in discord.dms_to(admin))  # no progress DM
     alice = discord.add_member("alice")
+    await verified(cisip, alice)
     announcement = discord.messages_in(channel)[-1]
 
     reply = await discord.click(alice, announcement, label="Subscribe")
@@ -491,7 +510,8 @@ async def test_unknown_or_stale_dm_channels_are_opened_and_remembered(cisip: Bot
     admin = staff(cisip)
     await reports_channel(cisip, admin)
     fresh, stale = discord.add_member("fresh"), discord.add_member("stale")
-    service = cisip.bot.get_cog("Reports").service  # type: ignore[union-attr]
+    await verified(cisip, fresh, stale)
+    service = cisip.bot.services.reports
     await service.subscribe(discord.guild.id, fresh.id)  # subscribed before DM channels were kept
     await service.subscribe(discord.guild.id, stale.id, dm_channel_id=4242)  # a channel that is gone
 
@@ -531,3 +551,104 @@ async def test_members_are_answered_in_their_language(cisip: BotHarness) -> None
     assert reply.content == "订阅成功：新报告会通过私信发给您。请确认您允许接收服务器成员的私信。"
     reply = await cisip.discord.slash(member, "report latest")
     assert reply.content == "还没有发布任何报告。"
+
+
+async def test_with_no_verified_role_members_only_reports_reach_staff_and_approved_members_only(
+    cisip: BotHarness,
+) -> None:
+    """One member gate for reading and for DMs: it fails closed while no verified role is set up,
+    and counts Manage Server as staff (the DMs used to count only the staff role)."""
+    discord = cisip.discord
+    admin = staff(cisip)  # Manage Server, no staff role set up
+    await reports_channel(cisip, admin)
+    plain, approved = discord.add_member("pat"), discord.add_member("ann")
+    async with cisip.bot.db.transaction() as session:
+        session.add(
+            Membership(
+                guild_id=discord.guild.id,
+                user_id=approved.id,
+                status="approved",
+                full_name="Ann Lee",
+                organization="TEDA",
+                email="ann@example.org",
+                country="China",
+                member_type="park",
+                applied_at=cisip.clock.now(),
+            )
+        )
+    for member in (admin, plain, approved):
+        reply = await discord.slash(member, "report subscribe")
+        assert reply.content.startswith("You are subscribed"), reply.content
+
+    await publish(cisip, admin, url="https://cisip.org/r.pdf")
+    report = await delivered(cisip)
+
+    assert await statuses(cisip) == {admin.id: "sent", plain.id: "skipped", approved.id: "sent"}
+    assert report_dms(cisip, plain) == []
+    assert (await discord.slash(plain, "report list")).embeds[0]["description"] == "No reports yet."
+    reply = await discord.slash(plain, "report get", report=str(report.id))
+    assert reply.content == "There is no such report: pick one from the list."
+    assert await discord.autocomplete(plain, "report get", "report", "science") == []
+    reply = await discord.slash(approved, "report get", report=str(report.id))
+    assert reply.embeds[0]["title"] == "Science Park Development Report (2026)"
+
+
+async def test_staff_report_options_are_for_staff_and_oversized_numbers_are_unknown_reports(
+    cisip: BotHarness,
+) -> None:
+    discord = cisip.discord
+    admin = staff(cisip)
+    await reports_channel(cisip, admin)
+    member = discord.add_member("mallory")
+    await verified(cisip, member)
+    await publish(cisip, admin, url="https://cisip.org/r.pdf")
+    report = await stored_report(cisip)
+
+    for command in ("report edit", "report withdraw", "report deliveries"):
+        assert await discord.autocomplete(member, command, "report", "science") == []
+        choices = await discord.autocomplete(admin, command, "report", "science")
+        assert [c["value"] for c in choices] == [str(report.id)]
+        reply = await discord.slash(member, command, report=str(report.id))
+        assert reply.content.startswith("Only CISIP staff can do this")
+        reply = await discord.slash(admin, command, report="99999999999999999999")
+        assert reply.content == "There is no such report: pick one from the list."
+    offered = await discord.autocomplete(member, "report get", "report", "science")
+    assert [c["value"] for c in offered] == [str(report.id)]
+    reply = await discord.slash(member, "report get", report="99999999999999999999")
+    assert reply.content == "There is no such report: pick one from the list."
+    reply = await discord.slash(member, "report get", report="18446744073709551616")
+    assert reply.content == "There is no such report: pick one from the list."
+    assert (await stored_report(cisip)).status == "published"
+
+
+async def test_a_subscriber_erased_during_a_delivery_gets_no_dm_and_is_not_counted(
+    cisip: BotHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One worker held up by a retry, and a sender that would not re-read its subscribers in time.
+    use_engine(monkeypatch, EngineOptions(workers=1, retry_delay=1.0, flush_every=0.05))
+    monkeypatch.setattr(live_module().DiscordSender, "subscribers_refresh", 60.0)
+    discord = cisip.discord
+    admin = staff(cisip)
+    await reports_channel(cisip, admin)
+    first, erased = discord.add_member("first"), discord.add_member("erased")
+    await subscribe(cisip, first, erased)
+    discord.faults.fail("POST", f"/channels/{discord.dm_channel(first).id}/messages", status=503, times=1)
+
+    await publish(cisip, admin, url="https://cisip.org/r.pdf")
+    guild = cisip.bot.get_guild(discord.guild.id)
+    assert guild is not None
+    erasure = await cisip.bot.erase_person(guild, erased.id)
+    assert erasure.anything
+    await delivered(cisip)
+
+    assert await statuses(cisip) == {first.id: "sent"}
+    assert report_dms(cisip, erased) == []
+    assert discord.dms_to(admin)[-1].content == (
+        "**Science Park Development Report**: delivery finished. Sent 1 · DMs closed 0 · failed 0 · skipped 0"
+    )
+
+    reply = await publish(cisip, admin, title="After", url="https://cisip.org/after.pdf")
+    assert "Sending it to 1 subscriber;" in reply.content
+    await delivered(cisip, "After")
+    assert report_dms(cisip, erased) == []
+    assert len(report_dms(cisip, first)) == 2

@@ -1,0 +1,385 @@
+"""/report: members subscribe, list, fetch the latest or one report; staff publish, edit, withdraw and
+follow deliveries. Options are parsed, the reports service decides, the result is shown; the
+announcement in the reports channel is posted and kept up to date here."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.app_commands import locale_str
+from discord.ext import commands
+
+from bot.db.models_reports import Report
+from bot.errors import DomainError
+from bot.i18n import Listing, _
+from bot.services.personal_data import Erasure
+from bot.services.reports import (
+    LANGUAGES,
+    SUMMARY_MAX,
+    TITLE_MAX,
+    URL_MAX,
+    VISIBILITIES,
+    YEAR_MAX,
+    YEAR_MIN,
+    ReportsErased,
+    ReportService,
+    StoredFile,
+    check_url,
+)
+from bot.ui.checks import asker, staff_only
+from bot.ui.permissions import channel_problems
+from bot.ui.text import Translate, server_translator, translator_for
+from cogs.reports._delivery import DeliveryRunner
+from cogs.reports.views import (
+    ReportListView,
+    announcement_view,
+    counts_embed,
+    deliveries_view,
+    private_report,
+    report_embed,
+    subscribe_member,
+    unsubscribe_member,
+)
+
+if TYPE_CHECKING:
+    from bot.client import CisipBot
+
+log = logging.getLogger(__name__)
+
+LANGUAGE_CHOICES = [
+    app_commands.Choice(name=locale_str(label), value=code) for code, label in LANGUAGES.items()
+]
+VISIBILITY_CHOICES = [
+    app_commands.Choice(name=locale_str(label), value=code) for code, label in VISIBILITIES.items()
+]
+
+
+class Reports(commands.Cog):
+    """Holds the deliveries under way and posts the announcements."""
+
+    def __init__(self, bot: CisipBot) -> None:
+        self.bot = bot
+        self.service = bot.services.reports
+        self.deliveries = DeliveryRunner(bot)
+
+    async def cog_load(self) -> None:
+        self.deliveries.resume_when_ready()
+
+    async def cog_unload(self) -> None:
+        await self.deliveries.close()
+
+    @commands.Cog.listener()
+    async def on_report_delivery_requested(self, report_id: int) -> None:
+        """Dispatched by the Retry button (``views.DELIVERY_REQUESTED``)."""
+        self.deliveries.start(report_id)
+
+    @commands.Cog.listener()
+    async def on_personal_data_erased(self, guild: discord.Guild, erasure: Erasure) -> None:
+        # The rows are gone; a run under way re-reads its subscribers only every few seconds.
+        if erasure.part(ReportsErased) is not None:
+            self.deliveries.forget(guild.id, erasure.user_id)
+
+    async def announce(self, report: Report, guild: discord.Guild, channel: discord.TextChannel) -> None:
+        t = await server_translator(self.bot, guild.id)
+        file = None
+        if report.file_sha256 and report.file_size is not None and report.file_size <= guild.filesize_limit:
+            file = discord.File(
+                self.service.path_of(report.file_sha256), filename=report.file_name or "report.pdf"
+            )
+        content = t("A new CISIP report is out.")
+        embed, view = report_embed(t, report), announcement_view(t, report)
+        if file is not None:
+            message = await channel.send(content, embed=embed, view=view, file=file)
+        else:
+            message = await channel.send(content, embed=embed, view=view)
+        report.announcement_channel_id, report.announcement_message_id = channel.id, message.id
+        await self.service.set_announcement(report.id, channel.id, message.id)
+
+    async def refresh_announcement(self, report: Report, guild: discord.Guild, *, withdrawn: bool) -> None:
+        if not (report.announcement_channel_id and report.announcement_message_id):
+            return
+        t = await server_translator(self.bot, guild.id)
+        channel = self.bot.get_partial_messageable(report.announcement_channel_id, guild_id=guild.id)
+        message = channel.get_partial_message(report.announcement_message_id)
+        try:
+            if withdrawn:
+                await message.edit(
+                    content=t("This report was withdrawn."), embed=None, attachments=[], view=None
+                )
+            else:
+                await message.edit(embed=report_embed(t, report), view=announcement_view(t, report))
+        except discord.HTTPException as exc:
+            log.warning("report %s: could not update the announcement: %s", report.id, exc)
+
+
+@app_commands.guild_only()
+class ReportGroup(app_commands.Group):
+    def __init__(self, cog: Reports) -> None:
+        super().__init__(name="report", description=locale_str("CISIP reports: read, subscribe, publish"))
+        self.cog = cog
+        self.bot = cog.bot
+
+    @property
+    def service(self) -> ReportService:
+        return self.cog.service
+
+    # -- staff ------------------------------------------------------------------------------------
+
+    @staff_only()
+    @app_commands.command(
+        name="publish", description=locale_str("Publish a report and send it to subscribers")
+    )
+    @app_commands.describe(
+        title=locale_str("The report's title"),
+        year=locale_str("The year the report covers"),
+        summary=locale_str("A few sentences about the report"),
+        language=locale_str("The report's language"),
+        file=locale_str("The report as a PDF"),
+        url=locale_str("A web address where the report can be read"),
+        visibility=locale_str("Who can get the report (default: members only)"),
+    )
+    @app_commands.choices(language=LANGUAGE_CHOICES, visibility=VISIBILITY_CHOICES)
+    async def publish(
+        self,
+        interaction: discord.Interaction[CisipBot],
+        title: app_commands.Range[str, 1, TITLE_MAX],
+        year: app_commands.Range[int, YEAR_MIN, YEAR_MAX],
+        summary: app_commands.Range[str, 1, SUMMARY_MAX],
+        language: app_commands.Choice[str],
+        file: discord.Attachment | None = None,
+        url: app_commands.Range[str, 1, URL_MAX] | None = None,
+        visibility: app_commands.Choice[str] | None = None,
+    ) -> None:
+        guild = interaction.guild
+        assert guild is not None
+        t = await translator_for(interaction)
+        config = await self.bot.services.guild_settings.get(guild.id)
+        channel_id = config.channel("reports")
+        channel = guild.get_channel(channel_id) if channel_id else None
+        if not isinstance(channel, discord.TextChannel):
+            raise DomainError(_("Set the reports channel first with /setup channel."))
+        problems = channel_problems(t, channel, guild.me, attach_files=file is not None)
+        if problems:
+            raise DomainError(
+                _("I cannot post in {channel}: missing {problems}."),
+                channel=channel.mention,
+                problems=Listing.of(problems),
+            )
+        if file is None and url is None:
+            raise DomainError(_("Attach the report as a PDF or give its URL."))
+        link = check_url(url) if url is not None else None
+        if file is not None:
+            self.service.check_size(file.size)
+            if file.size > guild.filesize_limit and link is None:
+                raise DomainError(
+                    _(
+                        "The PDF is larger than this server's upload limit ({limit:n} MB), so members "
+                        "could not download it here: give also a URL where it can be read."
+                    ),
+                    limit=round(guild.filesize_limit / (1024 * 1024), 1),
+                )
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        stored: StoredFile | None = None
+        if file is not None:
+            data = await file.read()
+            stored = await asyncio.to_thread(self.service.store_pdf, data, file.filename)
+        report, subscribers = await self.service.publish(
+            guild.id,
+            title=title,
+            year=year,
+            summary=summary,
+            language=language.value,
+            visibility=visibility.value if visibility else "members",
+            publisher_id=interaction.user.id,
+            file=stored,
+            url=link,
+        )
+        try:
+            await self.cog.announce(report, guild, channel)
+        except discord.HTTPException as exc:
+            log.warning("report %s: the announcement failed: %s", report.id, exc)
+            await self.service.withdraw(guild.id, report.id)
+            raise DomainError(
+                _("I could not post the announcement in {channel}, so nothing was published: try again."),
+                channel=channel.mention,
+            ) from exc
+        await self.bot.audit(guild, interaction.user, "report.publish", f"{report.title} ({report.year})")
+        note = (
+            t("This PDF was uploaded before: the stored copy is reused.")
+            if stored is not None and stored.already_stored
+            else None
+        )
+        if subscribers:
+            self.cog.deliveries.start(report.id)
+            text = t(
+                "Published {title} in {channel}. Sending it to {count:n} subscribers; "
+                "I will DM you the progress.",
+                title=report.title,
+                channel=channel.mention,
+                count=subscribers,
+            )
+        else:
+            text = t(
+                "Published {title} in {channel}. Nobody is subscribed yet, so no DMs are sent.",
+                title=report.title,
+                channel=channel.mention,
+            )
+        await interaction.followup.send("\n".join(filter(None, [text, note])), ephemeral=True)
+
+    @staff_only()
+    @app_commands.command(name="edit", description=locale_str("Correct a published report"))
+    @app_commands.describe(
+        report=locale_str("The report"),
+        title=locale_str("The report's title"),
+        year=locale_str("The year the report covers"),
+        summary=locale_str("A few sentences about the report"),
+        language=locale_str("The report's language"),
+        url=locale_str("A web address where the report can be read"),
+        visibility=locale_str("Who can get the report"),
+    )
+    @app_commands.choices(language=LANGUAGE_CHOICES, visibility=VISIBILITY_CHOICES)
+    async def edit(
+        self,
+        interaction: discord.Interaction[CisipBot],
+        report: str,
+        title: app_commands.Range[str, 1, TITLE_MAX] | None = None,
+        year: app_commands.Range[int, YEAR_MIN, YEAR_MAX] | None = None,
+        summary: app_commands.Range[str, 1, SUMMARY_MAX] | None = None,
+        language: app_commands.Choice[str] | None = None,
+        url: app_commands.Range[str, 1, URL_MAX] | None = None,
+        visibility: app_commands.Choice[str] | None = None,
+    ) -> None:
+        guild = interaction.guild
+        assert guild is not None
+        t = await translator_for(interaction)
+        found = await self.service.find(guild.id, report)
+        updated = await self.service.edit(
+            guild.id,
+            found.id,
+            title=title,
+            year=year,
+            summary=summary,
+            language=language.value if language else None,
+            visibility=visibility.value if visibility else None,
+            url=check_url(url) if url is not None else None,
+        )
+        await self.cog.refresh_announcement(updated, guild, withdrawn=False)
+        await self.bot.audit(guild, interaction.user, "report.edit", f"{updated.title} ({updated.year})")
+        await interaction.response.send_message(
+            t("{title} is updated.", title=updated.title), embed=report_embed(t, updated), ephemeral=True
+        )
+
+    @staff_only()
+    @app_commands.command(
+        name="withdraw", description=locale_str("Withdraw a report; undelivered DMs are not sent")
+    )
+    @app_commands.describe(report=locale_str("The report"))
+    async def withdraw(self, interaction: discord.Interaction[CisipBot], report: str) -> None:
+        guild = interaction.guild
+        assert guild is not None
+        t = await translator_for(interaction)
+        found = await self.service.find(guild.id, report)
+        if found.status == "published":
+            await self.cog.deliveries.stop(found.id)  # first, so no DM goes out after the withdrawal
+        withdrawn, skipped = await self.service.withdraw(guild.id, found.id)
+        await self.cog.refresh_announcement(withdrawn, guild, withdrawn=True)
+        await self.bot.audit(
+            guild, interaction.user, "report.withdraw", f"{withdrawn.title} ({withdrawn.year})"
+        )
+        await interaction.response.send_message(
+            t(
+                "{title} is withdrawn; {count:n} DMs not sent yet will not be.",
+                title=withdrawn.title,
+                count=skipped,
+            ),
+            ephemeral=True,
+        )
+
+    @staff_only()
+    @app_commands.command(name="deliveries", description=locale_str("Show how a report's DMs went"))
+    @app_commands.describe(report=locale_str("The report"))
+    async def deliveries(self, interaction: discord.Interaction[CisipBot], report: str) -> None:
+        guild = interaction.guild
+        assert guild is not None
+        t = await translator_for(interaction)
+        found = await self.service.find(guild.id, report)
+        counts = await self.service.counts(found.id)
+        await interaction.response.send_message(
+            embed=counts_embed(t, found, counts), view=deliveries_view(t, found, counts), ephemeral=True
+        )
+
+    # A check on an autocomplete that fails answers with no choices: non-staff see nothing here.
+    @deliveries.autocomplete("report")
+    @withdraw.autocomplete("report")
+    @edit.autocomplete("report")
+    @staff_only()
+    async def staff_report_autocomplete(
+        self, interaction: discord.Interaction[CisipBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        assert interaction.guild_id is not None
+        return choices(await self.service.search(interaction.guild_id, current, members=True))
+
+    # -- members ----------------------------------------------------------------------------------
+
+    @app_commands.command(name="subscribe", description=locale_str("Get new reports by DM"))
+    async def subscribe(self, interaction: discord.Interaction[CisipBot]) -> None:
+        assert interaction.guild_id is not None
+        await subscribe_member(interaction, interaction.guild_id)
+
+    @app_commands.command(name="unsubscribe", description=locale_str("Stop getting new reports by DM"))
+    async def unsubscribe(self, interaction: discord.Interaction[CisipBot]) -> None:
+        assert interaction.guild_id is not None
+        await unsubscribe_member(interaction, interaction.guild_id)
+
+    @app_commands.command(name="list", description=locale_str("Browse the published reports"))
+    async def list_reports(self, interaction: discord.Interaction[CisipBot]) -> None:
+        assert interaction.guild_id is not None
+        t = await translator_for(interaction)
+        members = await self.service.reads_members_only(asker(interaction))
+        view = ReportListView(t, self.service, interaction.guild_id, members)
+        await interaction.response.send_message(embed=await view.embed(), view=view, ephemeral=True)
+
+    @app_commands.command(name="latest", description=locale_str("Show the newest report"))
+    async def latest(self, interaction: discord.Interaction[CisipBot]) -> None:
+        t = await translator_for(interaction)
+        await self._send_privately(interaction, t, await self.service.latest(asker(interaction)))
+
+    @app_commands.command(name="get", description=locale_str("Get a report privately"))
+    @app_commands.describe(report=locale_str("The report: type part of its title or its year"))
+    async def get(self, interaction: discord.Interaction[CisipBot], report: str) -> None:
+        t = await translator_for(interaction)
+        await self._send_privately(interaction, t, await self.service.readable(asker(interaction), report))
+
+    @get.autocomplete("report")
+    async def get_autocomplete(
+        self, interaction: discord.Interaction[CisipBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        return choices(await self.service.readable_choices(asker(interaction), current))
+
+    async def _send_privately(
+        self, interaction: discord.Interaction[CisipBot], t: Translate, report: Report
+    ) -> None:
+        """The report as a private reply, with its PDF when it fits what the member may download."""
+        assert interaction.guild is not None
+        embed, view = private_report(t, report)
+        path = self.service.path_of(report.file_sha256) if report.file_sha256 else None
+        limit = min(
+            interaction.guild.filesize_limit, getattr(interaction, "attachment_size_limit", 0) or 1 << 62
+        )
+        if path is not None and report.file_size is not None and report.file_size <= limit and path.is_file():
+            await interaction.response.send_message(
+                embed=embed,
+                view=view,
+                file=discord.File(path, filename=report.file_name or "report.pdf"),
+                ephemeral=True,
+            )
+        else:
+            await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
+
+
+def choices(reports: list[Report]) -> list[app_commands.Choice[str]]:
+    return [app_commands.Choice(name=f"{r.title} ({r.year})"[:100], value=str(r.id)) for r in reports[:25]]
