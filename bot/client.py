@@ -239,7 +239,9 @@ class CisipBot(commands.Bot):
         ``on_personal_data_erased(guild, erasure)`` is awaited, so all is done when this returns."""
         erasure = await self.services.personal_data.erase(guild.id, user_id)
         listeners = list(self.extra_events.get("on_personal_data_erased", ()))
-        results = await asyncio.gather(*(listener(guild, erasure) for listener in listeners), return_exceptions=True)
+        results = await asyncio.gather(
+            *(listener(guild, erasure) for listener in listeners), return_exceptions=True
+        )
         for listener, result in zip(listeners, results, strict=True):
             if isinstance(result, BaseException):
                 log.error(
