@@ -13,6 +13,15 @@ from bot.ui.errors import handle_interaction_error
 
 
 class BotView(discord.ui.View):
+    """A view whose errors reach the one error handler; with ``owner_id`` only that user may use it."""
+
+    def __init__(self, *, timeout: float | None = 180.0, owner_id: int | None = None) -> None:
+        super().__init__(timeout=timeout)
+        self.owner_id = owner_id
+
+    async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
+        return self.owner_id is None or interaction.user.id == self.owner_id
+
     async def on_error(
         self, interaction: discord.Interaction[Any], error: Exception, item: discord.ui.Item[Any], /
     ) -> None:

@@ -92,13 +92,10 @@ class ConfirmRemove(BotView):
     """Remove or keep an entry; only the staff member who asked may press."""
 
     def __init__(self, t: Translate, user_id: int, name: str) -> None:
-        super().__init__(timeout=120)
-        self.user_id, self.name = user_id, name
+        super().__init__(timeout=120, owner_id=user_id)
+        self.name = name
         self.remove.label = t("Remove")
         self.keep.label = t("Keep it")
-
-    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
-        return interaction.user.id == self.user_id
 
     @discord.ui.button(style=discord.ButtonStyle.danger)
     async def remove(

@@ -531,12 +531,9 @@ class ForgetMeView(BotView):
     """Asks before a member erases their own data."""
 
     def __init__(self, bot: CisipBot, guild: discord.Guild, t: Translate, owner_id: int) -> None:
-        super().__init__(timeout=120)
-        self.bot, self.guild, self.owner_id = bot, guild, owner_id
+        super().__init__(timeout=120, owner_id=owner_id)
+        self.bot, self.guild = bot, guild
         self.confirm.label = t("Erase my data")
-
-    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
-        return interaction.user.id == self.owner_id
 
     @discord.ui.button(label="Erase my data", style=discord.ButtonStyle.danger)
     async def confirm(

@@ -116,8 +116,8 @@ class Pager(BotView):
     """Previous / Next through pages rendered on demand, with a Share button when a page is one park."""
 
     def __init__(self, t: Translate, owner_id: int, pages: int, render: Render) -> None:
-        super().__init__(timeout=900)
-        self.t, self.owner_id, self.pages, self.render, self.page = t, owner_id, pages, render, 0
+        super().__init__(timeout=900, owner_id=owner_id)
+        self.t, self.pages, self.render, self.page = t, pages, render, 0
         self.previous.label = t("Previous")
         self.next.label = t("Next")
         self.share: ShareButton | None = None
@@ -136,9 +136,6 @@ class Pager(BotView):
         if self.pages <= 1:
             self.remove_item(self.previous).remove_item(self.next)
         return embed
-
-    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
-        return interaction.user.id == self.owner_id
 
     @discord.ui.button(label="Previous", style=discord.ButtonStyle.secondary)
     async def previous(self, interaction: discord.Interaction[Any], _button: discord.ui.Button[Any]) -> None:
@@ -224,13 +221,10 @@ class ConfirmRemove(BotView):
     """Remove / Cancel under the card of a park staff asked to remove."""
 
     def __init__(self, t: Translate, park: ParkRecord, owner_id: int) -> None:
-        super().__init__(timeout=300)
-        self.t, self.park, self.owner_id = t, park, owner_id
+        super().__init__(timeout=300, owner_id=owner_id)
+        self.t, self.park = t, park
         self.confirm.label = t("Remove")
         self.cancel.label = t("Cancel")
-
-    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
-        return interaction.user.id == self.owner_id
 
     @discord.ui.button(label="Remove", style=discord.ButtonStyle.danger)
     async def confirm(

@@ -9,12 +9,21 @@ from pathlib import Path
 
 import pytest
 
-from bot.i18n import available_languages, babel_locale, catalog, plural_catalog, resolve_language, translate
+from bot.i18n import (
+    NAME_PREFIX,
+    available_languages,
+    babel_locale,
+    catalog,
+    plural_catalog,
+    resolve_language,
+    translate,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = [*sorted((ROOT / "bot").rglob("*.py")), *sorted((ROOT / "cogs").rglob("*.py"))]
-# Calls whose first argument is shown to users: the marker, the translators, domain errors.
-TRANSLATED_CALLS = {"_", "t", "locale_str", "DomainError", "NotFound", "PermissionDenied"}
+# Calls whose first argument is shown to users: the marker, the translators (the reader's ``t``,
+# the server's ``st``, a member's ``mt``), domain errors.
+TRANSLATED_CALLS = {"_", "t", "st", "mt", "locale_str", "DomainError", "NotFound", "PermissionDenied"}
 
 
 def user_facing_strings() -> dict[str, str]:
@@ -61,6 +70,14 @@ def test_every_string_is_translated(language: str) -> None:
     assert not missing, f"{len(missing)} strings have no {language} translation:\n" + "\n".join(
         f"  {where}: {text!r}" for text, where in sorted(missing.items(), key=lambda item: item[1])
     )
+
+
+@pytest.mark.parametrize("language", [code for code in available_languages() if code != "en"])
+def test_no_translation_outlives_its_string(language: str) -> None:
+    """A catalog entry whose English source is gone is dead weight that hides renamed strings."""
+    known = catalog(language).keys() | plural_catalog(language).keys()
+    stale = sorted(text for text in known if not text.startswith(NAME_PREFIX) and text not in STRINGS)
+    assert not stale, f"{language} translations of strings the bot no longer has: {stale}"
 
 
 @pytest.mark.parametrize("language", [code for code in available_languages() if code != "en"])
