@@ -7,6 +7,7 @@ by a label ("member #12").
 
 from __future__ import annotations
 
+import re
 from typing import Any, ClassVar
 
 from sqlalchemy import or_, select, update
@@ -15,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.database import Database
 from bot.db.models import AuditEntry
 from bot.scheduler.clock import Clock
+
+_OTHER_MENTION = re.compile(r"<@!?(\d+)>")
 
 
 def mention_of(user_id: int) -> str:
@@ -58,13 +61,12 @@ class AuditService:
                 "at": row.created_at.isoformat(),
                 "action": row.action,
                 "by_you": row.actor_id == user_id,
-                "summary": row.summary,
+                "summary": _OTHER_MENTION.sub(
+                    lambda m: m[0] if m[1] == str(user_id) else "another member", row.summary
+                ),
             }
             for row in rows
         ]
-
-    async def erase_personal_data(self, session: AsyncSession, guild_id: int, user_id: int) -> None:
-        await self.anonymise(session, guild_id, user_id, "an erased member")
 
     async def anonymise(self, session: AsyncSession, guild_id: int, user_id: int, label: str) -> int:
         """Keep what was done, but no longer who: returns how many lines changed."""

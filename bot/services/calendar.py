@@ -28,6 +28,7 @@ from bot.scheduler import CronRule, JobContext, Scheduler, YearlyRule
 from bot.scheduler.clock import Clock
 from bot.scheduler.recurrence import Rule, zone
 from bot.services.guild_settings import CHANNEL_KINDS, GuildSettingsService
+from bot.services.personal_data import PersonalDataHolder
 from bot.services.templates import check_template
 
 ENTRY_KIND = "calendar.entry"
@@ -275,7 +276,7 @@ class Delivery:
         return self.target.channel_missing(self.name)
 
 
-class CalendarService:
+class CalendarService(PersonalDataHolder):
     personal_data_name: ClassVar[str] = "calendar"
     personal_tables: ClassVar[tuple[str, ...]] = ("calendar_entries",)
 

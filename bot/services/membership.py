@@ -28,7 +28,7 @@ from bot.i18n import Message, _, half_width
 from bot.scheduler import Clock, Scheduler
 from bot.services.access import AccessService, Person, StaffRule
 from bot.services.guild_settings import GuildSettingsService
-from bot.services.personal_data import iso
+from bot.services.personal_data import PersonalDataHolder, iso
 
 REMINDER_KIND = "membership.reminder"
 EXPIRY_KIND = "membership.expire"
@@ -77,6 +77,11 @@ class Erased:
     number: int
     queue_channel_id: int | None
     queue_message_id: int | None
+    nickname: str  # the nickname the bot gives approved members, to take back if it is theirs
+
+    @property
+    def audit_label(self) -> str:
+        return f"member #{self.number}"
 
 
 @dataclass(frozen=True)
@@ -142,6 +147,15 @@ def parse_reminder_days(text: str) -> tuple[int, ...]:
     return tuple(sorted({int(part) for part in parts}, reverse=True))
 
 
+NICKNAME_MAX = 32  # Discord's limit
+
+
+def member_nickname(row: Membership) -> str:
+    """The nickname approved members get when a server asks for it: "Name · Organization"."""
+    nick = f"{row.full_name} · {row.organization}"
+    return nick if len(nick) <= NICKNAME_MAX else nick[: NICKNAME_MAX - 1] + "…"
+
+
 def cycle_of(expires_at: datetime) -> int:
     return int(expires_at.timestamp())
 
@@ -154,7 +168,7 @@ def email_domain(email: str) -> str:
     return email.rsplit("@", 1)[-1].lower()
 
 
-class MembershipService:
+class MembershipService(PersonalDataHolder):
     personal_data_name: ClassVar[str] = "membership"
     personal_tables: ClassVar[tuple[str, ...]] = ("memberships",)
 
@@ -409,24 +423,34 @@ class MembershipService:
         row = await session.scalar(
             select(Membership).where(Membership.guild_id == guild_id, Membership.user_id == user_id)
         )
-        if row is None:
-            return None
-        return {
-            "number": row.id,
-            "status": row.status,
-            "full_name": row.full_name,
-            "organization": row.organization,
-            "email": row.email,
-            "email_verified": row.email_verified,
-            "new_email": row.new_email,
-            "country": row.country,
-            "member_type": row.member_type,
-            "applied_at": iso(row.applied_at),
-            "decided_at": iso(row.decided_at),
-            "reason": row.reason,
-            "approved_at": iso(row.approved_at),
-            "expires_at": iso(row.expires_at),
-        }
+        decided = (
+            await session.scalars(
+                select(Membership.id)
+                .where(Membership.guild_id == guild_id, Membership.decided_by == user_id)
+                .order_by(Membership.id)
+            )
+        ).all()
+        found: dict[str, Any] = {}
+        if row is not None:
+            found.update(
+                number=row.id,
+                status=row.status,
+                full_name=row.full_name,
+                organization=row.organization,
+                email=row.email,
+                email_verified=row.email_verified,
+                new_email=row.new_email,
+                country=row.country,
+                member_type=row.member_type,
+                applied_at=iso(row.applied_at),
+                decided_at=iso(row.decided_at),
+                reason=row.reason,
+                approved_at=iso(row.approved_at),
+                expires_at=iso(row.expires_at),
+            )
+        if decided:
+            found["applications_you_decided"] = [f"#{number}" for number in decided]
+        return found or None
 
     async def erase_personal_data(self, session: AsyncSession, guild_id: int, user_id: int) -> Erased | None:
         """Delete the member's application and membership, and their name on decisions they took
@@ -441,7 +465,7 @@ class MembershipService:
         )
         if row is None:
             return None
-        erased = Erased(row.id, row.queue_channel_id, row.queue_message_id)
+        erased = Erased(row.id, row.queue_channel_id, row.queue_message_id, member_nickname(row))
         await self.scheduler.cancel(dedupe_prefix=job_prefix(row.id), session=session)
         await session.delete(row)
         return erased

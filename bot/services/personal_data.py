@@ -18,7 +18,8 @@ lines stay, without the person's id or mention.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Protocol, TypeVar, runtime_checkable
@@ -27,19 +28,44 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.database import Database
 from bot.scheduler.clock import Clock
-from bot.services.audit import AuditService
 
 T = TypeVar("T")
 
 
+class PersonalDataHolder(ABC):
+    """A service that stores something about people: it can export it and erase it."""
+
+    personal_data_name: ClassVar[str]
+    personal_tables: ClassVar[tuple[str, ...]]
+    # Recorded again at every use of the bot (a language): on its own not worth offering an erasure.
+    personal_data_incidental: ClassVar[bool] = False
+
+    @abstractmethod
+    async def export_personal_data(self, session: AsyncSession, guild_id: int, user_id: int) -> Any:
+        """What is stored about ``user_id``, as JSON-able values; None (or empty) when nothing is."""
+
+    @abstractmethod
+    async def erase_personal_data(self, session: AsyncSession, guild_id: int, user_id: int) -> Any:
+        """Delete it (or make it anonymous); a value the Discord side acts on, or None if nothing was."""
+
+
 @runtime_checkable
-class PersonalDataHolder(Protocol):
+class AuditLabel(Protocol):
+    """An erasure result that names what audit lines should call the person instead ("member #12")."""
+
+    @property
+    def audit_label(self) -> str: ...
+
+
+class Anonymiser(Protocol):
+    """The audit log: its lines stay, the person's id and mention go."""
+
     personal_data_name: ClassVar[str]
     personal_tables: ClassVar[tuple[str, ...]]
 
     async def export_personal_data(self, session: AsyncSession, guild_id: int, user_id: int) -> Any: ...
 
-    async def erase_personal_data(self, session: AsyncSession, guild_id: int, user_id: int) -> Any: ...
+    async def anonymise(self, session: AsyncSession, guild_id: int, user_id: int, label: str) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -48,7 +74,7 @@ class Erasure:
 
     guild_id: int
     user_id: int
-    parts: dict[str, Any] = field(default_factory=dict)
+    parts: dict[str, object] = field(default_factory=dict)
 
     def part(self, kind: type[T]) -> T | None:
         """The one result of type ``kind`` (a holder's own result class), if any."""
@@ -62,11 +88,14 @@ class Erasure:
         return bool(self.parts)
 
 
+ANONYMOUS = "an erased member"
+
+
 class PersonalDataService:
     """Runs every holder's export or erasure in one transaction."""
 
     def __init__(
-        self, database: Database, clock: Clock, holders: Sequence[PersonalDataHolder], audit: AuditService
+        self, database: Database, clock: Clock, holders: Sequence[PersonalDataHolder], audit: Anonymiser
     ) -> None:
         self.db = database
         self.clock = clock
@@ -79,13 +108,21 @@ class PersonalDataService:
     @property
     def tables(self) -> frozenset[str]:
         """Every table some holder answers for (the audit log included)."""
-        return frozenset(t for h in (*self.holders, self.audit) for t in h.personal_tables)
+        sources: list[PersonalDataHolder | Anonymiser] = [*self.holders, self.audit]
+        return frozenset(table for holder in sources for table in holder.personal_tables)
+
+    def erasable(self, sections: Iterable[str]) -> bool:
+        """Whether an export with these sections holds anything worth erasing (more than what every
+        use of the bot records again)."""
+        incidental = {h.personal_data_name for h in self.holders if h.personal_data_incidental}
+        return any(name not in incidental for name in sections)
 
     async def export(self, guild_id: int, user_id: int) -> dict[str, Any]:
         """Everything stored about ``user_id`` in this server, by capability (empty ones left out)."""
         sections: dict[str, Any] = {}
+        sources: list[PersonalDataHolder | Anonymiser] = [*self.holders, self.audit]
         async with self.db.session() as session:
-            for holder in (*self.holders, self.audit):
+            for holder in sources:
                 found = await holder.export_personal_data(session, guild_id, user_id)
                 if found:
                     sections[holder.personal_data_name] = found
@@ -101,38 +138,23 @@ class PersonalDataService:
         }
 
     async def holds_any(self, guild_id: int, user_id: int) -> bool:
-        """Whether there is anything to erase beyond what every use of the bot records again (the
-        language a person's Discord shows, re-learnt at their next interaction)."""
-        incidental = {
-            h.personal_data_name for h in self.holders if getattr(h, "personal_data_incidental", False)
-        }
-        return any(name not in incidental for name in await self.export(guild_id, user_id))
+        return self.erasable(await self.export(guild_id, user_id))
 
-    async def erase(self, guild_id: int, user_id: int, *, label: str | None = None) -> Erasure:
-        """Erase ``user_id``'s data in this server with every holder, then anonymise the audit log.
-
-        ``label`` replaces the person's mention in audit lines (default "an erased member", or
-        "member #N" when a holder's result gives a membership number).
-        """
-        parts: dict[str, Any] = {}
+    async def erase(self, guild_id: int, user_id: int) -> Erasure:
+        """Erase ``user_id``'s data in this server with every holder, then anonymise the audit log
+        (the person becomes "member #N" when a holder's result names a number, else "an erased
+        member")."""
+        parts: dict[str, object] = {}
         async with self.db.transaction() as session:
             for holder in self.holders:
                 result = await holder.erase_personal_data(session, guild_id, user_id)
                 if result is not None:
                     parts[holder.personal_data_name] = result
-            name = label or _label_from(parts)
-            anonymised = await self.audit.anonymise(session, guild_id, user_id, name)
+            label = next((p.audit_label for p in parts.values() if isinstance(p, AuditLabel)), ANONYMOUS)
+            anonymised = await self.audit.anonymise(session, guild_id, user_id, label)
             if anonymised:
                 parts[self.audit.personal_data_name] = anonymised
         return Erasure(guild_id, user_id, parts)
-
-
-def _label_from(parts: dict[str, Any]) -> str:
-    for value in parts.values():
-        number = getattr(value, "number", None)
-        if isinstance(number, int):
-            return f"member #{number}"
-    return "an erased member"
 
 
 def iso(value: datetime | None) -> str | None:

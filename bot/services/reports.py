@@ -28,9 +28,10 @@ from bot.scheduler.clock import Clock
 from bot.services.access import Person
 from bot.services.delivery import DeliveryCounts, PendingDelivery, Settled
 from bot.services.membership import MemberGate, MembershipService
-from bot.services.personal_data import iso
+from bot.services.personal_data import PersonalDataHolder, iso
 
 PDF_MAGIC = b"%PDF-"
+DEFAULT_VISIBILITY = "members"
 VISIBILITIES = {"members": _("Members only"), "public": _("Public")}
 LANGUAGES = {"en": _("English"), "zh": _("Chinese"), "en+zh": _("English and Chinese"), "other": _("Other")}
 TITLE_MAX = 200
@@ -104,7 +105,7 @@ class ReportsErased:
     deliveries: int
 
 
-class ReportService:
+class ReportService(PersonalDataHolder):
     personal_data_name: ClassVar[str] = "reports"
     personal_tables: ClassVar[tuple[str, ...]] = ("reports", "report_subscriptions", "report_deliveries")
 
@@ -156,6 +157,25 @@ class ReportService:
                 raise
         return StoredFile(digest, safe_filename(filename), len(data), already)
 
+    def check_source(self, *, file_size: int | None, url: str | None, upload_limit: int) -> str | None:
+        """Before anything is stored: a PDF within the size limit, or a web address, or both; a PDF
+        larger than the server's upload limit needs a URL too (members could not download it).
+        Returns the URL, checked."""
+        if file_size is None and url is None:
+            raise DomainError(_("Attach the report as a PDF or give its URL."))
+        link = check_url(url) if url is not None else None
+        if file_size is not None:
+            self.check_size(file_size)
+            if file_size > upload_limit and link is None:
+                raise DomainError(
+                    _(
+                        "The PDF is larger than this server's upload limit ({limit:n} MB), so members "
+                        "could not download it here: give also a URL where it can be read."
+                    ),
+                    limit=round(upload_limit / (1024 * 1024), 1),
+                )
+        return link
+
     # -- publishing ---------------------------------------------------------------------------------
 
     async def publish(
@@ -166,16 +186,19 @@ class ReportService:
         year: int,
         summary: str,
         language: str,
-        visibility: str,
         publisher_id: int,
+        visibility: str | None = None,
         file: StoredFile | None = None,
         url: str | None = None,
     ) -> tuple[Report, int]:
-        """Create the report and, in the same transaction, one pending delivery per subscriber."""
+        """Create the report and, in the same transaction, one pending delivery per subscriber.
+        Reports are for members unless staff say otherwise."""
+        visibility = visibility or DEFAULT_VISIBILITY
         title, summary = _check_text(title, summary)
         _check_fields(year, language, visibility)
         if file is None and url is None:
             raise DomainError(_("Attach the report as a PDF or give its URL."))
+        url = check_url(url) if url is not None else None
         now = self.clock.now()
         async with self.db.transaction() as session:
             if file is not None:
@@ -245,9 +268,10 @@ class ReportService:
                 report.announcement_message_id = message_id
 
     async def set_progress_message(self, report_id: int, channel_id: int, message_id: int) -> None:
+        """Remember the publisher's progress DM (not once the publisher's data was erased)."""
         async with self.db.transaction() as session:
             report = await session.get(Report, report_id)
-            if report is not None:
+            if report is not None and report.progress_user_id is not None:
                 report.progress_channel_id = channel_id
                 report.progress_message_id = message_id
 
@@ -284,7 +308,7 @@ class ReportService:
             if visibility is not None:
                 report.visibility = visibility
             if url is not None:
-                report.url = url
+                report.url = check_url(url)
             report.updated_at = self.clock.now()
         return report
 
@@ -312,6 +336,11 @@ class ReportService:
             report = await self._get(session, guild_id, report_id)
             if report.status != "published":
                 raise DomainError(_("{title} was withdrawn; publish it again instead."), title=report.title)
+            if report.delivery_state == "running":
+                raise DomainError(
+                    _("{title} is still being delivered: retry the failed ones when it has finished."),
+                    title=report.title,
+                )
             result = await session.execute(
                 update(ReportDelivery)
                 .where(ReportDelivery.report_id == report.id, ReportDelivery.status == "failed")

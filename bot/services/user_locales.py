@@ -15,9 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.database import Database
 from bot.db.models import UserLocale
 from bot.scheduler.clock import Clock
+from bot.services.personal_data import PersonalDataHolder
 
 
-class UserLocaleService:
+class UserLocaleService(PersonalDataHolder):
     """Remembered per process so that only a change of language costs a write.
 
     The language is the person's wherever they use the bot, so erasing their data in any server

@@ -288,13 +288,20 @@ class VerificationService:
             await self._send_code(row, row.new_email or row.email, server_name, language)
         return row
 
+    def waits_for_code(self, row: Membership) -> bool:
+        """Whether this member has a code to enter: a new application, or a renewal that changed the
+        email address (only when codes are mailed at all)."""
+        return self.mailer is not None and (
+            row.status == CODE or (row.renewing and row.new_email is not None)
+        )
+
     async def _code_row(self, session: AsyncSession, guild_id: int, user_id: int) -> Membership:
         if self.mailer is None:
             raise DomainError(_("Email codes are not used on this server."))
         row = await session.scalar(
             select(Membership).where(Membership.guild_id == guild_id, Membership.user_id == user_id)
         )
-        if row is None or not (row.status == CODE or row.renewing):
+        if row is None or not self.waits_for_code(row):
             raise DomainError(_("There is no code waiting for you: press Verify to apply."))
         return row
 

@@ -37,7 +37,7 @@ from bot.scheduler.recurrence import zone
 from bot.services.access import Person
 from bot.services.dates import local_input, parse_local
 from bot.services.membership import MembershipService
-from bot.services.personal_data import iso
+from bot.services.personal_data import PersonalDataHolder, iso
 
 log = logging.getLogger(__name__)
 
@@ -249,7 +249,7 @@ class WorkshopsErased:
     changed: tuple[int, ...] = ()  # scheduled workshops whose seats or waitlist the erasure changed
 
 
-class WorkshopService:
+class WorkshopService(PersonalDataHolder):
     personal_data_name: ClassVar[str] = "workshops"
     personal_tables: ClassVar[tuple[str, ...]] = (
         "workshops",
@@ -719,9 +719,12 @@ class WorkshopService:
     async def record_delivery(
         self, workshop_id: int, token: str, user_id: int, status: str, *, late: bool
     ) -> bool:
-        """Record one delivery; False when it was recorded already (then it must not be sent again)."""
+        """Record one delivery; False when it was recorded already (then it must not be sent again), or
+        when the member no longer holds their seat (they left, or erased their data meanwhile)."""
         try:
             async with self.db.transaction() as session:
+                if user_id != CHANNEL_POST and not await self._holds_seat(session, workshop_id, user_id):
+                    return False
                 session.add(
                     WorkshopReminderDelivery(
                         workshop_id=workshop_id,
@@ -735,6 +738,23 @@ class WorkshopService:
         except IntegrityError:
             return False
         return True
+
+    async def holds_seat(self, workshop_id: int, user_id: int) -> bool:
+        """Still registered: a reminder run asks just before each DM (a member may leave or erase
+        their data while it runs)."""
+        async with self.db.session() as session:
+            return await self._holds_seat(session, workshop_id, user_id)
+
+    @staticmethod
+    async def _holds_seat(session: AsyncSession, workshop_id: int, user_id: int) -> bool:
+        found = await session.scalar(
+            select(WorkshopRegistration.id).where(
+                WorkshopRegistration.workshop_id == workshop_id,
+                WorkshopRegistration.user_id == user_id,
+                WorkshopRegistration.status == REGISTERED,
+            )
+        )
+        return found is not None
 
     async def deliveries(self, workshop_id: int) -> list[WorkshopReminderDelivery]:
         async with self.db.session() as session:

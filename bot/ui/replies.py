@@ -26,3 +26,10 @@ async def send_ephemeral(
     except discord.HTTPException as exc:
         # The interaction expired or was answered elsewhere: nothing left to tell the user with.
         log.warning("could not reply to interaction %s: %s", interaction.id, exc)
+
+
+async def think(interaction: discord.Interaction[Any]) -> None:
+    """Acknowledge now, privately ("thinking…"), when the answer needs Discord or mail round trips
+    that could pass Discord's 3 seconds; answer later with ``send_ephemeral``."""
+    if not interaction.response.is_done():
+        await interaction.response.defer(ephemeral=True, thinking=True)

@@ -23,6 +23,7 @@ from cogs.calendar.views import ConfirmRemove, MessageModal, builtin_line, calen
 if TYPE_CHECKING:
     from bot.client import CisipBot
 
+MESSAGE_LIMIT = 2000  # Discord's limit for a message
 EXAMPLE_TEMPLATE = _("Happy {year} anniversary, {server}! This is edition {edition}.")
 BUILTIN_CHOICES = [app_commands.Choice(name=locale_str(c.label), value=c.key) for c in BUILTINS.values()]
 # What /calendar edit changed, for the audit log.
@@ -208,8 +209,10 @@ class CalendarGroup(app_commands.Group):
         target = channel or guild.get_channel(entry.channel_id)
         if channel is not None:
             check_channel(channel, guild.me)
-        if role is not None and target is not None:
-            check_pingable(role, target, guild.me)
+        # The role that will ping (a new one, or the one kept) must be pingable where it will post.
+        pinged = role or (None if no_role or entry.role_id is None else guild.get_role(entry.role_id))
+        if pinged is not None and target is not None:
+            check_pingable(pinged, target, guild.me)
         changes: dict[str, Any] = {
             "new_name": new_name,
             "schedule": schedule,
@@ -323,7 +326,7 @@ class CalendarGroup(app_commands.Group):
         entry = await self.service.get(guild.id, name)
         when = await self.service.next_at(entry) or self.bot.clock.now()
         delivery = self.service.entry_delivery(entry, when, guild.name)
-        await interaction.response.send_message(
+        text = (
             t(
                 "Preview of '{name}' (next {when}) in <#{channel}>:",
                 name=entry.name,
@@ -331,9 +334,11 @@ class CalendarGroup(app_commands.Group):
                 channel=entry.channel_id,
             )
             + "\n\n"
-            + compose(t, delivery, delivery.target.role_id),
-            ephemeral=True,
+            + compose(t, delivery, delivery.target.role_id)
         )
+        # Discord's limit for a message; the post itself is cut the same way when it goes out.
+        text = text if len(text) <= MESSAGE_LIMIT else text[: MESSAGE_LIMIT - 1] + "…"
+        await interaction.response.send_message(text, ephemeral=True)
 
     @app_commands.command(
         name="run-now", description=locale_str("Post an announcement now (the schedule is unchanged)")

@@ -10,6 +10,7 @@ import discord
 
 from bot.db.models_members import Membership
 from bot.i18n import _
+from bot.services.membership import member_nickname
 from bot.ui.permissions import role_problems
 from bot.ui.text import Translate
 
@@ -62,10 +63,8 @@ async def grant_roles(bot: CisipBot, guild: discord.Guild, row: Membership) -> N
     if unverified is not None and unverified in member.roles:
         await member.remove_roles(unverified, reason=reason)
     if (await bot.services.memberships.policy_for(guild.id)).nicknames:
-        nick = f"{row.full_name} · {row.organization}"
-        nick = nick if len(nick) <= 32 else nick[:31] + "…"
         try:
-            await member.edit(nick=nick, reason=reason)
+            await member.edit(nick=member_nickname(row), reason=reason)
         except discord.HTTPException as exc:
             # The owner, or someone above the bot, cannot be renamed: the roles matter more.
             log.info("could not set the nickname of member %s: %s", member.id, exc.status)

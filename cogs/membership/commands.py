@@ -17,9 +17,10 @@ from discord.app_commands import locale_str
 
 from bot.errors import DomainError
 from bot.i18n import Message, _
-from bot.services.membership import CODE, MEMBER_TYPES
+from bot.services.membership import MEMBER_TYPES
 from bot.ui.checks import is_staff, staff_only
 from bot.ui.permissions import clauses, role_problems
+from bot.ui.replies import send_ephemeral, think
 from bot.ui.text import translator_for
 from cogs.membership._roles import take_roles
 from cogs.membership.embeds import (
@@ -31,7 +32,15 @@ from cogs.membership.embeds import (
     staff_info_embed,
     status_embed,
 )
-from cogs.membership.views import ForgetMeView, approve, code_view, erase, reject, verify_view
+from cogs.membership.views import (
+    NOTHING_TO_ERASE,
+    ForgetMeView,
+    approve,
+    code_view,
+    erase,
+    reject,
+    verify_view,
+)
 
 if TYPE_CHECKING:
     from bot.client import CisipBot
@@ -63,8 +72,7 @@ class VerifyGroup(app_commands.Group):
                 ephemeral=True,
             )
             return
-        waiting_for_code = row.status == CODE or (row.renewing and row.new_email is not None)
-        if waiting_for_code:
+        if self.bot.services.verification.waits_for_code(row):
             await interaction.response.send_message(
                 embed=status_embed(t, row), view=code_view(t, interaction.guild.id), ephemeral=True
             )
@@ -75,22 +83,32 @@ class VerifyGroup(app_commands.Group):
     async def my_data(self, interaction: discord.Interaction[CisipBot]) -> None:
         assert interaction.guild is not None
         t = await translator_for(interaction)
-        document = await self.bot.services.personal_data.document(interaction.guild.id, interaction.user.id)
+        await think(interaction)  # every capability is asked
+        personal_data = self.bot.services.personal_data
+        document = await personal_data.document(interaction.guild.id, interaction.user.id)
         sections = list(document["data"])
         if not sections:
-            await interaction.response.send_message(
-                t("The bot stores nothing about you in this server."), ephemeral=True
-            )
+            await send_ephemeral(interaction, t("The bot stores nothing about you in this server."))
             return
-        data = json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
-        await interaction.response.send_message(
+        what = data_sections(t, sections)
+        text = (
             t(
                 "Everything the bot stores about you in this server, as a JSON file:\n{sections}\n"
                 "Erase it with /verify forget-me.",
-                sections=data_sections(t, sections),
-            ),
+                sections=what,
+            )
+            if personal_data.erasable(sections)
+            else t(
+                "Everything the bot stores about you in this server, as a JSON file:\n{sections}\n"
+                "It learns this again each time you use the bot, so there is nothing to erase.",
+                sections=what,
+            )
+        )
+        data = json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
+        await send_ephemeral(
+            interaction,
+            text,
             file=discord.File(io.BytesIO(data), filename=f"cisip-data-{interaction.user.id}.json"),
-            ephemeral=True,
         )
 
     @app_commands.command(name="forget-me", description=locale_str("Erase your data"))
@@ -98,9 +116,9 @@ class VerifyGroup(app_commands.Group):
         assert interaction.guild is not None
         t = await translator_for(interaction)
         personal_data = self.bot.services.personal_data
-        if not await personal_data.holds_any(interaction.guild.id, interaction.user.id):
-            raise DomainError(_("There is no membership data to erase."))
         sections = list(await personal_data.export(interaction.guild.id, interaction.user.id))
+        if not personal_data.erasable(sections):
+            raise DomainError(NOTHING_TO_ERASE)
         await interaction.response.send_message(
             t(
                 "This erases everything the bot stores about you in this server:\n{sections}\n"
@@ -231,8 +249,10 @@ class MembersGroup(app_commands.Group):
         assert interaction.guild is not None
         t = await translator_for(interaction)
         row = await self.bot.services.memberships.require(interaction.guild.id, user.id)
-        message = await approve(self.bot, interaction.guild, interaction.user, row.id, t)
-        await interaction.response.send_message(message, ephemeral=True)
+        await think(interaction)  # roles, a DM, the queue card and the audit line follow
+        await send_ephemeral(
+            interaction, await approve(self.bot, interaction.guild, interaction.user, row.id, t)
+        )
 
     @app_commands.command(name="reject", description=locale_str("Reject a member's application"))
     @app_commands.describe(user=locale_str("The member"), reason=locale_str("Why (sent to the member)"))
@@ -245,8 +265,10 @@ class MembersGroup(app_commands.Group):
         assert interaction.guild is not None
         t = await translator_for(interaction)
         row = await self.bot.services.memberships.require(interaction.guild.id, user.id)
-        message = await reject(self.bot, interaction.guild, interaction.user, row.id, reason, t)
-        await interaction.response.send_message(message, ephemeral=True)
+        await think(interaction)  # a DM and the queue card follow
+        await send_ephemeral(
+            interaction, await reject(self.bot, interaction.guild, interaction.user, row.id, reason, t)
+        )
 
     @app_commands.command(name="revoke", description=locale_str("End a verified membership now"))
     @app_commands.describe(user=locale_str("The member"), reason=locale_str("Why (kept in the audit log)"))
@@ -261,6 +283,7 @@ class MembersGroup(app_commands.Group):
         row = await self.bot.services.memberships.revoke(
             interaction.guild.id, user.id, interaction.user.id, reason
         )
+        await think(interaction)  # the roles are taken on Discord
         await take_roles(self.bot, interaction.guild, user.id, f"CISIP membership #{row.id} revoked")
         await self.bot.audit(
             interaction.guild,
@@ -268,9 +291,9 @@ class MembersGroup(app_commands.Group):
             "members.revoke",
             membership_line(user.id, row.id, row.reason),
         )
-        await interaction.response.send_message(
+        await send_ephemeral(
+            interaction,
             t("The membership of <@{user}> is revoked and the verified role removed.", user=user.id),
-            ephemeral=True,
         )
 
     @app_commands.command(
@@ -374,7 +397,8 @@ class MembersGroup(app_commands.Group):
     async def forget(self, interaction: discord.Interaction[CisipBot], user: discord.User) -> None:
         assert interaction.guild is not None
         t = await translator_for(interaction)
-        number = await erase(self.bot, interaction.guild, user.id)
+        await think(interaction)  # every capability erases, and undoes its part on Discord
+        number = await erase(self.bot, interaction.guild, user.id, staff=True)
         await self.bot.audit(
             interaction.guild,
             interaction.user,
@@ -383,9 +407,9 @@ class MembersGroup(app_commands.Group):
             if number is not None
             else Message(_("a member's data erased by staff")),
         )
-        await interaction.response.send_message(
+        await send_ephemeral(
+            interaction,
             t("The personal data of membership #{number} is erased.", number=number)
             if number is not None
             else t("The personal data of <@{user}> is erased.", user=user.id),
-            ephemeral=True,
         )

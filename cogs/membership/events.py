@@ -84,3 +84,9 @@ class Membership(commands.Cog):
             return
         await take_roles(self.bot, guild, erasure.user_id, "CISIP data erased")
         await delete_queue_card(guild, erased.queue_channel_id, erased.queue_message_id)
+        member = guild.get_member(erasure.user_id)
+        if member is not None and member.nick == erased.nickname:  # the bot's "Name · Organization"
+            try:
+                await member.edit(nick=None, reason="CISIP data erased")
+            except discord.HTTPException as exc:
+                log.info("could not reset the nickname of %s: %s", member.id, exc.status)

@@ -25,6 +25,7 @@ from bot.services.verification import validate_application
 from bot.ui.checks import require_staff
 from bot.ui.dm import send_dm
 from bot.ui.permissions import clauses
+from bot.ui.replies import send_ephemeral, think
 from bot.ui.text import Translate, language_of, member_translator, server_translator, translator_for
 from bot.ui.time import timestamp
 from bot.ui.views import BotModal, BotView, PersistentButton, guarded, persistent_view
@@ -255,6 +256,7 @@ class ReasonModal(BotModal):
     async def on_submit(self, interaction: discord.Interaction[CisipBot]) -> None:  # type: ignore[override]
         await require_staff(interaction)
         t = await translator_for(interaction)
+        await think(interaction)  # the decision DMs the member and edits the queue card
         if self.what == "reject":
             message = await reject(
                 self.bot, self.guild, interaction.user, self.membership_id, self.text.value, t
@@ -263,7 +265,7 @@ class ReasonModal(BotModal):
             message = await ask_for_info(
                 self.bot, self.guild, interaction.user, self.membership_id, self.text.value, t
             )
-        await interaction.response.send_message(message, ephemeral=True)
+        await send_ephemeral(interaction, message)
 
 
 class ReviewButton(
@@ -297,8 +299,9 @@ class ReviewButton(
         assert guild is not None
         t = await translator_for(interaction)
         if self.what == "approve":
-            await interaction.response.send_message(
-                await approve(bot, guild, interaction.user, self.membership_id, t), ephemeral=True
+            await think(interaction)  # roles, a DM, the queue card and the audit line follow
+            await send_ephemeral(
+                interaction, await approve(bot, guild, interaction.user, self.membership_id, t)
             )
         else:
             await bot.services.memberships.get_by_id(self.membership_id)  # still there?
@@ -329,14 +332,14 @@ async def after_code_or_apply(
     t = await translator_for(interaction)
     row = outcome.membership
     if outcome.step == "code":
-        await interaction.response.send_message(
+        await send_ephemeral(
+            interaction,
             t(
                 "We sent a 6-digit code to {email}. Press Enter code and type it in; it is valid for "
                 "10 minutes. No mail? Check your spam folder or press Resend code.",
                 email=masked(row.new_email or row.email),
             ),
             view=code_view(t, guild.id),
-            ephemeral=True,
         )
         return
     if outcome.step == "renewed":
@@ -344,9 +347,9 @@ async def after_code_or_apply(
         if not problems:
             await grant_roles_safely(bot, guild, row)
         assert row.expires_at is not None
-        await interaction.response.send_message(
+        await send_ephemeral(
+            interaction,
             t("Thank you! Your membership is renewed until {date}.", date=timestamp(row.expires_at, "D")),
-            ephemeral=True,
         )
         return
     note = None
@@ -377,14 +380,14 @@ async def after_code_or_apply(
                 ),
             )
             assert approved.expires_at is not None
-            await interaction.response.send_message(
+            await send_ephemeral(
+                interaction,
                 t(
                     "Welcome! Your email belongs to {org}, a CISIP member organization: you are a verified "
                     "member until {date}.",
                     org=org.name,
                     date=timestamp(approved.expires_at, "D"),
                 ),
-                ephemeral=True,
             )
             return
         note = st(
@@ -393,9 +396,9 @@ async def after_code_or_apply(
             problems=clauses(problems),
         )
     await post_to_queue(bot, guild, row, note)
-    await interaction.response.send_message(
+    await send_ephemeral(
+        interaction,
         t("Thank you! Staff will review your application; I will send you a DM when they decide."),
-        ephemeral=True,
     )
 
 
@@ -443,6 +446,7 @@ class ApplicationModal(BotModal):
             self.country.value,
             self.member_type.values[0] if self.member_type.values else "",
         )
+        await think(interaction)  # a code mail or the staff queue may take a while
         outcome = await verification.apply(
             self.guild.id,
             interaction.user.id,
@@ -465,6 +469,7 @@ class CodeModal(BotModal):
         self.add_item(discord.ui.Label(text=t("The 6-digit code from the email"), component=self.code))
 
     async def on_submit(self, interaction: discord.Interaction[CisipBot]) -> None:  # type: ignore[override]
+        await think(interaction)  # an approval gives roles and posts to the queue
         outcome = await self.bot.services.verification.check_code(
             self.guild.id, interaction.user.id, self.code.value
         )
@@ -540,6 +545,7 @@ class ForgetMeView(BotView):
         self, interaction: discord.Interaction[CisipBot], button: discord.ui.Button[Any]
     ) -> None:
         t = await translator_for(interaction)
+        await interaction.response.defer()  # every capability erases, and undoes its part on Discord
         erased = await erase(self.bot, self.guild, interaction.user.id)
         self.stop()
         await self.bot.audit(
@@ -550,7 +556,7 @@ class ForgetMeView(BotView):
             if erased is not None
             else Message(_("a member's data erased at their request")),
         )
-        await interaction.response.edit_message(
+        await interaction.edit_original_response(
             content=t(
                 "Your membership data is erased. You can apply again at any time with the Verify button."
             )
@@ -560,11 +566,16 @@ class ForgetMeView(BotView):
         )
 
 
-async def erase(bot: CisipBot, guild: discord.Guild, user_id: int) -> int | None:
+NOTHING_TO_ERASE = _("The bot stores nothing about you here to erase.")
+
+
+async def erase(bot: CisipBot, guild: discord.Guild, user_id: int, *, staff: bool = False) -> int | None:
     """Erase everything about ``user_id`` in ``guild`` (every capability, and their roles, queue card
     and seats on Discord); returns the erased membership's number, if they had one."""
     if not await bot.services.personal_data.holds_any(guild.id, user_id):
-        raise DomainError(_("There is no membership data to erase."))
+        if staff:
+            raise DomainError(_("The bot stores nothing about <@{user}> here to erase."), user=user_id)
+        raise DomainError(NOTHING_TO_ERASE)
     erasure = await bot.erase_person(guild, user_id)
     erased = erasure.part(Erased)
     return erased.number if erased is not None else None

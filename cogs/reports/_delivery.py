@@ -73,6 +73,10 @@ class DiscordSender:
         """Send nothing more to ``user_id`` (their data was erased), without waiting for a reload."""
         self.erased.add(user_id)
         self.audience = self.audience.without(user_id)
+        if self.report.progress_user_id == user_id:  # the publisher: no more progress in their DMs
+            self.report.progress_user_id = None
+            self.report.progress_channel_id = self.report.progress_message_id = None
+            self.progress_broken = True
 
     async def language_of(self, user_id: int) -> str:
         """The member's last seen Discord language, else the server's (both cached per process)."""

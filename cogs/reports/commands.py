@@ -28,7 +28,6 @@ from bot.services.reports import (
     ReportsErased,
     ReportService,
     StoredFile,
-    check_url,
 )
 from bot.ui.checks import asker, staff_only
 from bot.ui.permissions import channel_problems
@@ -169,19 +168,9 @@ class ReportGroup(app_commands.Group):
                 channel=channel.mention,
                 problems=Listing.of(problems),
             )
-        if file is None and url is None:
-            raise DomainError(_("Attach the report as a PDF or give its URL."))
-        link = check_url(url) if url is not None else None
-        if file is not None:
-            self.service.check_size(file.size)
-            if file.size > guild.filesize_limit and link is None:
-                raise DomainError(
-                    _(
-                        "The PDF is larger than this server's upload limit ({limit:n} MB), so members "
-                        "could not download it here: give also a URL where it can be read."
-                    ),
-                    limit=round(guild.filesize_limit / (1024 * 1024), 1),
-                )
+        link = self.service.check_source(
+            file_size=file.size if file is not None else None, url=url, upload_limit=guild.filesize_limit
+        )
         await interaction.response.defer(ephemeral=True, thinking=True)
         stored: StoredFile | None = None
         if file is not None:
@@ -193,7 +182,7 @@ class ReportGroup(app_commands.Group):
             year=year,
             summary=summary,
             language=language.value,
-            visibility=visibility.value if visibility else "members",
+            visibility=visibility.value if visibility else None,
             publisher_id=interaction.user.id,
             file=stored,
             url=link,
@@ -265,7 +254,7 @@ class ReportGroup(app_commands.Group):
             summary=summary,
             language=language.value if language else None,
             visibility=visibility.value if visibility else None,
-            url=check_url(url) if url is not None else None,
+            url=url,
         )
         await self.cog.refresh_announcement(updated, guild, withdrawn=False)
         await self.bot.audit(guild, interaction.user, "report.edit", f"{updated.title} ({updated.year})")

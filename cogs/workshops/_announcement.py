@@ -15,7 +15,8 @@ import discord
 from bot.db.models_workshops import Workshop
 from bot.errors import DomainError
 from bot.i18n import Message, _
-from bot.ui.permissions import ping_mentions
+from bot.services.access import ping_refusal
+from bot.ui.permissions import ping_mentions, role_facts
 from bot.ui.text import server_translator
 from cogs.workshops.views import announcement_embed, announcement_view
 
@@ -52,6 +53,17 @@ class Announcements:
                 )
             )
         role = guild.get_role(workshop.ping_role_id) if workshop.ping_role_id else None
+        note: Message | None = None
+        if role is not None:
+            # Checked again where it is posted: the channel or the role may have changed since.
+            refusal = ping_refusal(
+                role_facts(role),
+                may_mention_every_role=channel.permissions_for(guild.me).mention_everyone,
+                where=channel.mention,
+            )
+            if refusal is not None:
+                log.warning("workshop %s announced without its ping: %s", workshop.id, refusal)
+                note, role = Message.of(refusal.message, **refusal.params), None
         seats = await self.service.seats(workshop.id)
         view = announcement_view(t, workshop)
         try:
@@ -70,7 +82,7 @@ class Announcements:
             )
         await self.service.set_announcement(workshop.id, channel.id, message.id)
         self._last_edit[workshop.id] = asyncio.get_running_loop().time()
-        return None
+        return note
 
     async def refresh(self, workshop_id: int, *, now: bool = False) -> None:
         """Edit the announcement at most once per ``edit_interval``; edits asked for meanwhile

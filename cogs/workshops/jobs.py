@@ -40,6 +40,8 @@ class WorkshopJobs:
         workshop = owed.workshop
         failed = 0
         for user_id in owed.targets:
+            if not await self.service.holds_seat(workshop.id, user_id):
+                continue  # left or erased their data since the run began
             outcome = await remind(self.bot, workshop, token, user_id, late=context.late)
             if outcome not in RECORDED:
                 failed += 1

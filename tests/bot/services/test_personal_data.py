@@ -45,11 +45,13 @@ NOT_A_PERSON = ("guild_id", "channel_id", "message_id", "role_id", "event_id", "
 
 
 def id_columns() -> list[tuple[str, SAColumn[Any]]]:
+    """Every 64-bit column but a table's own row id and references to other rows: the columns that
+    can hold a Discord id (a primary key too, such as user_locales.user_id)."""
     return [
         (table.name, column)
         for table in Base.metadata.sorted_tables
         for column in table.columns
-        if isinstance(column.type, BigInteger) and not column.primary_key and not column.foreign_keys
+        if isinstance(column.type, BigInteger) and column.name != "id" and not column.foreign_keys
     ]
 
 

@@ -552,3 +552,34 @@ async def test_a_subscriber_erased_during_a_run_gets_no_dm_and_their_row_is_not_
     await task
     assert [user for user, _ in fresh.sent] == [1]
     assert await service.counts(later) == DeliveryCounts(total=1, sent=1)
+
+
+def test_a_source_is_a_pdf_within_limits_or_a_web_address(service: ReportService) -> None:
+    with pytest.raises(DomainError, match="Attach the report as a PDF or give its URL"):
+        service.check_source(file_size=None, url=None, upload_limit=8 << 20)
+    with pytest.raises(DomainError, match="is not a web address"):
+        service.check_source(file_size=None, url="javascript:alert(1)", upload_limit=8 << 20)
+    with pytest.raises(DomainError, match="reports can be at most"):
+        service.check_source(file_size=2048, url=None, upload_limit=8 << 20)
+    # Within the bot's limit but above the server's upload limit: members could not download it.
+    with pytest.raises(DomainError, match="give also a URL"):
+        service.check_source(file_size=1000, url=None, upload_limit=500)
+    assert service.check_source(file_size=1000, url=" https://cisip.org/r.pdf ", upload_limit=500) == (
+        "https://cisip.org/r.pdf"
+    )
+
+
+async def test_publish_and_edit_check_the_address_and_default_to_members(service: ReportService) -> None:
+    with pytest.raises(DomainError, match="is not a web address"):
+        await publish(service, url="ftp://cisip.org/r.pdf")
+    report_id = await publish(service, visibility=None)
+    assert (await service.get(GUILD, report_id)).visibility == "members"
+    with pytest.raises(DomainError, match="is not a web address"):
+        await service.edit(GUILD, report_id, url="not a url")
+
+
+async def test_failed_deliveries_are_retried_only_once_the_run_has_finished(service: ReportService) -> None:
+    await service.subscribe(GUILD, 11)
+    report_id = await publish(service)
+    with pytest.raises(DomainError, match="still being delivered"):
+        await service.retry_failed(GUILD, report_id, 7)

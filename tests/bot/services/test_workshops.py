@@ -474,3 +474,25 @@ async def test_an_erasure_names_the_workshops_it_changed(
     assert erased.promoted == {full.id: [11]}
     assert erased.changed == (full.id, other.id)  # the waitlist of the other one shrank
     assert (await service.seats(other.id)).waitlisted == 0
+
+
+async def test_a_reminder_run_neither_reminds_nor_records_who_left_or_was_erased(
+    service: WorkshopService,
+) -> None:
+    """A reminder run loads its targets once; someone who leaves or erases their data meanwhile is
+    not reminded, and no row naming them is written back."""
+    workshop = await service.create(1, 2, form(capacity=2))
+    for user_id in (10, 11):
+        await service.register(workshop.id, member(user_id, VERIFIED))
+    owed = await service.reminder(workshop.id, "1d", workshop.starts_at.isoformat())
+    assert owed is not None and owed.targets == [10, 11]
+
+    await service.leave(workshop.id, 10)
+    async with service.db.transaction() as session:
+        await service.erase_personal_data(session, GUILD, 11)
+
+    assert not await service.holds_seat(workshop.id, 10)
+    assert not await service.holds_seat(workshop.id, 11)
+    assert not await service.record_delivery(workshop.id, "1d", 10, "sent", late=False)
+    assert not await service.record_delivery(workshop.id, "1d", 11, "sent", late=False)
+    assert await service.deliveries(workshop.id) == []

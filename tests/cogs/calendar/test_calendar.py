@@ -523,3 +523,23 @@ async def test_unloading_the_calendar_removes_its_commands_and_job_handlers(cisi
     await cisip.bot.load_extension("cogs.calendar")
     assert kinds <= set(cisip.bot.scheduler.kinds)
     assert cisip.bot.tree.get_command("calendar") is not None
+
+
+async def test_moving_an_entry_checks_its_role_can_still_be_pinged_there(cisip: BotHarness) -> None:
+    """A role pingable only where the bot may mention every role must not move, unchecked, to a
+    channel where the post would silently ping nobody."""
+    discord = cisip.discord
+    admin = admin_of(cisip)
+    quiet = discord.add_role("Quiet")  # not mentionable
+    discord.add_channel("news")
+    discord.set_permissions("general", discord.bot_role, allow=Perm.MENTION_EVERYONE)
+    await add(cisip, admin, "Hello", role=quiet)
+
+    moved = await discord.slash(admin, "calendar edit", name="Spring", channel="news")
+
+    assert moved.content.startswith(f"I cannot ping <@&{quiet.id}> in <#{discord.channel('news').id}>")
+    async with cisip.bot.db.session() as session:
+        entry = await session.scalar(select(CalendarEntry))
+    assert entry is not None and entry.channel_id == discord.channel("general").id
+    dropped = await discord.slash(admin, "calendar edit", name="Spring", channel="news", no_role=True)
+    assert dropped.content.startswith("Updated 'Spring'")

@@ -57,7 +57,7 @@ async def test_someone_who_never_applied_can_erase_their_subscription(cisip: Bot
     assert await cisip.bot.services.reports.subscribers(d.guild.id) == set()
     assert await row_of(cisip, kim) is None
     again = await d.slash(kim, "verify forget-me")
-    assert again.content == "There is no membership data to erase."
+    assert again.content == "The bot stores nothing about you here to erase."
 
 
 async def test_staff_erase_a_subscriber_who_never_applied(cisip: BotHarness) -> None:
@@ -71,7 +71,7 @@ async def test_staff_erase_a_subscriber_who_never_applied(cisip: BotHarness) -> 
     assert forgot.content == f"The personal data of <@{kim.id}> is erased."
     assert await cisip.bot.services.reports.subscribers(d.guild.id) == set()
     nothing = await d.slash(server.staff, "members forget", user=kim)
-    assert nothing.content == "There is no membership data to erase."
+    assert nothing.content == f"The bot stores nothing about <@{kim.id}> here to erase."
 
 
 async def test_unloading_membership_removes_its_job_handlers(cisip: BotHarness) -> None:

@@ -376,7 +376,7 @@ async def test_forget_me(cisip: BotHarness, mail: Inbox) -> None:
     assert await row_of(cisip, mo) is None
     assert queue_messages(cisip, server) == []  # the staff card with the name is gone too
     again = await d.slash(mo, "verify forget-me")
-    assert again.content == "There is no membership data to erase."
+    assert again.content == "The bot stores nothing about you here to erase."
     assert "members.forget-me" in await audit_actions(cisip)
 
 
@@ -495,7 +495,7 @@ async def test_staff_commands_refuse_bad_targets_clearly(cisip: BotHarness, mail
         ("members approve", {"user": nobody}, "This member has not applied."),
         ("members reject", {"user": nobody, "reason": "no"}, "This member has not applied."),
         ("members revoke", {"user": nobody}, "This member has not applied."),
-        ("members forget", {"user": nobody}, "There is no membership data to erase."),
+        ("members forget", {"user": nobody}, f"The bot stores nothing about <@{nobody.id}> here to erase."),
         (
             "members org remove",
             {"domain": "nowhere.example"},

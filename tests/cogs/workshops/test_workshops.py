@@ -558,3 +558,19 @@ async def test_unloading_makes_the_waiting_edit_and_removes_the_handlers(
     assert seats(world) == "1 / 5"  # made at once rather than lost
     assert not [kind for kind in cisip.bot.scheduler.kinds if kind.startswith("workshop.")]
     assert cisip.bot.tree.get_command("workshop") is None
+
+
+async def test_a_ping_that_became_impossible_is_left_out_and_staff_are_told(
+    cisip: BotHarness, world: World
+) -> None:
+    """The ping rule is asked where and when the announcement goes out, not only at creation."""
+    d = cisip.discord
+    parks = d.add_role("Park managers", mentionable=True)
+    await world.create(ping_role=parks)
+    d.edit_role(parks, mentionable=False)
+
+    again = await d.slash(world.staff, "workshop announce", workshop="1")
+
+    post = world.announcement()
+    assert post.content == "" and post.mention_roles == [] and post.pinged == set()
+    assert again.content.startswith(f"I cannot ping <@&{parks.id}> in <#{world.channel.id}>")
