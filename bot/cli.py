@@ -12,6 +12,7 @@ import signal
 import sys
 from collections.abc import Coroutine
 from pathlib import Path
+from types import ModuleType
 from typing import Any, NoReturn
 
 import click
@@ -19,6 +20,12 @@ from dotenv import load_dotenv
 
 from bot import __version__
 from bot.config import ConfigError, Settings, configure_logging
+
+uvloop: ModuleType | None
+try:
+    import uvloop
+except ImportError:  # not on Windows: the standard loop does the same, a little slower
+    uvloop = None
 
 log = logging.getLogger("bot")
 
@@ -39,8 +46,10 @@ def load_settings(env_file: Path | None) -> Settings:
         fail(str(exc), 2)
 
 
-def run_async(coro: Coroutine[Any, Any, int]) -> int:
+def run_async(coro: Coroutine[Any, Any, int], *, fast_loop: bool = False) -> int:
     try:
+        if fast_loop and uvloop is not None:
+            return uvloop.run(coro)
         return asyncio.run(coro)
     except KeyboardInterrupt:
         return 130
@@ -70,7 +79,9 @@ def run(env_file: Path | None, force_sync: bool) -> None:
     except ConfigError as exc:
         fail(str(exc), 2)
     configure_logging(settings.log_level)
-    sys.exit(run_async(_run(settings, token, force_sync)))
+    # The bot's own loop is uvloop where it is installed (Linux, macOS): a rush of interactions is
+    # network work, which it does with a fraction of asyncio's overhead.
+    sys.exit(run_async(_run(settings, token, force_sync), fast_loop=True))
 
 
 async def _run(settings: Settings, token: str, force_sync: bool) -> int:

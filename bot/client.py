@@ -9,6 +9,7 @@ import pkgutil
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
 import discord
 from discord import app_commands
 from discord.ext import commands
@@ -32,6 +33,9 @@ discord.VoiceClient.warn_nacl = False
 discord.VoiceClient.warn_dave = False
 
 COGS_PACKAGE = "cogs"
+# Connections kept open to Discord's API and reused: a rush of a thousand answers queues for these
+# rather than opening a thousand connections at once (discord.py's default has no limit).
+HTTP_CONNECTIONS = 50
 
 
 def discover_cogs() -> list[str]:
@@ -103,6 +107,10 @@ class CisipBot(commands.Bot):
 
     # -- start-up -----------------------------------------------------------------------------
 
+    async def login(self, token: str) -> None:
+        self.http.connector = aiohttp.TCPConnector(limit=HTTP_CONNECTIONS)
+        await super().login(token)
+
     async def setup_hook(self) -> None:
         await ensure_current(self.db)  # refuse to run on an old schema
         await self.tree.set_translator(CisipTranslator())
@@ -142,11 +150,9 @@ class CisipBot(commands.Bot):
         return True
 
     async def on_interaction(self, interaction: discord.Interaction[CisipBot]) -> None:
-        # Runs beside the command, not before it: the reply never waits for this write.
-        try:
-            await self.services.user_locales.record(interaction.user.id, interaction.locale.value)
-        except Exception:
-            log.warning("could not remember the language of user %s", interaction.user.id, exc_info=True)
+        # Remembered at once in this process and written with others soon after: the reply never
+        # waits for it, and a rush of first interactions costs a few transactions, not one each.
+        self.services.user_locales.note(interaction.user.id, interaction.locale.value)
 
     async def on_ready(self) -> None:
         assert self.user is not None
@@ -156,6 +162,7 @@ class CisipBot(commands.Bot):
         await self.finish_in_flight()
         await self.scheduler.stop()
         await super().close()
+        await self.services.user_locales.flush()
         await self.db.dispose()
 
     async def finish_in_flight(self) -> None:

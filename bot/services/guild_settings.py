@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass, field
 
@@ -70,11 +71,20 @@ class GuildSettingsService:
         self._cache: dict[int, tuple[float, GuildConfig]] = {}
         # Bumped by every write, so a read that started before a write cannot cache the old row.
         self._writes: dict[int, int] = {}
+        self._loading: dict[int, asyncio.Future[GuildConfig]] = {}
 
     async def get(self, guild_id: int) -> GuildConfig:
         cached = self._cache.get(guild_id)
         if cached is not None and time.monotonic() - cached[0] < self.CACHE_SECONDS:
             return cached[1]
+        # A thousand clicks arriving at once after the cache expired make one read, not a thousand.
+        loading = self._loading.get(guild_id)
+        if loading is None:
+            loading = self._loading[guild_id] = asyncio.ensure_future(self._load(guild_id))
+            loading.add_done_callback(lambda _done: self._loading.pop(guild_id, None))
+        return await asyncio.shield(loading)
+
+    async def _load(self, guild_id: int) -> GuildConfig:
         writes_before = self._writes.get(guild_id, 0)
         async with self.db.session() as session:
             row = await session.get(GuildSettings, guild_id)

@@ -191,15 +191,21 @@ class MembershipService(PersonalDataHolder):
 
     # -- the member gate ----------------------------------------------------------------------
 
-    async def gate(self, guild_id: int, user_ids: Iterable[int] | None = None) -> MemberGate:
-        """The gate of one server, knowing the approved memberships of ``user_ids`` (all when None)."""
+    async def gate(
+        self, guild_id: int, user_ids: Iterable[int] | None = None, *, session: AsyncSession | None = None
+    ) -> MemberGate:
+        """The gate of one server, knowing the approved memberships of ``user_ids`` (all when None);
+        read in ``session`` when given (a decision's own transaction)."""
         config = await self.guild_settings.get(guild_id)
         query = select(Membership.user_id).where(
             Membership.guild_id == guild_id, Membership.status == APPROVED
         )
         if user_ids is not None:
             query = query.where(Membership.user_id.in_(list(user_ids)))
-        async with self.db.session() as session:
+        if session is None:
+            async with self.db.session() as own:
+                approved = frozenset((await own.scalars(query)).all())
+        else:
             approved = frozenset((await session.scalars(query)).all())
         return MemberGate(await self.access.staff_rule(guild_id), config.role("verified"), approved)
 

@@ -57,6 +57,22 @@ class Application:
     member_type: str
 
 
+def new_code() -> str:
+    return "".join(secrets.choice("0123456789") for _ in range(CODE_DIGITS))
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What an application will do: the member's record (None: a first application) and, when a
+    code must be mailed first, the address."""
+
+    guild_id: int
+    user_id: int
+    row: Membership | None
+    renewing: bool
+    code_to: str | None
+
+
 @dataclass(frozen=True)
 class Outcome:
     """What happened: ``code`` (a code was mailed), ``queued`` (staff review), ``verified`` (the
@@ -169,84 +185,119 @@ class VerificationService:
         renewing: bool = False,
         language: str = DEFAULT_LANGUAGE,
     ) -> Outcome:
-        """``language`` is the member's: the code mail is written in it."""
-        now = self.clock.now()
+        """``language`` is the member's: the code mail is written in it.
+
+        A code mail is sent before the application is written, outside the write transaction (a
+        slow mail server must not hold the database's write lock); when it cannot be sent,
+        nothing is stored."""
+        code: str | None = None
+        if self.mailer is not None:
+            async with self.db.session() as session:
+                plan = await self._plan(session, guild_id, user_id, application, renewing)
+            if plan.code_to is not None:
+                code = new_code()
+                await self._mail_code(plan.code_to, code, server_name, language)
         async with self.db.transaction() as session:
-            row = await session.scalar(
-                select(Membership).where(Membership.guild_id == guild_id, Membership.user_id == user_id)
-            )
-            taken = await session.scalar(
-                select(Membership.id).where(
-                    Membership.guild_id == guild_id,
-                    Membership.email == application.email,
-                    Membership.user_id != user_id,
-                )
-            )
-            if taken is not None:
-                raise DomainError(
-                    _("This email address is already used by another member. Use your own work address.")
-                )
-            if row is not None and row.status == APPROVED and not renewing:
-                raise DomainError(_("You are already a verified member. /verify status shows until when."))
-            if renewing and (row is None or row.status not in (APPROVED, EXPIRED)):
-                raise DomainError(_("There is no membership to renew: press Verify to apply."))
-            if row is None:
-                row = Membership(
-                    guild_id=guild_id,
-                    user_id=user_id,
-                    status=PENDING,
-                    email=application.email,
-                    applied_at=now,
-                    code_attempts=0,
-                    email_verified=False,
-                    renewing=False,
-                )
-                session.add(row)
-            row.full_name = application.full_name
-            row.organization = application.organization
-            row.country = application.country
-            row.member_type = application.member_type
-            if renewing:
-                if application.email == row.email or self.mailer is None:
-                    row.email = application.email
-                    await self.memberships.renew(session, row)
-                    await session.flush()
-                    outcome = Outcome("renewed", row)
-                else:
-                    row.renewing = True
-                    row.new_email = application.email
-                    await self._send_code(row, application.email, server_name, language)
-                    outcome = Outcome("code", row)
-            else:
-                email_changed = row.email != application.email
-                row.email = application.email
-                row.applied_at = now
-                row.reason = None
-                if email_changed:
-                    row.email_verified = False
-                if self.mailer is not None and not row.email_verified:
-                    row.status = CODE
-                    await self._send_code(row, application.email, server_name, language)
-                    outcome = Outcome("code", row)
-                else:
-                    row.status = PENDING
-                    await session.flush()
-                    outcome = Outcome("queued", row)
+            plan = await self._plan(session, guild_id, user_id, application, renewing)
+            if plan.code_to is not None and code is None:  # it changed meanwhile: mail now
+                code = new_code()
+                await self._mail_code(plan.code_to, code, server_name, language)
+            outcome = await self._write(session, plan, application, code)
         self.memberships.scheduler.wake()
         return outcome
 
-    async def _send_code(self, row: Membership, to: str, server_name: str, language: str) -> None:
-        """Mail a fresh code in the member's language; a failure raises and rolls the caller's
-        transaction back."""
-        assert self.mailer is not None
+    async def _plan(
+        self, session: AsyncSession, guild_id: int, user_id: int, application: Application, renewing: bool
+    ) -> _Plan:
+        """Check the application against the member's record; say whether it needs a code (and to
+        which address). Asked before the mail and again, under the write lock, before writing."""
+        row = await session.scalar(
+            select(Membership).where(Membership.guild_id == guild_id, Membership.user_id == user_id)
+        )
+        taken = await session.scalar(
+            select(Membership.id).where(
+                Membership.guild_id == guild_id,
+                Membership.email == application.email,
+                Membership.user_id != user_id,
+            )
+        )
+        if taken is not None:
+            raise DomainError(
+                _("This email address is already used by another member. Use your own work address.")
+            )
+        if row is not None and row.status == APPROVED and not renewing:
+            raise DomainError(_("You are already a verified member. /verify status shows until when."))
+        if renewing and (row is None or row.status not in (APPROVED, EXPIRED)):
+            raise DomainError(_("There is no membership to renew: press Verify to apply."))
+        code_to: str | None = None
+        if self.mailer is not None:
+            if renewing:
+                assert row is not None
+                needs_code = application.email != row.email
+            else:
+                needs_code = row is None or row.email != application.email or not row.email_verified
+            if needs_code:
+                if row is not None:
+                    self._check_lock(row, self.clock.now())
+                code_to = application.email
+        return _Plan(guild_id, user_id, row, renewing, code_to)
+
+    async def _write(
+        self, session: AsyncSession, plan: _Plan, application: Application, code: str | None
+    ) -> Outcome:
         now = self.clock.now()
-        self._check_lock(row, now)
-        code = "".join(secrets.choice("0123456789") for _ in range(CODE_DIGITS))
+        row = plan.row
+        if row is None:
+            row = Membership(
+                guild_id=plan.guild_id,
+                user_id=plan.user_id,
+                status=PENDING,
+                email=application.email,
+                applied_at=now,
+                code_attempts=0,
+                email_verified=False,
+                renewing=False,
+            )
+            session.add(row)
+        row.full_name = application.full_name
+        row.organization = application.organization
+        row.country = application.country
+        row.member_type = application.member_type
+        if plan.renewing:
+            if code is None:
+                row.email = application.email
+                await self.memberships.renew(session, row)
+                await session.flush()
+                return Outcome("renewed", row)
+            row.renewing = True
+            row.new_email = application.email
+            self._store_code(row, code, now)
+            return Outcome("code", row)
+        email_changed = row.email != application.email
+        row.email = application.email
+        row.applied_at = now
+        row.reason = None
+        if email_changed:
+            row.email_verified = False
+        if code is not None:
+            row.status = CODE
+            self._store_code(row, code, now)
+            await session.flush()
+            return Outcome("code", row)
+        row.status = PENDING
+        await session.flush()
+        return Outcome("queued", row)
+
+    def _store_code(self, row: Membership, code: str, now: datetime) -> None:
         row.code_hash = self._hash(row.guild_id, row.user_id, code)
         row.code_expires_at = now + CODE_VALIDITY
         row.code_sent_at = now
         row.code_attempts = 0
         row.code_locked_until = None
+
+    async def _mail_code(self, to: str, code: str, server_name: str, language: str) -> None:
+        """Mail a code in the member's language; a failure raises (and nothing is stored)."""
+        assert self.mailer is not None
         minutes = int(CODE_VALIDITY.total_seconds() // 60)
 
         def t(text: str, /, **params: object) -> str:
@@ -272,20 +323,30 @@ class VerificationService:
                 minutes=max(1, int((locked - now).total_seconds() // 60) + 1),
             )
 
+    def _check_resend(self, row: Membership, now: datetime) -> None:
+        self._check_lock(row, now)
+        if row.code_sent_at is not None and now - row.code_sent_at < RESEND_COOLDOWN:
+            wait = RESEND_COOLDOWN - (now - row.code_sent_at)
+            raise DomainError(
+                _("A code was sent moments ago: you can ask for a new one in {seconds} seconds."),
+                seconds=max(1, int(wait.total_seconds()) + 1),
+            )
+
     async def resend(
         self, guild_id: int, user_id: int, *, server_name: str, language: str = DEFAULT_LANGUAGE
     ) -> Membership:
-        now = self.clock.now()
+        """A new code, mailed before it is stored (outside the write lock; nothing is stored when
+        the mail fails)."""
+        async with self.db.session() as session:
+            row = await self._code_row(session, guild_id, user_id)
+            self._check_resend(row, self.clock.now())
+        code = new_code()
+        await self._mail_code(row.new_email or row.email, code, server_name, language)
         async with self.db.transaction() as session:
             row = await self._code_row(session, guild_id, user_id)
-            self._check_lock(row, now)
-            if row.code_sent_at is not None and now - row.code_sent_at < RESEND_COOLDOWN:
-                wait = RESEND_COOLDOWN - (now - row.code_sent_at)
-                raise DomainError(
-                    _("A code was sent moments ago: you can ask for a new one in {seconds} seconds."),
-                    seconds=max(1, int(wait.total_seconds()) + 1),
-                )
-            await self._send_code(row, row.new_email or row.email, server_name, language)
+            now = self.clock.now()
+            self._check_resend(row, now)
+            self._store_code(row, code, now)
         return row
 
     def waits_for_code(self, row: Membership) -> bool:

@@ -13,13 +13,13 @@ import csv
 import io
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,8 +35,9 @@ from bot.i18n import _, half_width
 from bot.scheduler import Clock, Scheduler
 from bot.scheduler.recurrence import zone
 from bot.services.access import Person
+from bot.services.batching import KeyedBatcher
 from bot.services.dates import local_input, parse_local
-from bot.services.membership import MembershipService
+from bot.services.membership import MemberGate, MembershipService
 from bot.services.personal_data import PersonalDataHolder, iso
 
 log = logging.getLogger(__name__)
@@ -180,6 +181,40 @@ class Departure:
     promoted: list[int]
 
 
+REGISTER, LEAVE = "register", "leave"
+
+
+@dataclass(frozen=True)
+class _Ask:
+    kind: str  # REGISTER or LEAVE
+    person: Person
+    at: datetime  # when the member asked
+
+
+@dataclass
+class _Line:
+    """Seats and the waitlist of one workshop while a batch is decided under its lock."""
+
+    taken: int
+    waiting: int
+    last_place: datetime | None
+    placed: dict[int, tuple[str, int]]  # members placed in this batch: status, waitlist number
+    inserts: list[dict[str, Any]]  # their new rows, not written yet
+
+    def __init__(self, seats: Seats, last_place: datetime | None) -> None:
+        self.taken, self.waiting, self.last_place = seats.taken, seats.waitlisted, last_place
+        self.placed, self.inserts = {}, []
+
+    def next_place(self, now: datetime) -> datetime:
+        """Each ask its own place in line, later than every place given before (a microsecond
+        apart within a batch), so the order told is the order kept, whatever the clocks."""
+        place = now if self.last_place is None or now > self.last_place else self.last_place
+        if self.last_place is not None and place <= self.last_place:
+            place = self.last_place + timedelta(microseconds=1)
+        self.last_place = place
+        return place
+
+
 @dataclass(frozen=True)
 class Reminder:
     workshop: Workshop
@@ -269,6 +304,18 @@ class WorkshopService(PersonalDataHolder):
         self.clock = clock
         self.scheduler = scheduler
         self.memberships = memberships
+        # Registrations and departures of one workshop are decided as one stream, a batch at a time.
+        self._desk: KeyedBatcher[int, _Ask, Registration | Departure] = KeyedBatcher(self._decide)
+        self._counter = 0
+        self._watchers: list[Callable[[int], None]] = []
+
+    def watch(self, seats_changed: Callable[[int], None]) -> None:
+        """Call ``seats_changed(workshop_id)`` after each batch of registrations and departures that
+        changed a workshop's seats (once per batch, however many members it seated)."""
+        self._watchers.append(seats_changed)
+
+    def unwatch(self, seats_changed: Callable[[int], None]) -> None:
+        self._watchers = [w for w in self._watchers if w != seats_changed]
 
     # -- validation ---------------------------------------------------------------------------
 
@@ -576,65 +623,189 @@ class WorkshopService(PersonalDataHolder):
 
     # -- members ------------------------------------------------------------------------------
 
-    async def register(self, workshop_id: int, person: Person) -> Registration:
-        """A seat, or a place on the waitlist. A members-only workshop admits whom the member gate
-        admits (asked before the write, so the seat's lock is held no longer than needed)."""
+    async def register(
+        self, workshop_id: int, person: Person, *, at: datetime | None = None, order: int | None = None
+    ) -> Registration:
+        """A seat, or a place on the waitlist; a repeated ask answers where the member stands.
+
+        Decided with every other ask for this workshop that is waiting, first come first served:
+        ``order`` is the ask's place in line (the interaction's snowflake, in which Discord
+        created the clicks) and ``at`` when the member asked (default: now). A members-only
+        workshop admits whom the member gate admits."""
         if person.guild_id is None:
             raise NotFound(_("There is no workshop #{id} in this server."), id=workshop_id)
-        gate = await self.memberships.gate(person.guild_id, [person.user_id])
-        user_id = person.user_id
-        now = self.clock.now()
-        async with self.db.transaction() as session:
-            workshop = await self._get(session, person.guild_id, workshop_id, lock=True)
-            if workshop.status != SCHEDULED:
-                raise not_open(workshop)
-            if now > workshop.deadline:
-                raise DomainError(
-                    _("Registration for this workshop closed on {deadline:F}."), deadline=workshop.deadline
-                )
-            if workshop.members_only and not gate.admits(person):
-                raise gate.refusal()
-            existing = await session.scalar(
-                select(WorkshopRegistration).where(
-                    WorkshopRegistration.workshop_id == workshop_id, WorkshopRegistration.user_id == user_id
-                )
-            )
-            if existing is not None and existing.status in (REGISTERED, WAITLISTED):
-                position = await self._position(session, existing) if existing.status == WAITLISTED else 0
-                return Registration(existing.status, position, workshop, already=True)
-            seats = await self._seats(session, workshop_id)
-            status = REGISTERED if seats.taken < workshop.capacity and seats.waitlisted == 0 else WAITLISTED
-            if existing is None:
-                existing = WorkshopRegistration(workshop_id=workshop_id, user_id=user_id)
-                session.add(existing)
-            existing.status, existing.registered_at, existing.queued_at, existing.updated_at = (
-                status,
-                now,
-                now,
-                now,
-            )
-            await session.flush()
-            position = await self._position(session, existing) if status == WAITLISTED else 0
-            return Registration(status, position, workshop)
+        ask = _Ask(REGISTER, person, at or self.clock.now())
+        result = await self._desk.ask(workshop_id, ask, order=order or self._next_order())
+        assert isinstance(result, Registration)
+        return result
 
-    async def leave(self, workshop_id: int, user_id: int) -> Departure:
-        """Give up a seat or a waitlist place; the next on the waitlist is promoted."""
+    async def leave(self, workshop_id: int, user_id: int, *, order: int | None = None) -> Departure:
+        """Give up a seat or a waitlist place; the next on the waitlist is promoted (in line with
+        the registrations being decided)."""
+        ask = _Ask(LEAVE, Person(user_id, None), self.clock.now())
+        result = await self._desk.ask(workshop_id, ask, order=order or self._next_order())
+        assert isinstance(result, Departure)
+        return result
+
+    def _next_order(self) -> int:
+        """A place in line for an ask that carries none: the clock, as a snowflake would."""
+        self._counter += 1
+        return (int(self.clock.now().timestamp() * 1000) << 22) | (self._counter & 0x3FFFFF)
+
+    async def _decide(
+        self, workshop_id: int, asks: Sequence[_Ask]
+    ) -> list[Registration | Departure | DomainError]:
+        """One batch of asks for one workshop, in their order, in one transaction that holds the
+        workshop (its row on PostgreSQL, the write lock on SQLite): seats are counted once, under
+        the lock, and handed out one by one, so never more are taken than there are."""
+        joining = [a.person for a in asks if a.kind == REGISTER]
+        # Few round trips: under a rush every await waits behind hundreds of other clicks.
         async with self.db.transaction() as session:
             workshop = await self._get(session, None, workshop_id, lock=True)
+            gates = {
+                guild_id: await self.memberships.gate(
+                    guild_id, [p.user_id for p in joining if p.guild_id == guild_id], session=session
+                )
+                for guild_id in {p.guild_id for p in joining if p.guild_id is not None}
+            }
+            users = {a.person.user_id for a in asks}
+            rows = {
+                r.user_id: r
+                for r in await session.scalars(
+                    select(WorkshopRegistration).where(
+                        WorkshopRegistration.workshop_id == workshop_id,
+                        WorkshopRegistration.user_id.in_(users),
+                    )
+                )
+            }
+            line = await self._line(session, workshop)
+            now = self.clock.now()
+            results: list[Registration | Departure | DomainError] = []
+            for ask in asks:
+                try:
+                    if ask.kind == REGISTER:
+                        gate = gates.get(ask.person.guild_id or 0)
+                        results.append(await self._seat(session, workshop, rows, line, ask, gate, now))
+                    else:
+                        results.append(await self._unseat(session, workshop, rows, line, ask, now))
+                except DomainError as refused:
+                    results.append(refused)
+            await self._write_new(session, line)
+        if any(isinstance(r, Departure) or (isinstance(r, Registration) and not r.already) for r in results):
+            for watcher in self._watchers:
+                watcher(workshop_id)
+        return results
+
+    async def _seat(
+        self,
+        session: AsyncSession,
+        workshop: Workshop,
+        rows: dict[int, WorkshopRegistration],
+        line: _Line,
+        ask: _Ask,
+        gate: MemberGate | None,
+        now: datetime,
+    ) -> Registration:
+        person = ask.person
+        if person.guild_id != workshop.guild_id:
+            raise NotFound(_("There is no workshop #{id} in this server."), id=workshop.id)
+        if workshop.status != SCHEDULED:
+            raise not_open(workshop)
+        if now > workshop.deadline:
+            raise DomainError(
+                _("Registration for this workshop closed on {deadline:F}."), deadline=workshop.deadline
+            )
+        assert gate is not None  # asked for every server of the batch's members
+        if workshop.members_only and not gate.admits(person):
+            raise gate.refusal()
+        placed = line.placed.get(person.user_id)
+        if placed is not None:  # a second click in the same batch: where the first put them
+            return Registration(placed[0], placed[1], workshop, already=True)
+        existing = rows.get(person.user_id)
+        if existing is not None and existing.status in (REGISTERED, WAITLISTED):
+            position = await self._position(session, existing) if existing.status == WAITLISTED else 0
+            return Registration(existing.status, position, workshop, already=True)
+        status = REGISTERED if line.taken < workshop.capacity and line.waiting == 0 else WAITLISTED
+        place = line.next_place(now)
+        if existing is None:  # written with the batch's other new rows, in one statement
+            line.inserts.append(
+                {
+                    "workshop_id": workshop.id,
+                    "user_id": person.user_id,
+                    "status": status,
+                    "registered_at": ask.at,
+                    "queued_at": place,
+                    "updated_at": now,
+                }
+            )
+        else:  # came back after leaving
+            existing.status, existing.registered_at, existing.queued_at = status, ask.at, place
+            existing.updated_at = now
+        if status == REGISTERED:
+            line.taken += 1
+            position = 0
+        else:
+            line.waiting += 1
+            position = line.waiting
+        line.placed[person.user_id] = (status, position)
+        return Registration(status, position, workshop)
+
+    @staticmethod
+    async def _write_new(session: AsyncSession, line: _Line) -> None:
+        if line.inserts:
+            await session.execute(insert(WorkshopRegistration), line.inserts)
+            line.inserts = []
+
+    async def _unseat(
+        self,
+        session: AsyncSession,
+        workshop: Workshop,
+        rows: dict[int, WorkshopRegistration],
+        line: _Line,
+        ask: _Ask,
+        now: datetime,
+    ) -> Departure:
+        await self._write_new(session, line)
+        registration = rows.get(ask.person.user_id)
+        if registration is None and ask.person.user_id in line.placed:  # registered in this batch
             registration = await session.scalar(
                 select(WorkshopRegistration).where(
-                    WorkshopRegistration.workshop_id == workshop_id, WorkshopRegistration.user_id == user_id
+                    WorkshopRegistration.workshop_id == workshop.id,
+                    WorkshopRegistration.user_id == ask.person.user_id,
                 )
             )
-            if registration is None or registration.status == LEFT:
-                raise DomainError(_("You are not registered for this workshop."))
-            if workshop.status != SCHEDULED:
-                raise not_open(workshop)
-            previous = registration.status
-            registration.status, registration.updated_at = LEFT, self.clock.now()
-            await session.flush()
-            promoted = await self._promote(session, workshop)
-            return Departure(workshop, previous, promoted)
+            if registration is not None:
+                rows[ask.person.user_id] = registration
+                del line.placed[ask.person.user_id]
+        if registration is None or registration.status == LEFT:
+            raise DomainError(_("You are not registered for this workshop."))
+        if workshop.status != SCHEDULED:
+            raise not_open(workshop)
+        previous = registration.status
+        registration.status, registration.updated_at = LEFT, now
+        if previous == REGISTERED:
+            line.taken -= 1
+        else:
+            line.waiting -= 1
+        await session.flush()
+        promoted = await self._promote(session, workshop)
+        line.taken += len(promoted)
+        line.waiting -= len(promoted)
+        return Departure(workshop, previous, promoted)
+
+    @staticmethod
+    async def _line(session: AsyncSession, workshop: Workshop) -> _Line:
+        """Seats taken, the waitlist and the last place given, in one query."""
+        rows = (
+            await session.execute(
+                select(WorkshopRegistration.status, func.count(), func.max(WorkshopRegistration.queued_at))
+                .where(WorkshopRegistration.workshop_id == workshop.id)
+                .group_by(WorkshopRegistration.status)
+            )
+        ).all()
+        counts = {status: int(count) for status, count, _last in rows}
+        last = max((place for _status, _count, place in rows if place is not None), default=None)
+        return _Line(Seats(counts.get(REGISTERED, 0), workshop.capacity, counts.get(WAITLISTED, 0)), last)
 
     async def _promote(self, session: AsyncSession, workshop: Workshop) -> list[int]:
         """Fill free seats from the waitlist, in order; returns who was promoted."""

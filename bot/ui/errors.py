@@ -21,6 +21,8 @@ from bot.ui.text import translate_in, translator_for
 log = logging.getLogger(__name__)
 
 ERROR_REF_ALPHABET = string.ascii_uppercase + string.digits
+UNKNOWN_INTERACTION, ALREADY_ACKNOWLEDGED = 10062, 40060
+GONE = (UNKNOWN_INTERACTION, ALREADY_ACKNOWLEDGED)
 
 
 def error_reference() -> str:
@@ -36,6 +38,10 @@ async def handle_interaction_error(interaction: discord.Interaction[Any], error:
         log.warning("could not look up the reader's language; answering in English", exc_info=True)
         t = partial(translate_in, DEFAULT_LANGUAGE)
     original = getattr(error, "original", None) or error
+    if isinstance(original, discord.HTTPException) and original.code in GONE:
+        # Too late to answer (Discord's 3 seconds passed, or another process answered first).
+        log.warning("interaction %s could not be answered: %s", interaction.id, original)
+        return
     if isinstance(original, DomainError):
         await send_ephemeral(interaction, t(original.message, **original.params))
         return

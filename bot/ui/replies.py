@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
 import discord
+
+T = TypeVar("T")
+
+# How long a click may wait for its decision before it is acknowledged ("thinking…") first: well
+# inside Discord's 3 seconds, however late the event loop runs in a rush.
+ACKNOWLEDGE_AFTER = 2.0
 
 log = logging.getLogger(__name__)
 
@@ -33,3 +41,16 @@ async def think(interaction: discord.Interaction[Any]) -> None:
     that could pass Discord's 3 seconds; answer later with ``send_ephemeral``."""
     if not interaction.response.is_done():
         await interaction.response.defer(ephemeral=True, thinking=True)
+
+
+async def decided(
+    interaction: discord.Interaction[Any], work: Awaitable[T], *, after: float = ACKNOWLEDGE_AFTER
+) -> T:
+    """``work``'s result, acknowledging the interaction privately first if it takes longer than
+    ``after`` seconds (then answer with ``send_ephemeral``, which follows up). The decision itself is
+    never cut short."""
+    task = asyncio.ensure_future(work)
+    done, _pending = await asyncio.wait({task}, timeout=after)
+    if not done:
+        await think(interaction)
+    return await task

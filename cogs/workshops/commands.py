@@ -9,6 +9,7 @@ with ``staff_only()``, and the autocompletes of staff-only options answer others
 
 from __future__ import annotations
 
+import asyncio
 import io
 from typing import TYPE_CHECKING
 
@@ -405,14 +406,22 @@ class Workshops(commands.Cog):
     def __init__(self, bot: CisipBot) -> None:
         self.bot = bot
         self.announcements = Announcements(bot)
+        self._refreshes: set[asyncio.Task[None]] = set()
+
+    async def cog_load(self) -> None:
+        self.bot.services.workshops.watch(self.seats_changed)
 
     async def cog_unload(self) -> None:
+        self.bot.services.workshops.unwatch(self.seats_changed)
         # A coalesced edit still waiting is made now rather than lost at shutdown.
         await self.announcements.flush()
 
-    @commands.Cog.listener()
-    async def on_workshop_seats_changed(self, workshop_id: int) -> None:
-        await self.announcements.refresh(workshop_id)
+    def seats_changed(self, workshop_id: int) -> None:
+        """After a batch of registrations or departures: the announcement shows the new count (its
+        edits are coalesced, one every few seconds)."""
+        task = asyncio.create_task(self.announcements.refresh(workshop_id))
+        self._refreshes.add(task)
+        task.add_done_callback(self._refreshes.discard)
 
     @commands.Cog.listener()
     async def on_personal_data_erased(self, guild: discord.Guild, erasure: Erasure) -> None:

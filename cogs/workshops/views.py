@@ -1,8 +1,8 @@
 """The workshop card (announcement embed), the Register and Leave buttons, and the form.
 
 A button press asks the service, answers the member and tells who was promoted; the announcement
-itself is refreshed by the cog (which coalesces edits), told through the ``workshop_seats_changed``
-event.
+itself is refreshed by the cog, which the service tells once per batch of decisions (and which
+coalesces the edits).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from bot.services.workshops import (
     WorkshopForm,
 )
 from bot.ui.checks import asker
+from bot.ui.replies import decided, send_ephemeral
 from bot.ui.text import Translate, translator_for
 from bot.ui.time import full_and_relative
 from bot.ui.views import BotModal, PersistentButton
@@ -35,7 +36,6 @@ if TYPE_CHECKING:
     from bot.client import CisipBot
 
 # Dispatched (with the workshop id) when seats change outside a command: the cog refreshes the post.
-SEATS_CHANGED = "workshop_seats_changed"
 
 FormSubmit = Callable[["discord.Interaction[CisipBot]", WorkshopForm], Awaitable[None]]
 
@@ -130,27 +130,31 @@ class RegisterButton(
     PersistentButton[int], prefix="workshop:register", style=discord.ButtonStyle.success, label=_("Register")
 ):
     async def pressed(self, interaction: discord.Interaction[CisipBot]) -> None:
+        # In line first (before anything can await), in the order Discord created the clicks.
+        asked = interaction.client.services.workshops.register(
+            self.key, asker(interaction), at=interaction.created_at, order=interaction.id
+        )
+        result = await decided(interaction, asked)
         t = await translator_for(interaction)
-        result = await interaction.client.services.workshops.register(self.key, asker(interaction))
-        await interaction.response.send_message(registration_text(t, result), ephemeral=True)
-        if not result.already:
-            interaction.client.dispatch(SEATS_CHANGED, self.key)
+        await send_ephemeral(interaction, registration_text(t, result))
 
 
 class LeaveButton(PersistentButton[int], prefix="workshop:leave", label=_("Leave")):
     async def pressed(self, interaction: discord.Interaction[CisipBot]) -> None:
+        asked = interaction.client.services.workshops.leave(
+            self.key, interaction.user.id, order=interaction.id
+        )
+        result = await decided(interaction, asked)
         t = await translator_for(interaction)
-        result = await interaction.client.services.workshops.leave(self.key, interaction.user.id)
         title = result.workshop.title
-        await interaction.response.send_message(
+        await send_ephemeral(
+            interaction,
             t("You left **{title}**.", title=title)
             if result.previous == REGISTERED
             else t("You left the waitlist of **{title}**.", title=title),
-            ephemeral=True,
         )
         for user_id in result.promoted:
             await tell_promoted(interaction.client, result.workshop, user_id)
-        interaction.client.dispatch(SEATS_CHANGED, self.key)
 
 
 def announcement_view(t: Translate, workshop: Workshop) -> discord.ui.View | None:

@@ -502,7 +502,7 @@ def compute_mentions(
         and bool(author_perms & Perm.MENTION_EVERYONE)
     )
     pinged = set(users)
-    if guild is not None:
+    if guild is not None and (everyone or roles):  # only then can a member be pinged without a @mention
         for member in guild.members.values():
             if everyone or any(r in member.role_ids for r in roles):
                 pinged.add(member.id)
