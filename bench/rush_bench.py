@@ -17,8 +17,9 @@ interaction callbacks are exempt, as on Discord).
 2. **Directory searches**: ``--searches`` members run /park search within 2 s; the same latency
    figures.
 3. **Join flood**: ``--joins`` members join at ``--join-rate`` a second; printed: how long until every
-   newcomer was welcomed (a welcome post naming them, and a welcome DM), newcomers never welcomed
-   (must be 0) and welcomed twice (must be 0).
+   newcomer was welcomed in the welcome channel (a post naming them), newcomers never welcomed
+   (must be 0), welcomed twice in the channel or by DM (must be 0), and the welcome DMs sent (during
+   a flood newcomers are welcomed in the channel only: Discord refuses DMs opened that fast).
 
 Figures only; nothing is asserted. Targets (DESIGN.md, issue 14): at N = 1,000, p99 under 1 s
 with 0 late, exactly ``capacity`` seated, 0 inversions, on both backends; every join welcomed once.
@@ -168,7 +169,7 @@ async def start_bot(run: Run) -> None:
         "DISCORD_GATEWAY_URL": run.fake.gateway_url,
         "DATABASE_URL": run.database_url.replace("+aiosqlite", "").replace("+asyncpg", ""),
         "DATA_DIR": str(run.workdir),
-        "LOG_LEVEL": "WARNING",
+        "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
     }
     log = (run.workdir / "bot.log").open("wb")
     run.process = await asyncio.create_subprocess_exec(
@@ -281,18 +282,25 @@ async def registration_rush(run: Run, clicks: int, capacity: int, within: float)
     click_order = {i.user.id: n for n, i in enumerate(inters)}
     seated = [u for u, s in rows if s == "registered"]
     waiting = [u for u, s in rows if s == "waitlisted"]
-    place = [click_order[u] for u in seated + waiting]
     # The seats are a set; the waitlist a queue: an inversion is any waiting member clicked before a
     # seated one, or two waiting members out of click order.
     seat_inversions = sum(1 for u in waiting for s in seated if click_order[u] < click_order[s])
     queue_inversions = inversions([click_order[u] for u in waiting])
+    await asyncio.sleep(6)  # the last coalesced edit of the announcement
+    edits = [
+        r for r in run.emulator.requests if r.method == "PATCH" and r.params.get("message_id") == str(post.id)
+    ]
     truth = {u: ("registered", 0) for u in seated} | {u: ("waitlisted", n + 1) for n, u in enumerate(waiting)}
     wrong = sum(1 for i in inters if told(i) != truth.get(i.user.id))
     print(
         f"{'':<34} seated={len(seated)} of {capacity}  waitlisted={len(waiting)}  "
         f"inversions={seat_inversions + queue_inversions}  told a wrong place={wrong}  "
-        f"rows={len(rows)} (order check over {len(place)})"
+        f"announcement edits={len(edits)}, showing {seats_field(post)!r}"
     )
+
+
+def seats_field(post: Any) -> str:
+    return next((f["value"] for f in post.embeds[0]["fields"] if f["name"] == "Seats"), "?")
 
 
 async def search_rush(run: Run, searches: int) -> None:
@@ -338,17 +346,18 @@ async def join_flood(run: Run, joins: int, rate: float) -> None:
     deadline = time.monotonic() + max(120.0, joins / 10)
     while time.monotonic() < deadline:
         posted, dmed = welcomes()
-        if all(posted[i] and dmed[i] for i in ids):
+        if all(posted[i] for i in ids):
             break
         await asyncio.sleep(0.5)
     posted, dmed = welcomes()
     elapsed = time.monotonic() - began
-    missing = sum(1 for i in ids if not posted[i] or not dmed[i])
+    missing = sum(1 for i in ids if not posted[i])
     twice = sum(1 for i in ids if posted[i] > 1 or dmed[i] > 1)
     print(
         f"{f'join flood x{joins} @{rate:g}/s ({run.backend})':<34} flood {flood:5.1f} s, every newcomer "
-        f"welcomed after {elapsed:6.1f} s  never welcomed={missing}  welcomed twice={twice}  "
-        f"welcome posts={len(fake.messages_in('welcome'))}  429s={sum(run.emulator.ratelimits.hits.values())}"
+        f"welcomed in the channel after {elapsed:6.1f} s  never welcomed={missing}  welcomed twice={twice}  "
+        f"welcome posts={len(fake.messages_in('welcome'))}  welcome DMs={sum(dmed.values())}  "
+        f"429s={sum(run.emulator.ratelimits.hits.values())}"
     )
 
 

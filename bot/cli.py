@@ -108,6 +108,9 @@ async def _run(settings: Settings, token: str, force_sync: bool) -> int:
     try:
         async with bot:
             await bot.start(token)
+            # The gateway closes first, while the rest of the stop (the database last) still runs:
+            # wait for all of it, or the loop's end would cut it off.
+            await bot.close()
     except discord.LoginFailure:
         fail(
             "Discord refused DISCORD_TOKEN: reset the token on the Developer Portal's Bot page "

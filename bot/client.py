@@ -103,6 +103,8 @@ class CisipBot(commands.Bot):
         self.force_sync = force_sync
         self.shutdown_grace = shutdown_grace
         self.synced_commands: bool | None = None
+        self._audit_locks: dict[int, asyncio.Lock] = {}
+        self._stopping: asyncio.Future[None] | None = None
         use_discord_endpoints(settings.discord_api_base_url, settings.discord_gateway_url)
 
     # -- start-up -----------------------------------------------------------------------------
@@ -159,6 +161,13 @@ class CisipBot(commands.Bot):
         log.info("connected as %s (%s) to %d servers", self.user, self.user.id, len(self.guilds))
 
     async def close(self) -> None:
+        """Stop once, however many ask (a SIGTERM and the end of ``async with bot`` both do): each
+        caller waits for the same stop, so nothing is cut off half-way at exit."""
+        if self._stopping is None:
+            self._stopping = asyncio.ensure_future(self._stop())
+        await asyncio.shield(self._stopping)
+
+    async def _stop(self) -> None:
         await self.finish_in_flight()
         await self.scheduler.stop()
         await super().close()
@@ -222,11 +231,17 @@ class CisipBot(commands.Bot):
         the server's language; a plain string (names, ids) is shown as given.
         """
         recorded = localize_for_discord(summary, DEFAULT_LANGUAGE)
-        await self.services.audit.record(
-            guild.id if guild else None, actor.id if actor else None, action, recorded
-        )
         if guild is None:
+            await self.services.audit.record(None, actor.id if actor else None, action, recorded)
             return
+        # One server's lines are written and posted in the order staff acted.
+        async with self._audit_locks.setdefault(guild.id, asyncio.Lock()):
+            await self.services.audit.record(guild.id, actor.id if actor else None, action, recorded)
+            await self._post_audit(guild, actor, action, summary)
+
+    async def _post_audit(
+        self, guild: discord.Guild, actor: discord.abc.User | None, action: str, summary: str | Localizable
+    ) -> None:
         channel_id = (await self.services.guild_settings.get(guild.id)).channel("audit")
         channel = guild.get_channel(channel_id) if channel_id else None
         if not isinstance(channel, discord.TextChannel):

@@ -11,7 +11,7 @@ import calendar
 import csv
 import io
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
@@ -27,12 +27,14 @@ from bot.errors import DomainError, NotFound
 from bot.i18n import Message, _, half_width
 from bot.scheduler import Clock, Scheduler
 from bot.services.access import AccessService, Person, StaffRule
+from bot.services.batching import KeyedBatcher
 from bot.services.guild_settings import GuildSettingsService
 from bot.services.personal_data import PersonalDataHolder, iso
 
 REMINDER_KIND = "membership.reminder"
 EXPIRY_KIND = "membership.expire"
 SWEEP_KIND = "membership.sweep"
+WELCOME_KIND = "membership.welcome"
 
 CODE, PENDING, APPROVED, REJECTED, EXPIRED, REVOKED = (
     "code",
@@ -188,6 +190,36 @@ class MembershipService(PersonalDataHolder):
         self.policy = policy
         self.guild_settings = guild_settings
         self.access = access
+        # Joins are written as welcome rows together, one transaction for all that arrive meanwhile.
+        self._joins: KeyedBatcher[int, tuple[int, datetime], bool] = KeyedBatcher(self._schedule_welcomes)
+        self._join_order = 0
+
+    # -- joins --------------------------------------------------------------------------------
+
+    async def welcome_later(self, guild_id: int, user_id: int, joined_at: datetime) -> bool:
+        """A newcomer's welcome, as scheduled work: written before this returns, sent by whichever
+        process runs the scheduler, retried until it goes out, and once per join (the join's time
+        is in the row's key, so a second process seeing the same join adds nothing). False when
+        this join was already planned."""
+        self._join_order += 1
+        return await self._joins.ask(guild_id, (user_id, joined_at), order=self._join_order)
+
+    async def _schedule_welcomes(self, guild_id: int, joins: Sequence[tuple[int, datetime]]) -> list[bool]:
+        now = self.clock.now()
+        planned = []
+        async with self.db.transaction() as session:
+            for user_id, joined_at in joins:
+                joined = int(joined_at.timestamp() * 1000)
+                job = await self.scheduler.schedule(
+                    WELCOME_KIND,
+                    now,
+                    {"guild_id": guild_id, "user_id": user_id, "joined": joined},
+                    dedupe_key=f"welcome:{guild_id}:{user_id}:{joined}",
+                    session=session,
+                )
+                planned.append(job is not None)
+        self.scheduler.wake()
+        return planned
 
     # -- the member gate ----------------------------------------------------------------------
 

@@ -8,11 +8,12 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot.scheduler import JobContext
-from bot.services.membership import EXPIRY_KIND, REMINDER_KIND, SWEEP_KIND
+from bot.services.membership import EXPIRY_KIND, REMINDER_KIND, SWEEP_KIND, WELCOME_KIND
 from bot.ui.dm import send_dm
 from bot.ui.text import member_translator
 from bot.ui.time import full_and_relative
 from cogs.membership._roles import take_roles
+from cogs.membership._welcome import Welcomes
 from cogs.membership.embeds import membership_line
 from cogs.membership.views import renew_view
 
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 class MembershipJobs:
     def __init__(self, bot: CisipBot) -> None:
         self.bot = bot
+        self.welcomes = Welcomes(bot)
 
     async def remind(self, context: JobContext) -> None:
         row = await self.bot.services.memberships.due_reminder(
@@ -78,7 +80,9 @@ class MembershipJobs:
         self.bot.register_job(REMINDER_KIND, self.remind, grace=timedelta(days=3))
         self.bot.register_job(EXPIRY_KIND, self.expire, grace=timedelta(days=3650))
         self.bot.register_job(SWEEP_KIND, self.sweep)
+        # A welcome days late still carries the Verify button newcomers need.
+        self.bot.register_job(WELCOME_KIND, self.welcomes.welcome, grace=timedelta(days=7))
 
     def unregister(self) -> None:
-        for kind in (REMINDER_KIND, EXPIRY_KIND, SWEEP_KIND):
+        for kind in (REMINDER_KIND, EXPIRY_KIND, SWEEP_KIND, WELCOME_KIND):
             self.bot.unregister_job(kind)

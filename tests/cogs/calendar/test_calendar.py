@@ -93,7 +93,12 @@ async def audit_actions(cisip: BotHarness) -> list[str]:
 
 async def job_count(cisip: BotHarness) -> int:
     async with cisip.bot.db.session() as session:
-        return int(await session.scalar(select(func.count()).select_from(ScheduledJob)) or 0)
+        return int(
+            await session.scalar(
+                select(func.count()).select_from(ScheduledJob).where(ScheduledJob.kind.like("calendar.%"))
+            )
+            or 0
+        )
 
 
 @pytest.mark.parametrize(

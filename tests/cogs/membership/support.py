@@ -18,7 +18,7 @@ from bot.db.models import AuditEntry
 from bot.db.models_members import Membership
 from tests.cogs.conftest import BotHarness
 from tests.fakediscord.dsl import Reply
-from tests.fakediscord.state import Member, Message
+from tests.fakediscord.state import Member, Message, iso_now
 
 T = TypeVar("T")
 APPLICATION = {
@@ -132,6 +132,7 @@ async def rejoin(cisip: BotHarness, member: Member) -> None:
     await asyncio.sleep(0.1)
     d.guild.members[member.id] = member
     member.role_ids = []
+    member.joined_at = iso_now()  # as Discord says: this join's own time
     d.em.gateway.dispatch("GUILD_MEMBER_ADD", {**member.to_json(), "guild_id": str(d.guild.id)})
 
 

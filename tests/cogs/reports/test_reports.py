@@ -177,7 +177,7 @@ def dm_posts(cisip: BotHarness, member: Member, *, reports: bool = True) -> list
         r
         for r in cisip.discord.em.requests_to("POST", "/channels/{channel_id}/messages")
         if r.params.get("channel_id") == str(channel.id)
-        and (not reports or len(str((r.json or {}).get("nonce"))) == 25)
+        and (not reports or bool((r.json or {}).get("embeds")))  # a report DM is an embed; a welcome is not
     ]
 
 

@@ -86,13 +86,6 @@ class World:
             return int(await session.scalar(select(func.count()).select_from(Workshop)) or 0)
 
 
-@pytest.fixture
-async def world(cisip: BotHarness) -> World:
-    w = World(cisip)
-    await w.configure()
-    return w
-
-
 async def eventually(check: Callable[[], Any], within: float = 3.0) -> None:
     """The announcement is edited after the member's reply: wait for it."""
     loop = asyncio.get_running_loop()
