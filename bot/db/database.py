@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import Insert, event
+from sqlalchemy import Insert, event, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -100,3 +100,12 @@ def upsert(database: Database, model: Any, keys: list[str], columns: list[str]) 
     return statement.on_conflict_do_update(
         index_elements=keys, set_={name: getattr(statement.excluded, name) for name in columns}
     )
+
+
+async def claim_row(session: AsyncSession, model: Any, defaults: dict[str, Any], **key: Any) -> Any:
+    """The row of ``model`` with this key, created from ``defaults`` when missing, and held for the
+    rest of the transaction: two writers who both find it missing cannot both insert it (the
+    insert is ``ON CONFLICT DO NOTHING``, then the row is read ``FOR UPDATE``)."""
+    dialect = postgresql if (await session.connection()).dialect.name == "postgresql" else sqlite
+    await session.execute(dialect.insert(model).values(**key, **defaults).on_conflict_do_nothing())
+    return await session.scalar(select(model).filter_by(**key).with_for_update())

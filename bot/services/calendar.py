@@ -20,7 +20,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.database import Database
+from bot.db.database import Database, claim_row
 from bot.db.models_calendar import CalendarBuiltin, CalendarEntry
 from bot.errors import DomainError, NotFound
 from bot.i18n import Listing, Message, MonthDay, _
@@ -758,10 +758,8 @@ class CalendarService(PersonalDataHolder):
         else:
             rule = YearlyRule(month, day, hour, minute)
         async with self.db.transaction() as session:
-            row = await session.get(CalendarBuiltin, (guild_id, key))
-            if row is None:
-                row = CalendarBuiltin(guild_id=guild_id, key=key)
-                session.add(row)
+            defaults = {"enabled": enabled, "updated_at": self.clock.now()}
+            row = await claim_row(session, CalendarBuiltin, defaults, guild_id=guild_id, key=key)
             row.enabled = enabled
             row.month, row.day, row.hour, row.minute = month, day, hour, minute
             row.timezone = tz

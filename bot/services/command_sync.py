@@ -6,7 +6,7 @@ import hashlib
 import json
 from typing import Any
 
-from bot.db.database import Database
+from bot.db.database import Database, claim_row
 from bot.db.models import CommandSync
 from bot.scheduler.clock import Clock
 
@@ -28,8 +28,6 @@ class CommandSyncState:
 
     async def remember(self, scope: str, digest: str) -> None:
         async with self.db.transaction() as session:
-            row = await session.get(CommandSync, scope)
-            if row is None:
-                row = CommandSync(scope=scope)
-                session.add(row)
+            defaults = {"tree_hash": digest, "synced_at": self.clock.now()}
+            row = await claim_row(session, CommandSync, defaults, scope=scope)
             row.tree_hash, row.synced_at = digest, self.clock.now()

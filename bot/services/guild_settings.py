@@ -6,7 +6,7 @@ import asyncio
 import time
 from dataclasses import dataclass, field
 
-from bot.db.database import Database
+from bot.db.database import Database, claim_row
 from bot.db.models import GuildSettings
 from bot.errors import DomainError
 from bot.i18n import Listing, _, available_languages
@@ -99,10 +99,8 @@ class GuildSettingsService:
 
     async def _update(self, guild_id: int, **values: object) -> GuildConfig:
         async with self.db.transaction() as session:
-            row = await session.get(GuildSettings, guild_id)
-            if row is None:
-                row = GuildSettings(guild_id=guild_id, timezone="UTC", language="en")
-                session.add(row)
+            defaults = {"timezone": "UTC", "language": "en", "updated_at": self.clock.now()}
+            row = await claim_row(session, GuildSettings, defaults, guild_id=guild_id)
             for name, value in values.items():
                 setattr(row, name, value)
             row.updated_at = self.clock.now()

@@ -20,7 +20,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.database import Database
+from bot.db.database import Database, claim_row
 from bot.db.models_members import MemberOrganization, Membership, MembershipSettings, MemberTypeRole
 from bot.db.models_parks import Park
 from bot.errors import DomainError, NotFound
@@ -628,10 +628,14 @@ class MembershipService(PersonalDataHolder):
             raise DomainError(_("The grace period is 0 to 365 days."))
         days = parse_reminder_days(reminder_days) if reminder_days is not None else current.reminder_days
         async with self.db.transaction() as session:
-            row = await session.get(MembershipSettings, guild_id)
-            if row is None:
-                row = MembershipSettings(guild_id=guild_id)
-                session.add(row)
+            defaults = {
+                "months": current.months,
+                "reminder_days": ",".join(str(d) for d in current.reminder_days),
+                "grace_days": current.grace.days,
+                "nicknames": current.nicknames,
+                "updated_at": self.clock.now(),
+            }
+            row = await claim_row(session, MembershipSettings, defaults, guild_id=guild_id)
             row.months = months if months is not None else current.months
             row.reminder_days = ",".join(str(d) for d in days)
             row.grace_days = grace_days if grace_days is not None else current.grace.days
@@ -652,14 +656,17 @@ class MembershipService(PersonalDataHolder):
         if member_type not in MEMBER_TYPES:
             raise DomainError(_("Choose your member type from the list."))
         async with self.db.transaction() as session:
-            row = await session.get(MemberTypeRole, (guild_id, member_type))
             if role_id is None:
-                if row is not None:
-                    await session.delete(row)
-            elif row is None:
-                session.add(MemberTypeRole(guild_id=guild_id, member_type=member_type, role_id=role_id))
-            else:
-                row.role_id = role_id
+                await session.execute(
+                    delete(MemberTypeRole).where(
+                        MemberTypeRole.guild_id == guild_id, MemberTypeRole.member_type == member_type
+                    )
+                )
+                return
+            row = await claim_row(
+                session, MemberTypeRole, {"role_id": role_id}, guild_id=guild_id, member_type=member_type
+            )
+            row.role_id = role_id
 
     # -- member organizations -----------------------------------------------------------------
 

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import ColumnElement, Table, bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.database import Database
+from bot.db.database import Database, claim_row
 from bot.db.models_reports import Report, ReportDelivery, ReportSubscription
 from bot.errors import DomainError, NotFound
 from bot.i18n import _
@@ -462,14 +462,8 @@ class ReportService(PersonalDataHolder):
     async def subscribe(self, guild_id: int, user_id: int, dm_channel_id: int | None = None) -> bool:
         """Subscribe; False when already subscribed."""
         async with self.db.transaction() as session:
-            row = await session.scalar(
-                select(ReportSubscription).where(
-                    ReportSubscription.guild_id == guild_id, ReportSubscription.user_id == user_id
-                )
-            )
-            if row is None:
-                row = ReportSubscription(guild_id=guild_id, user_id=user_id, active=False)
-                session.add(row)
+            defaults = {"active": False, "updated_at": self.clock.now()}
+            row = await claim_row(session, ReportSubscription, defaults, guild_id=guild_id, user_id=user_id)
             was_active = row.active
             row.active = True
             if dm_channel_id is not None:
