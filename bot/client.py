@@ -24,6 +24,9 @@ from bot.services.command_sync import tree_hash
 from bot.services.container import Services
 from bot.services.personal_data import Erasure
 from bot.ui.errors import handle_interaction_error
+from bot.ui.limits import CONTENT, fit
+from bot.ui.options import BadOption, check_options
+from bot.ui.replies import answer_no_choices
 from bot.ui.text import CisipTranslator, localize_for_discord, server_translator
 
 log = logging.getLogger(__name__)
@@ -64,6 +67,29 @@ IN_FLIGHT_TASKS = (
 
 
 class CisipTree(app_commands.CommandTree["CisipBot"]):
+    async def interaction_check(self, interaction: discord.Interaction[CisipBot], /) -> bool:
+        """Every option is checked against the command's declaration before anything else runs
+        (``bot.ui.options``): a refusal is answered by ``on_error``, or with no choices."""
+        command = interaction.command
+        if isinstance(command, app_commands.Command):
+            try:
+                check_options(interaction, command)
+            except BadOption:
+                if interaction.type is discord.InteractionType.autocomplete:
+                    await answer_no_choices(interaction)
+                    return False
+                raise
+        return True
+
+    async def _call(self, interaction: discord.Interaction[CisipBot]) -> None:
+        try:
+            await super()._call(interaction)
+        finally:
+            # discord.py only logs an autocomplete callback's failure: the member would wait for
+            # choices that never come. They get none, at once.
+            if interaction.type is discord.InteractionType.autocomplete:
+                await answer_no_choices(interaction)
+
     async def on_error(
         self, interaction: discord.Interaction[CisipBot], error: app_commands.AppCommandError
     ) -> None:
@@ -249,7 +275,9 @@ class CisipBot(commands.Bot):
         t = await server_translator(self, guild.id)
         who = actor.mention if actor else t("someone whose data was erased")
         try:
-            await channel.send(t("`{action}` by {who}: {summary}", action=action, who=who, summary=summary))
+            await channel.send(
+                fit(t("`{action}` by {who}: {summary}", action=action, who=who, summary=summary), CONTENT)
+            )
         except discord.HTTPException as exc:
             log.warning("could not write to the audit channel of %s: %s", guild.id, exc)
 

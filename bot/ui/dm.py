@@ -10,6 +10,7 @@ import aiohttp
 import discord
 
 from bot.services.delivery import Outcome
+from bot.ui.limits import fit_message
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ async def send_dm(
     """Send a DM that pings nobody. With ``nonce`` Discord answers a repeat of the same send with
     the first message, so a DM sent again after a crash is not received twice."""
     user_id = user if isinstance(user, int) else user.id
-    options: dict[str, Any] = {"allowed_mentions": discord.AllowedMentions.none()}
+    options: dict[str, Any] = {"content": content, "allowed_mentions": discord.AllowedMentions.none()}
     if embed is not None:
         options["embed"] = embed
     if view is not None:
@@ -46,7 +47,7 @@ async def send_dm(
         options["nonce"] = nonce
     try:
         target = user if not isinstance(user, int) else client.get_user(user) or await client.fetch_user(user)
-        await target.send(content, **options)
+        await target.send(**fit_message(options))
     except discord.HTTPException as exc:
         outcome = dm_outcome(exc)
         if outcome is Outcome.DMS_CLOSED:

@@ -14,6 +14,7 @@ from discord import app_commands
 from bot.errors import DomainError
 from bot.i18n import DEFAULT_LANGUAGE
 from bot.ui.checks import NotStaff
+from bot.ui.options import BadOption
 from bot.ui.permissions import permission_list
 from bot.ui.replies import send_ephemeral
 from bot.ui.text import translate_in, translator_for
@@ -42,10 +43,15 @@ async def handle_interaction_error(interaction: discord.Interaction[Any], error:
         # Too late to answer (Discord's 3 seconds passed, or another process answered first).
         log.warning("interaction %s could not be answered: %s", interaction.id, original)
         return
-    if isinstance(original, DomainError):
+    if isinstance(error, app_commands.TransformerError) and isinstance(error.__cause__, DomainError):
+        original = error.__cause__  # an option's converter refused the value (bot.ui.references)
+    if isinstance(original, DomainError | BadOption):
         await send_ephemeral(interaction, t(original.message, **original.params))
         return
-    if isinstance(error, NotStaff):
+    if isinstance(error, app_commands.CommandNotFound | app_commands.CommandSignatureMismatch):
+        # Discord showed a command (or options) from before the last sync.
+        message = t("This command has just changed: wait a minute for Discord to update it, then try again.")
+    elif isinstance(error, NotStaff):
         message = t(NotStaff.message)
     elif isinstance(error, app_commands.NoPrivateMessage):
         message = t("This command works only in a server.")

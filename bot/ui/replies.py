@@ -9,6 +9,8 @@ from typing import Any, TypeVar
 
 import discord
 
+from bot.ui.limits import fit_message
+
 T = TypeVar("T")
 
 # How long a click may wait for its decision before it is acknowledged ("thinking…") first: half of
@@ -24,9 +26,11 @@ async def send_ephemeral(
 ) -> None:
     """A private reply: the initial response if still possible, else a follow-up."""
     if interaction.type is discord.InteractionType.autocomplete:
-        return  # autocomplete cannot carry a message
+        await answer_no_choices(interaction)  # autocomplete cannot carry a message
+        return
     if content is not None:
         kwargs["content"] = content
+    fit_message(kwargs)
     try:
         if interaction.response.is_done():
             await interaction.followup.send(ephemeral=True, **kwargs)
@@ -35,6 +39,16 @@ async def send_ephemeral(
     except discord.HTTPException as exc:
         # The interaction expired or was answered elsewhere: nothing left to tell the user with.
         log.warning("could not reply to interaction %s: %s", interaction.id, exc)
+
+
+async def answer_no_choices(interaction: discord.Interaction[Any]) -> None:
+    """Answer an autocomplete with nothing, unless it was answered already."""
+    if interaction.response.is_done():
+        return
+    try:
+        await interaction.response.autocomplete([])
+    except discord.HTTPException as exc:
+        log.warning("could not answer autocomplete %s: %s", interaction.id, exc)
 
 
 async def think(interaction: discord.Interaction[Any]) -> None:
