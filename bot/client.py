@@ -17,7 +17,7 @@ from discord.ext import commands
 from bot.config import Settings
 from bot.db.database import Database
 from bot.db.migrate import ensure_current
-from bot.endpoints import use_discord_endpoints
+from bot.endpoints import parse_json_tolerantly, use_discord_endpoints
 from bot.i18n import DEFAULT_LANGUAGE, Localizable
 from bot.scheduler import Clock, JobContext, JobDeferred
 from bot.services.command_sync import tree_hash
@@ -25,8 +25,8 @@ from bot.services.container import Services
 from bot.services.personal_data import Erasure
 from bot.ui.errors import handle_interaction_error
 from bot.ui.limits import CONTENT, fit
-from bot.ui.options import BadOption, check_options
-from bot.ui.replies import answer_no_choices
+from bot.ui.options import BadOption, check_options, may_run
+from bot.ui.replies import answer_if_unanswered, answer_no_choices
 from bot.ui.text import CisipTranslator, localize_for_discord, server_translator
 
 log = logging.getLogger(__name__)
@@ -55,6 +55,13 @@ def discover_cogs() -> list[str]:
     )
 
 
+# A button or form nothing answered this long after it arrived (a view that expired, or lived in the
+# memory of a process since restarted) gets a private "expired" answer rather than Discord's "This
+# interaction failed". Later than any handler's own first answer (bot.ui.replies.ACKNOWLEDGE_AFTER),
+# within Discord's 3 seconds.
+UNANSWERED_AFTER = 2.4
+
+
 # discord.py names the tasks that run listeners, slash commands, view and persistent-button
 # callbacks and modal submissions thus.
 IN_FLIGHT_TASKS = (
@@ -79,6 +86,13 @@ class CisipTree(app_commands.CommandTree["CisipBot"]):
                     await answer_no_choices(interaction)
                     return False
                 raise
+            if interaction.type is discord.InteractionType.autocomplete and not await may_run(
+                interaction, command
+            ):
+                # discord.py runs a command's checks only when it is invoked: a staff command's
+                # suggestions (park names, titles, countries) would be offered to anyone.
+                await answer_no_choices(interaction)
+                return False
         return True
 
     async def _call(self, interaction: discord.Interaction[CisipBot]) -> None:
@@ -132,6 +146,7 @@ class CisipBot(commands.Bot):
         self._audit_locks: dict[int, asyncio.Lock] = {}
         self._stopping: asyncio.Future[None] | None = None
         use_discord_endpoints(settings.discord_api_base_url, settings.discord_gateway_url)
+        parse_json_tolerantly()
 
     # -- start-up -----------------------------------------------------------------------------
 
@@ -181,6 +196,9 @@ class CisipBot(commands.Bot):
         # Remembered at once in this process and written with others soon after: the reply never
         # waits for it, and a rush of first interactions costs a few transactions, not one each.
         self.services.user_locales.note(interaction.user.id, interaction.locale.value)
+        if interaction.type in (discord.InteractionType.component, discord.InteractionType.modal_submit):
+            await asyncio.sleep(UNANSWERED_AFTER)
+            await answer_if_unanswered(interaction)
 
     async def on_ready(self) -> None:
         assert self.user is not None

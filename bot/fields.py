@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.errors import DomainError
-from bot.i18n import Message, _
+from bot.i18n import Bound, Message, _
 
 # Letters (and digits, punctuation, symbols) that render as nothing: the fillers people paste to
 # make a name look blank. They are kept inside text and do not count as something to see.
@@ -124,10 +124,10 @@ class WholeNumber:
             raise DomainError(_("The {field} must be a whole number."), field=Message(self.label))
         if not self.min_value <= value <= self.max_value:
             raise DomainError(
-                _("The {field} must be from {min:n} to {max:n}."),
+                _("The {field} must be from {min} to {max}."),
                 field=Message(self.label),
-                min=self.min_value,
-                max=self.max_value,
+                min=Bound(self.min_value),
+                max=Bound(self.max_value),
             )
         if value != int(value):
             raise DomainError(_("The {field} must be a whole number."), field=Message(self.label))
@@ -150,12 +150,13 @@ COUNTRY_TEXT = TextField(_("country"), 60)
 FOCUS_TEXT = TextField(_("focus industry"), 100)
 WEB_ADDRESS = TextField(_("web address"), 500)
 PARK_ESTABLISHED = WholeNumber(_("year founded"), 1900, 2100)
+REGION_TEXT = TextField(_("region"), 64)
 
 # -- workshops ----------------------------------------------------------------------------------------
 WORKSHOP_TITLE = TextField(_("title"), 100)
 WORKSHOP_LOCATION = TextField(_("location"), 100)
 WORKSHOP_DESCRIPTION = TextField(_("description"), 1000, multiline=True)
-WORKSHOP_REFERENCE = TextField(_("workshop"), 100)
+WORKSHOP_REFERENCE = TextField(_("workshop"), WORKSHOP_TITLE.max_length + 20)
 WORKSHOP_TIME = TextField(_("date and time"), 40)
 WORKSHOP_REMINDERS = TextField(_("reminders"), 100)
 CANCEL_REASON = TextField(_("reason"), 500, multiline=True)
@@ -165,12 +166,14 @@ CALL_WEEKS = WholeNumber(_("weeks of call for registrations"), 0, 52)
 # -- reports ------------------------------------------------------------------------------------------
 REPORT_TITLE = TextField(_("title"), 200)
 REPORT_SUMMARY = TextField(_("summary"), 1500, multiline=True)
-REPORT_REFERENCE = TextField(_("report"), 100)
+# A title as typed, or "#12 Title" as a suggestion shows it.
+REPORT_REFERENCE = TextField(_("report"), REPORT_TITLE.max_length + 20)
 REPORT_YEAR = WholeNumber(_("year"), 1990, 2100)
 FILE_NAME = TextField(_("file name"), 200)
 
 # -- the calendar -------------------------------------------------------------------------------------
 CALENDAR_NAME = TextField(_("name"), 100)
+CALENDAR_REFERENCE = TextField(_("calendar entry"), CALENDAR_NAME.max_length)
 # Leaves room in Discord's 2,000 characters for a ping and a lateness note.
 CALENDAR_MESSAGE = TextField(_("message"), 1800, multiline=True)
 TIME_OF_DAY = TextField(_("time"), 10)
@@ -185,9 +188,14 @@ APPLICANT_COUNTRY = TextField(_("country"), 60, min_length=2)
 EMAIL = TextField(_("email address"), 254, min_length=3)
 DOMAIN = TextField(_("domain"), 253, min_length=4)
 STAFF_REASON = TextField(_("reason"), 500, multiline=True)
+STAFF_QUESTION = TextField(_("question"), 500, multiline=True)  # Ask for info: sent to the member
+VERIFICATION_CODE = TextField(_("code"), 10)
 MEMBERSHIP_MONTHS = WholeNumber(_("months"), 1, 120)
 GRACE_DAYS = WholeNumber(_("grace days"), 0, 365)
 MEMBERSHIP_REMINDERS = TextField(_("reminders"), 64)
 
 # -- settings -----------------------------------------------------------------------------------------
 TIMEZONE = TextField(_("time zone"), 64)
+# Discord ids of channels and roles, as the database can hold them.
+CHANNEL_ID = WholeNumber(_("channel"), 1, MAX_ID)
+ROLE_ID = WholeNumber(_("role"), 1, MAX_ID)

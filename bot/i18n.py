@@ -250,6 +250,17 @@ def is_localizable(value: object) -> TypeGuard[Localizable]:
 
 
 @dataclass(frozen=True)
+class Bound:
+    """A limit in a message ("from 1900 to 2100", "from 1 to 10,000"): grouped like ``:n`` only from
+    five digits on, so that years and small limits read as people write them."""
+
+    value: int
+
+    def localize(self, language: str) -> str:
+        return str(self.value) if abs(self.value) < 10_000 else format_number(self.value, language)
+
+
+@dataclass(frozen=True)
 class Month:
     """A month's name on its own ("February", "二月")."""
 

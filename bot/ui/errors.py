@@ -46,6 +46,8 @@ async def handle_interaction_error(interaction: discord.Interaction[Any], error:
     if isinstance(error, app_commands.TransformerError) and isinstance(error.__cause__, DomainError):
         original = error.__cause__  # an option's converter refused the value (bot.ui.references)
     if isinstance(original, DomainError | BadOption):
+        # Refusals are the bot working as meant; at DEBUG an operator can still follow them.
+        log.debug("refused interaction %s: %s", interaction.id, original)
         await send_ephemeral(interaction, t(original.message, **original.params))
         return
     if isinstance(error, app_commands.CommandNotFound | app_commands.CommandSignatureMismatch):
@@ -76,4 +78,7 @@ async def handle_interaction_error(interaction: discord.Interaction[Any], error:
         command = interaction.command.qualified_name if interaction.command else interaction.type.name
         log.error("unexpected error in %s (ref %s)", command, ref, exc_info=original)
         message = t("Something went wrong (ref {ref}). Staff can find the details in the bot's log.", ref=ref)
+        await send_ephemeral(interaction, message)
+        return
+    log.debug("refused interaction %s: %s", interaction.id, type(error).__name__)
     await send_ephemeral(interaction, message)

@@ -12,8 +12,9 @@ declaration, the same one Discord was given, before anything else runs:
 - a user, role, channel or attachment is in the interaction's resolved data (and a channel of an
   allowed type).
 
-A refusal is a clear private message naming the option. Autocomplete gets the same check and
-answers nothing rather than failing.
+Then every string option is made canonical text (``bot.fields.canonical_text``) before discord.py
+reads it. A refusal is a clear private message naming the option. Autocomplete gets the same check
+and answers nothing rather than failing.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ import discord
 from discord import app_commands
 from discord.enums import AppCommandOptionType as OptionType
 
-from bot.i18n import NAME_PREFIX, Message, _, catalog
+from bot.fields import canonical_text
+from bot.i18n import NAME_PREFIX, Bound, Message, _, catalog
 
 _SNOWFLAKE_MAX = 2**64 - 1
 _RESOLVED_KEYS = {
@@ -104,10 +106,35 @@ def check_options(
             _check_typing(parameter, option["value"])
         else:
             _check_value(parameter, option["value"], resolved)
+        if parameter.type is OptionType.string and isinstance(option["value"], str):
+            # What the command (and its autocomplete) reads is canonical text: no NUL, no lone
+            # surrogate, no zero-width padding; invisible-only text is "" for the rules to refuse.
+            option["value"] = canonical_text(option["value"])
+    if autocomplete and not any(
+        isinstance(option, dict) and option.get("focused") for option in command_options(data)
+    ):
+        raise BadOption(_("Discord sent this command in a form I cannot read: try again."))
     if not autocomplete:
         for parameter in command.parameters:
             if parameter.required and parameter.name not in seen:
                 raise BadOption(_("The option {option} is required."), option=OptionName(parameter.name))
+
+
+async def may_run(
+    interaction: discord.Interaction[Any], command: app_commands.Command[Any, ..., Any]
+) -> bool:
+    """Whether ``command``'s checks (its own and its groups') let this person run it: asked before
+    an autocomplete answers, so a staff command suggests nothing to anyone else."""
+    try:
+        for group in (command.root_parent, command.parent):
+            if group is not None and not await group.interaction_check(interaction):
+                return False
+        for check in command.checks:
+            if not await discord.utils.maybe_coroutine(check, interaction):
+                return False
+    except app_commands.AppCommandError:
+        return False
+    return True
 
 
 def _check_typing(parameter: app_commands.Parameter, value: Any) -> None:
@@ -165,12 +192,19 @@ def _check_bounds(parameter: app_commands.Parameter, value: float) -> None:
     option = OptionName(parameter.name)
     if low is not None and high is not None:
         raise BadOption(
-            _("The option {option} takes a number from {min:n} to {max:n}."), option=option, min=low, max=high
+            _("The option {option} takes a number from {min} to {max}."),
+            option=option,
+            min=Bound(int(low)),
+            max=Bound(int(high)),
         )
     if low is not None:
-        raise BadOption(_("The option {option} takes a number from {min:n} up."), option=option, min=low)
+        raise BadOption(
+            _("The option {option} takes a number from {min} up."), option=option, min=Bound(int(low))
+        )
     if high is not None:
-        raise BadOption(_("The option {option} takes a number up to {max:n}."), option=option, max=high)
+        raise BadOption(
+            _("The option {option} takes a number up to {max}."), option=option, max=Bound(int(high))
+        )
     raise BadOption(_("The option {option} takes a number."), option=option)
 
 

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import discord
 
 from bot.ui.limits import fit_message
+from bot.ui.text import translator_for
 
 T = TypeVar("T")
 
@@ -49,6 +50,16 @@ async def answer_no_choices(interaction: discord.Interaction[Any]) -> None:
         await interaction.response.autocomplete([])
     except discord.HTTPException as exc:
         log.warning("could not answer autocomplete %s: %s", interaction.id, exc)
+
+
+async def answer_if_unanswered(interaction: discord.Interaction[Any]) -> None:
+    """Tell the member a button or form has expired, unless something answered it already."""
+    if interaction.response.is_done():
+        return
+    t = await translator_for(interaction)
+    await send_ephemeral(
+        interaction, t("This button or form has expired (or I restarted since): run the command again.")
+    )
 
 
 async def think(interaction: discord.Interaction[Any]) -> None:

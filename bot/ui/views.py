@@ -9,7 +9,10 @@ from typing import Any, ClassVar, Generic, Self, TypeVar
 
 import discord
 
+from bot.fields import MAX_ID
 from bot.ui.errors import handle_interaction_error
+from bot.ui.replies import send_ephemeral
+from bot.ui.text import translator_for
 
 
 class BotView(discord.ui.View):
@@ -20,7 +23,13 @@ class BotView(discord.ui.View):
         self.owner_id = owner_id
 
     async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
-        return self.owner_id is None or interaction.user.id == self.owner_id
+        if self.owner_id is None or interaction.user.id == self.owner_id:
+            return True
+        t = await translator_for(interaction)
+        await send_ephemeral(
+            interaction, t("These buttons belong to someone else: run the command yourself.")
+        )
+        return False
 
     async def on_error(
         self, interaction: discord.Interaction[Any], error: Exception, item: discord.ui.Item[Any], /
@@ -106,7 +115,10 @@ class PersistentButton(discord.ui.DynamicItem[discord.ui.Button[Any]], Generic[K
     async def from_custom_id(
         cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> Self:
-        return cls(cls.key_type(match["key"]))
+        key = cls.key_type(match["key"])
+        if isinstance(key, int) and not 0 < key <= MAX_ID:
+            key = 0  # a custom id no button of ours carries (a client can send any): nothing has id 0
+        return cls(key)
 
     @guarded
     async def callback(self, interaction: discord.Interaction[Any]) -> None:

@@ -43,13 +43,24 @@ async def test_run_migrates_connects_syncs_and_answers_status(tmp_path: Path) ->
         assert reply.ephemeral and reply.embeds[0]["title"] == "CISIP bot status"
         assert (tmp_path / "data" / "cisip.sqlite3").is_file()
     finally:
-        if process.returncode is None:
-            process.send_signal(signal.SIGINT)
-        _out, err = await asyncio.wait_for(process.communicate(), 30)
+        log = await stop(process)
         await emulator.stop()
-    log = err.decode()
-    assert process.returncode == 130, log  # Ctrl-C: a clean stop, no traceback
+    assert process.returncode == 0, log  # SIGTERM (systemd, docker stop): a clean stop
     assert "database schema upgraded from nothing" in log
     assert "synced" in log and "application commands" in log
     assert TOKEN not in log
-    assert "Traceback" not in log
+    assert "Traceback" not in log and " ERROR " not in log, log
+
+
+async def stop(process: asyncio.subprocess.Process, within: float = 30) -> str:
+    """Stop the bot as systemd or docker do (SIGTERM); kill it if it is still there after
+    ``within`` seconds, so no test leaves a bot running. Its log (stderr)."""
+    if process.returncode is None:
+        process.send_signal(signal.SIGTERM)
+    try:
+        _out, err = await asyncio.wait_for(process.communicate(), within)
+    except TimeoutError:
+        process.kill()
+        _out, err = await process.communicate()
+        raise AssertionError(f"the bot did not stop within {within}s of SIGTERM:\n{err.decode()}") from None
+    return err.decode()

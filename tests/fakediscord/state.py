@@ -185,6 +185,8 @@ class Channel:
                 parent_id=str(self.parent_id) if self.parent_id else None,
                 permission_overwrites=[o.to_json() for o in self.overwrites.values()],
             )
+            if self.type == ChannelType.GUILD_VOICE:
+                data.update(bitrate=64000, user_limit=0, rtc_region=None)
         elif world is not None and self.recipient_id is not None:
             data["recipients"] = [world.users[self.recipient_id].to_json()]
         return data
