@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import babel
 from sqlalchemy import insert, select
@@ -25,6 +25,23 @@ from sqlalchemy import insert, select
 from bot.db.database import Database
 from bot.db.models_parks import Park
 from bot.errors import DomainError, NotFound
+from bot.fields import (
+    COUNTRY_TEXT,
+    FOCUS_TEXT,
+    PARK_ALIASES,
+    PARK_CITY,
+    PARK_DESCRIPTION,
+    PARK_ESTABLISHED,
+    PARK_FOCUS,
+    PARK_LOCAL_NAME,
+    PARK_NAME,
+    PARK_QUERY,
+    PARK_REFERENCE,
+    REGION_TEXT,
+    WEB_ADDRESS,
+    TextField,
+    canonical_text,
+)
 from bot.i18n import (
     DEFAULT_LANGUAGE,
     Listing,
@@ -93,12 +110,16 @@ FOCUS_VOCABULARY = (
     _("Creative Industries"),
     _("Defence"),
 )
-MAX_QUERY = 100
 THREADED_REBUILD = 2000  # above this many parks the index is rebuilt off the event loop
 CONFIDENT = 88.0  # a name typed into /park info without autocomplete: a fuzzy hit must be this close
-MIN_YEAR = 1900
-MAX_NAME, MAX_SLUG, MAX_DESCRIPTION = 200, 80, 1000  # characters
+MAX_SLUG = 80  # characters
+ECHO = 100  # characters of a typed value quoted back in a refusal
+# The two web addresses of a park, named apart in refusals (bounds: bot.fields.WEB_ADDRESS).
+WEBSITE = replace(WEB_ADDRESS, label=_("website"))
+SOURCE = replace(WEB_ADDRESS, label=_("source"))
+# A region as typed (a CSV cell; /park offers them as choices). Not in bot.fields yet.
 _SLUG_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+_YEAR_RE = re.compile(r"[0-9]{1,4}")
 _NON_COUNTRY = {"EU", "EZ", "UN", "QO", "ZZ", "XA", "XB", "XK", "AC", "CP", "CQ", "DG", "EA", "IC", "TA"}
 COUNTRY_CODES: frozenset[str] = frozenset(
     str(code)
@@ -120,16 +141,55 @@ def _names_in(label: str, languages: tuple[str, ...]) -> frozenset[str]:
     return frozenset(normalise(translate(label, language)) for language in languages)
 
 
-def canonical(text: str, labels: Iterable[str]) -> str | None:
+def canonical(text: str, labels: tuple[str, ...]) -> str | None:
     """The source string among ``labels`` that ``text`` names in some language, if any."""
-    key = normalise(text)
-    return next((label for label in labels if key in names_of(label)), None)
+    return _labels_by_name(labels, available_languages()).get(normalise(text))
+
+
+@cache
+def _labels_by_name(labels: tuple[str, ...], languages: tuple[str, ...]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for label in labels:
+        for name in _names_in(label, languages):
+            found.setdefault(name, label)
+    return found
 
 
 def resolve_focus(text: str) -> str:
     """'ICT；人工智能' -> 'ICT; AI': focus industries are stored in English; unknown ones are kept."""
-    items = split_list(half_width(text).replace(",", ";"))  # commas or semicolons, any keyboard
+    items = typed_list(half_width(text).replace(",", ";"))  # commas or semicolons, any keyboard
     return "; ".join(canonical(item, FOCUS_VOCABULARY) or item for item in items)
+
+
+def clean(field: TextField, value: str, *, required: bool = True) -> str:
+    """``field.clean(value)``, answered at once for the usual case of plain ASCII text that fits.
+
+    Printable ASCII has nothing for :func:`bot.fields.canonical_text` to remove or normalise but
+    runs of spaces, so a CSV of 100,000 parks is not read one character at a time; anything else,
+    and every refusal, goes through the field itself.
+    """
+    if _plain(value):
+        text = " ".join(value.split())
+        if (not text and not required) or field.min_length <= len(text) <= field.max_length:
+            return text
+    return field.clean(value, required=required)
+
+
+def _plain(value: object) -> TypeGuard[str]:
+    return isinstance(value, str) and value.isascii() and value.isprintable()
+
+
+def one_line(value: str) -> str:
+    """:func:`bot.fields.canonical_text` of one line (the plain-ASCII shortcut of :func:`clean`)."""
+    if _plain(value):
+        return " ".join(value.split())
+    return canonical_text(value) if isinstance(value, str) else ""
+
+
+def quoted(text: str, limit: int = ECHO) -> str:
+    """Typed ``text`` as a refusal quotes it: canonical (nothing invisible), cut with an ellipsis."""
+    text = canonical_text(text[: limit * 4]) if isinstance(text, str) else ""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 # -- countries -------------------------------------------------------------------------------------
@@ -142,7 +202,7 @@ def flag(code: str) -> str:
 
 def search_countries(text: str, language: str = "en", limit: int = 25) -> list[tuple[str, str]]:
     """(code, name) of countries whose name (in ``language`` or English) or code matches ``text``."""
-    q = normalise(text)
+    q = normalise(typing(text, COUNTRY_TEXT))
     scored: list[tuple[int, str, str]] = []
     for code in COUNTRY_CODES:
         name = country_name(code, language)
@@ -165,7 +225,7 @@ def search_countries(text: str, language: str = "en", limit: int = 25) -> list[t
 
 def resolve_country(text: str) -> str:
     """An ISO code from a code or a country name in any language we speak; DomainError if unknown."""
-    value = text.strip()
+    value = clean(COUNTRY_TEXT, text)
     if value.upper() in COUNTRY_CODES:
         return value.upper()
     q = normalise(value)
@@ -175,17 +235,18 @@ def resolve_country(text: str) -> str:
                 return code
     raise DomainError(
         _("Unknown country '{country}': pick one from the list or use a two-letter code such as CN."),
-        country=value[:60],
+        country=value,
     )
 
 
 def resolve_region(text: str) -> str:
     """A region's source name from its name in any language we speak; DomainError if unknown."""
-    region = canonical(text, REGIONS)
+    value = clean(REGION_TEXT, text)
+    region = canonical(value, REGIONS)
     if region is None:
         raise DomainError(
             _("Unknown region '{region}'. Regions: {regions}."),
-            region=text[:60],
+            region=value,
             regions=Listing.labels(REGIONS),
         )
     return region
@@ -195,8 +256,22 @@ def resolve_region(text: str) -> str:
 
 
 def split_list(value: str) -> tuple[str, ...]:
-    """'a; b' or 'a；b' (a Chinese keyboard's semicolon) -> ('a', 'b')."""
+    """'a; b' or 'a；b' (a Chinese keyboard's semicolon) -> ('a', 'b'), for stored lists."""
     return tuple(item.strip() for item in re.split(r"[;；]", value) if item.strip())
+
+
+def typed_list(value: str) -> tuple[str, ...]:
+    """:func:`split_list` of typed text: each item canonical, items with nothing visible dropped."""
+    items = (one_line(item) for item in re.split(r"[;；]", value))
+    return tuple(item for item in items if item)
+
+
+def typing(text: str, field: TextField) -> str:
+    """What is being typed into an autocompleted option, made canonical and cut to the field's
+    length: never refused (autocomplete always answers)."""
+    if not isinstance(text, str):
+        return ""
+    return canonical_text(text[: field.max_length * 4])[: field.max_length]
 
 
 @dataclass(frozen=True)
@@ -277,7 +352,7 @@ class ParkRecord:
 
 def slugify(name: str) -> str:
     slug = "-".join(re.sub(r"[^a-z0-9]+", " ", normalise(name)).split())
-    return slug[:80] or "park"
+    return slug[:MAX_SLUG].rstrip("-") or "park"
 
 
 def _is_url(value: str) -> bool:
@@ -287,7 +362,7 @@ def _is_url(value: str) -> bool:
 
 @dataclass
 class ParkDraft:
-    """What staff typed, before validation (every field a string)."""
+    """What staff typed, before validation (every field a string, as in a CSV row)."""
 
     name: str
     country: str
@@ -323,79 +398,117 @@ class ParkDraft:
         )
 
 
-def problems_of(draft: ParkDraft, this_year: int) -> list[Message]:
-    """Every reason ``draft`` is not a valid park, to be read in any language (English in the CLI)."""
+@dataclass(frozen=True)
+class DraftCheck:
+    """A draft checked: the park to keep, or every reason it cannot be kept."""
+
+    record: ParkRecord | None
+    problems: tuple[Message, ...] = ()
+
+
+def check_draft(draft: ParkDraft, this_year: int) -> DraftCheck:
+    """Every field of ``draft`` cleaned by its ``bot.fields`` declaration (canonical text, nothing
+    invisible, within its length), countries, regions and focus industries understood in any
+    language we speak, then every rule of a park. One path for staff forms and CSV files; the
+    problems read in any language (English in the CLI)."""
     problems: list[Message] = []
-    if not draft.name.strip():
-        problems.append(Message.of(_("name is empty")))
-    elif len(draft.name) > MAX_NAME:
-        problems.append(Message.of(_("name is longer than {limit:n} characters"), limit=MAX_NAME))
-    if len(draft.slug) > MAX_SLUG:
+
+    def refused(error: DomainError) -> None:
+        problems.append(Message.of(error.message, **error.params))
+
+    def text(field: TextField, value: str, *, required: bool = False) -> str:
+        # An optional field left blank is nothing; one filled with only invisible characters is
+        # refused like a required one (as bot.fields' ``clean_optional``).
+        if not required and (value is None or (isinstance(value, str) and not value.strip())):
+            return ""
+        try:
+            return clean(field, value)
+        except DomainError as error:
+            refused(error)
+            return ""
+
+    def resolved(resolve: Any, value: str) -> str:
+        try:
+            return str(resolve(value))
+        except DomainError as error:
+            refused(error)
+            return ""
+
+    name = text(PARK_NAME, draft.name, required=True)
+    slug = one_line(draft.slug[: MAX_SLUG * 4]) if isinstance(draft.slug, str) else ""
+    if len(slug) > MAX_SLUG:
         problems.append(Message.of(_("slug is longer than {limit:n} characters"), limit=MAX_SLUG))
-    elif draft.slug and not _SLUG_RE.fullmatch(draft.slug):
+    elif slug and not _SLUG_RE.fullmatch(slug):
         problems.append(
-            Message.of(_("slug '{slug}' must be lower-case letters, digits and hyphens"), slug=draft.slug)
+            Message.of(_("slug '{slug}' must be lower-case letters, digits and hyphens"), slug=quoted(slug))
         )
-    if draft.country.strip().upper() not in COUNTRY_CODES:
-        problems.append(
-            Message.of(_("country '{country}' is not an ISO 3166-1 alpha-2 code"), country=draft.country)
-        )
-    if draft.region not in REGIONS:
-        problems.append(
-            Message.of(
-                _("region '{region}' is not one of: {regions}"),
-                region=draft.region,
-                regions=Listing.labels(REGIONS),
-            )
-        )
-    year = draft.established.strip()
-    if year and not (year.isdigit() and MIN_YEAR <= int(year) <= this_year):
-        problems.append(
-            Message.of(
-                _("established '{year}' is not a year between {first} and {last}"),
-                year=year,
-                first=MIN_YEAR,
-                last=this_year,
-            )
-        )
-    unknown = [f for f in split_list(draft.focus) if f not in FOCUS_VOCABULARY]
+    local_name = text(PARK_LOCAL_NAME, draft.local_name)
+    aliases = typed_list(text(PARK_ALIASES, draft.aliases))
+    country = resolved(resolve_country, draft.country)
+    region = resolved(resolve_region, draft.region)
+    city = text(PARK_CITY, draft.city)
+    established = _year(draft.established, this_year, problems)
+    # Focus industries: typed in any language, kept in English; the English list must fit too.
+    focus = typed_list(text(PARK_FOCUS, resolve_focus(text(PARK_FOCUS, draft.focus))))
+    unknown = [item for item in focus if item not in FOCUS_VOCABULARY]
     if unknown:
         problems.append(
             Message.of(
                 _("unknown focus {focus} (known: {known})"),
-                focus=Listing.of(unknown),
+                focus=Listing.of(quoted(item) for item in unknown),
                 known=Listing.labels(FOCUS_VOCABULARY),
             )
         )
-    website, source = draft.website.strip(), draft.source.strip()
+    website, source = text(WEBSITE, draft.website), text(SOURCE, draft.source)
     if website and not _is_url(website):
-        problems.append(Message.of(_("website '{url}' is not an http(s) URL"), url=website))
+        problems.append(Message.of(_("website '{url}' is not an http(s) URL"), url=quoted(website)))
     if source and not _is_url(source):
-        problems.append(Message.of(_("source '{url}' is not an http(s) URL"), url=source))
-    if len(draft.description) > MAX_DESCRIPTION:
-        problems.append(
-            Message.of(_("description is longer than {limit:n} characters"), limit=MAX_DESCRIPTION)
-        )
-    return problems
-
-
-def record_of(draft: ParkDraft) -> ParkRecord:
-    """A validated draft as a record (call :func:`problems_of` first)."""
-    return ParkRecord(
-        slug=draft.slug or slugify(draft.name),
-        name=draft.name.strip(),
-        country=draft.country.strip().upper(),
-        region=draft.region,
-        local_name=draft.local_name.strip(),
-        aliases=split_list(draft.aliases),
-        city=draft.city.strip(),
-        established=int(draft.established) if draft.established.strip() else None,
-        focus=split_list(draft.focus),
-        website=draft.website.strip(),
-        description=draft.description.strip(),
-        source=draft.source.strip(),
-        cisip_member=draft.cisip_member,
+        problems.append(Message.of(_("source '{url}' is not an http(s) URL"), url=quoted(source)))
+    description = text(PARK_DESCRIPTION, draft.description)
+    if problems:
+        return DraftCheck(None, tuple(problems))
+    record = ParkRecord(
+        slug=slug or slugify(name),
+        name=name,
+        country=country,
+        region=region,
+        local_name=local_name,
+        aliases=aliases,
+        city=city,
+        established=established,
+        focus=focus,
+        website=website,
+        description=description,
+        source=source,
+        cisip_member=bool(draft.cisip_member),
     )
+    return DraftCheck(record)
+
+
+def _year(typed: str, this_year: int, problems: list[Message]) -> int | None:
+    """The founding year typed (None when left empty), checked by bot.fields.PARK_ESTABLISHED and
+    no later than this year."""
+    year = one_line(half_width(typed[:40])) if isinstance(typed, str) else ""
+    if not year:
+        return None
+    last = min(this_year, PARK_ESTABLISHED.max_value)
+    value: int | None = None
+    if _YEAR_RE.fullmatch(year):
+        try:
+            value = PARK_ESTABLISHED.check(int(year))
+        except DomainError:
+            value = None
+    if value is not None and value <= last:
+        return value
+    problems.append(
+        Message.of(
+            _("established '{year}' is not a year between {first} and {last}"),
+            year=quoted(year, 40),
+            first=PARK_ESTABLISHED.min_value,
+            last=last,
+        )
+    )
+    return None
 
 
 @dataclass
@@ -405,7 +518,8 @@ class CsvCheck:
 
 
 def read_csv(text: str, this_year: int, *, progress: Any = None) -> CsvCheck:
-    """Validate a whole CSV file: every row's problems with its line number, or the records."""
+    """Validate a whole CSV file the way staff input is validated (:func:`check_draft`): every
+    row's problems with its line number, or the records."""
     check = CsvCheck()
     try:
         reader = csv.reader(io.StringIO(text), strict=True)
@@ -432,14 +546,16 @@ def read_csv(text: str, this_year: int, *, progress: Any = None) -> CsvCheck:
             draft = ParkDraft(name="", country="", region="")
             for column in COLUMNS:
                 setattr(draft, column, row[column])
-            problems = [p.localize(DEFAULT_LANGUAGE) for p in problems_of(draft, this_year)]
-            slug = draft.slug or slugify(draft.name)
-            if slug in seen:
-                problems.append(f"slug {slug!r} is already on line {seen[slug]}")
-            seen.setdefault(slug, line)
+            checked = check_draft(draft, this_year)
+            problems = [p.localize(DEFAULT_LANGUAGE) for p in checked.problems]
+            if checked.record is not None:
+                slug = checked.record.slug
+                if slug in seen:
+                    problems.append(f"slug {slug!r} is already on line {seen[slug]}")
+                seen.setdefault(slug, line)
             check.problems.extend((line, p) for p in problems)
-            if not problems:
-                check.records.append(record_of(draft))
+            if not problems and checked.record is not None:
+                check.records.append(checked.record)
     except csv.Error as exc:
         check.problems.append((reader.line_num, f"malformed CSV: {exc}"))
     return check
@@ -579,17 +695,13 @@ class ParkService:
         focus: str | None = None,
         limit: int = 50,
     ) -> list[ParkRecord]:
-        """Parks matching ``query`` best first; "No park matches" with suggestions when none do."""
-        query = query.strip()
-        if not query:
-            raise DomainError(_("Type part of a park's name to search for."))
-        if len(query) > MAX_QUERY:
-            raise DomainError(
-                _("That search is too long: use at most {limit:n} characters."), limit=MAX_QUERY
-            )
-        code = resolve_country(country) if country else None
-        region = resolve_region(region) if region else None
-        focus_key = normalise(focus) if focus else None
+        """Parks matching ``query`` best first; "No park matches" with suggestions when none do.
+        Every text is cleaned by its field (``bot.fields``) first."""
+        query = clean(PARK_QUERY, query)
+        code = resolve_country(country) if country is not None else None
+        region = resolve_region(region) if region is not None else None
+        focus_text = FOCUS_TEXT.clean_optional(focus)
+        focus_key = normalise(focus_text) if focus_text is not None else None
 
         def where(doc: ParkDoc) -> bool:
             return (
@@ -601,36 +713,54 @@ class ParkService:
         filtered = code is not None or region is not None or focus_key is not None
         hits = self.index.search(query, limit=limit, where=where if filtered else None)
         if not hits:
-            suggestions = [self.records[s].name for s in self.index.suggest(query)]
-            if suggestions:
-                raise NotFound(
-                    _("No park matches '{query}'. Closest: {suggestions}."),
-                    query=query,
-                    suggestions=Listing.of(suggestions, separator=_("; ")),
-                )
-            raise NotFound(_("No park matches '{query}'."), query=query)
+            raise self._no_match(query)
         return [self.records[hit.slug] for hit in hits]
 
+    def _no_match(self, query: str) -> NotFound:
+        """ "No park matches 'X'", with the closest names when there are any."""
+        suggestions = [self.records[s].name for s in self.index.suggest(query)]
+        if suggestions:
+            return NotFound(
+                _("No park matches '{query}'. Closest: {suggestions}."),
+                query=quoted(query),
+                suggestions=Listing.of(suggestions, separator=_("; ")),
+            )
+        return NotFound(_("No park matches '{query}'."), query=quoted(query))
+
     def autocomplete(self, text: str, limit: int = 25) -> list[ParkRecord]:
-        text = text.strip()[:MAX_QUERY]
+        """The parks to offer for what is being typed (any text: never refused)."""
+        text = typing(text, PARK_REFERENCE)
         if not text:
             return list(self.records.values())[:limit]
         return [self.records[hit.slug] for hit in self.index.search(text, limit=limit)]
 
-    def get(self, name_or_slug: str) -> ParkRecord:
-        """A park by slug (what autocomplete sends) or else by the best search result."""
-        found = self.records.get(name_or_slug.strip())
+    def get(self, slug: str) -> ParkRecord:
+        """A listed park by its slug (a Share button's, a staff change's)."""
+        found = self.records.get(slug) if isinstance(slug, str) else None
+        if found is None:
+            raise NotFound(_("No park matches '{query}'."), query=quoted(str(slug)))
+        return found
+
+    def find(self, typed: str) -> ParkRecord:
+        """The park a /park option names, whatever was sent: a slug (what autocomplete sends), a
+        name, local name or alias typed without picking, or a name close enough to one; else
+        "No park matches 'X'. Closest: ..." (text of any size: it is cleaned and quoted cut)."""
+        raw = typed if isinstance(typed, str) else str(typed)
+        found = self.records.get(raw.strip())
         if found is not None:
             return found
-        best = self.search(name_or_slug, limit=1)[0]
-        hit = self.index.search(name_or_slug, limit=1)[0]
-        if hit.tier == FUZZY and hit.score < CONFIDENT:
-            raise NotFound(
-                _("No park matches '{query}'. Closest: {suggestions}."),
-                query=name_or_slug.strip(),
-                suggestions=best.name,
-            )
-        return best
+        text = canonical_text(raw[: PARK_REFERENCE.max_length * 4])
+        if not text:
+            PARK_REFERENCE.clean(text)  # "The park cannot be empty."
+        if len(text) > PARK_REFERENCE.max_length:
+            raise NotFound(_("No park matches '{query}'."), query=quoted(text))
+        found = self.records.get(text)
+        if found is not None:
+            return found
+        hits = self.index.search(text, limit=1)
+        if hits and (hits[0].tier != FUZZY or hits[0].score >= CONFIDENT):
+            return self.records[hits[0].slug]
+        raise self._no_match(text)
 
     def in_place(self, country: str | None, region: str | None) -> list[ParkRecord]:
         """The parks of a country (ISO code) and/or a region (source name), as listed."""
@@ -667,7 +797,7 @@ class ParkService:
     def focus_choices(self, text: str, language: str, limit: int = 25) -> list[tuple[str, str]]:
         """(focus, its name in ``language``) of the focus industries in use (the whole vocabulary
         while none is) that contain ``text`` in English or in ``language``."""
-        q = text.casefold().strip()
+        q = typing(text, FOCUS_TEXT).casefold()
         named = [(f, translate(f, language)) for f in self.focus_values() or FOCUS_VOCABULARY]
         return [(f, name) for f, name in named if q in f.casefold() or q in name.casefold()][:limit]
 
@@ -704,20 +834,51 @@ class ParkService:
     # -- staff changes ----------------------------------------------------------------------------
 
     def validate(self, draft: ParkDraft) -> ParkRecord:
-        """A staff draft as a record, or a DomainError naming what is wrong."""
-        draft.country = resolve_country(draft.country)
-        draft.region = resolve_region(draft.region)
-        draft.focus = resolve_focus(draft.focus)
-        problems = problems_of(draft, self.clock.now().year)
-        if problems:
+        """A staff draft as a record (every field cleaned, see :func:`check_draft`), or a DomainError
+        listing everything that is wrong."""
+        checked = check_draft(draft, self.clock.now().year)
+        if checked.record is None:
             raise DomainError(
-                _("This park cannot be saved:\n{problems}"), problems=Listing.of(problems, bullets=True)
+                _("This park cannot be saved:\n{problems}"),
+                problems=Listing.of(checked.problems, bullets=True),
             )
-        return record_of(draft)
+        return checked.record
 
     def check_options(self, draft: ParkDraft) -> None:
         """Refuse a draft's command options before the form opens (the form asks for the name)."""
         self.validate(replace(draft, name=draft.name or "-"))
+
+    def with_options(
+        self,
+        draft: ParkDraft,
+        *,
+        country: str | None = None,
+        region: str | None = None,
+        city: str | None = None,
+        established: int | None = None,
+        website: str | None = None,
+        source: str | None = None,
+        cisip_member: bool | None = None,
+    ) -> ParkDraft:
+        """``draft`` with the slash command's options that were given (not None) in place of its
+        fields, checked before the form opens: an option given with nothing visible in it is
+        refused (it never clears a field), as is anything :meth:`validate` refuses."""
+        changed = replace(draft)
+        for name, value, text_field in (
+            ("country", country, COUNTRY_TEXT),
+            ("region", region, REGION_TEXT),
+            ("city", city, PARK_CITY),
+            ("website", website, WEBSITE),
+            ("source", source, SOURCE),
+        ):
+            if value is not None:
+                setattr(changed, name, clean(text_field, value))
+        if established is not None:
+            changed.established = str(PARK_ESTABLISHED.check(established))
+        if cisip_member is not None:
+            changed.cisip_member = cisip_member
+        self.check_options(changed)
+        return changed
 
     async def add(self, draft: ParkDraft) -> ParkRecord:
         record = self.validate(draft)
@@ -746,7 +907,7 @@ class ParkService:
         async with self.db.transaction() as session:
             row = await session.scalar(select(Park).where(Park.slug == current.slug))
             if row is None or row.removed_at is not None:
-                raise NotFound(_("No park matches '{query}'."), query=slug)
+                raise NotFound(_("No park matches '{query}'."), query=quoted(slug))
             others = (await session.scalars(select(Park.name).where(Park.removed_at.is_(None)))).all()
             if normalise(record.name) != normalise(row.name) and normalise(record.name) in {
                 normalise(n) for n in others
@@ -762,7 +923,7 @@ class ParkService:
         async with self.db.transaction() as session:
             row = await session.scalar(select(Park).where(Park.slug == record.slug))
             if row is None or row.removed_at is not None:
-                raise NotFound(_("No park matches '{query}'."), query=slug)
+                raise NotFound(_("No park matches '{query}'."), query=quoted(slug))
             now = self.clock.now()
             row.removed_at, row.staff_edited, row.updated_at = now, True, now
         await self.load()

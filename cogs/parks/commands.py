@@ -13,20 +13,24 @@ from discord import app_commands
 from discord.app_commands import locale_str
 from discord.ext import commands
 
+from bot.fields import (
+    COUNTRY_TEXT,
+    FOCUS_TEXT,
+    PARK_CITY,
+    PARK_ESTABLISHED,
+    PARK_QUERY,
+    PARK_REFERENCE,
+    WEB_ADDRESS,
+    canonical_text,
+)
 from bot.services.parks import REGIONS, ParkCard, ParkDraft, ParkRecord, ParkService, flag
-from bot.ui.checks import is_staff, staff_only
+from bot.ui.checks import staff_only
+from bot.ui.limits import CHOICE_NAME, fit, fit_embed
+from bot.ui.references import Reference
+from bot.ui.services import services_of
 from bot.ui.text import Translate, language_of, translator_for
 from cogs.parks.chart import stats_chart
-from cogs.parks.views import (
-    ConfirmRemove,
-    Pager,
-    ParkModal,
-    card_view,
-    clip,
-    list_page,
-    list_pages,
-    park_card,
-)
+from cogs.parks.views import ConfirmRemove, Pager, ParkModal, card_view, list_page, list_pages, park_card
 
 if TYPE_CHECKING:
     from bot.client import CisipBot
@@ -34,6 +38,35 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 REGION_CHOICES = [app_commands.Choice(name=locale_str(region), value=region) for region in REGIONS]
+
+
+async def find_park(interaction: discord.Interaction[CisipBot], typed: str, staff: bool) -> ParkRecord:
+    """The park an option names (the service decides: a slug, a typed name, "No park matches")."""
+    return services_of(interaction.client).parks.find(typed)
+
+
+async def suggest_parks(
+    interaction: discord.Interaction[CisipBot], typed: str, staff: bool
+) -> list[tuple[str, str]]:
+    return [
+        (f"{park.name} ({park.city})" if park.city else park.name, park.slug)
+        for park in services_of(interaction.client).parks.autocomplete(typed, 25)
+    ]
+
+
+# Every park option: what is typed is bounded by PARK_REFERENCE and looked up before the command
+# runs; the staff commands' autocomplete answers nobody else.
+ParkOption = app_commands.Transform[ParkRecord, Reference(PARK_REFERENCE, find_park, suggest_parks)]
+StaffParkOption = app_commands.Transform[
+    ParkRecord, Reference(PARK_REFERENCE, find_park, suggest_parks, staff_only=True)
+]
+# Every text option declares the length its field allows (bot.fields); the bot checks it again.
+Query = app_commands.Range[str, PARK_QUERY.min_length, PARK_QUERY.max_length]
+CountryText = app_commands.Range[str, COUNTRY_TEXT.min_length, COUNTRY_TEXT.max_length]
+FocusText = app_commands.Range[str, FOCUS_TEXT.min_length, FOCUS_TEXT.max_length]
+CityText = app_commands.Range[str, PARK_CITY.min_length, PARK_CITY.max_length]
+WebAddress = app_commands.Range[str, WEB_ADDRESS.min_length, WEB_ADDRESS.max_length]
+Year = app_commands.Range[int, PARK_ESTABLISHED.min_value, PARK_ESTABLISHED.max_value]
 
 
 class Parks(commands.Cog):
@@ -73,30 +106,12 @@ class ParkGroup(app_commands.Group):
 
     # -- autocomplete ---------------------------------------------------------------------------
 
-    async def park_names(
-        self, interaction: discord.Interaction[CisipBot], current: str
-    ) -> list[app_commands.Choice[str]]:
-        return [
-            app_commands.Choice(
-                name=clip(f"{p.name} ({p.city or p.country})" if p.city else p.name, 100), value=p.slug
-            )
-            for p in self.service.autocomplete(current, 25)
-        ]
-
-    async def staff_park_names(
-        self, interaction: discord.Interaction[CisipBot], current: str
-    ) -> list[app_commands.Choice[str]]:
-        # Autocomplete runs before any check: a staff command suggests nothing to anyone else.
-        if not await is_staff(interaction):
-            return []
-        return await self.park_names(interaction, current)
-
     async def countries(
         self, interaction: discord.Interaction[CisipBot], current: str
     ) -> list[app_commands.Choice[str]]:
         language = await language_of(interaction)
         return [
-            app_commands.Choice(name=clip(f"{flag(code)} {name} ({code})", 100), value=code)
+            app_commands.Choice(name=fit(f"{flag(code)} {name} ({code})", CHOICE_NAME), value=code)
             for code, name in self.service.country_choices(current, language)
         ]
 
@@ -105,7 +120,7 @@ class ParkGroup(app_commands.Group):
     ) -> list[app_commands.Choice[str]]:
         language = await language_of(interaction)
         return [
-            app_commands.Choice(name=name, value=focus)
+            app_commands.Choice(name=fit(name, CHOICE_NAME), value=fit(focus, CHOICE_NAME))
             for focus, name in self.service.focus_choices(current, language)
         ]
 
@@ -122,10 +137,10 @@ class ParkGroup(app_commands.Group):
     async def search(
         self,
         interaction: discord.Interaction[CisipBot],
-        query: str,
-        country: str | None = None,
+        query: Query,
+        country: CountryText | None = None,
         region: app_commands.Choice[str] | None = None,
-        focus: str | None = None,
+        focus: FocusText | None = None,
     ) -> None:
         t = await translator_for(interaction)
         found = self.service.search(
@@ -137,12 +152,16 @@ class ParkGroup(app_commands.Group):
         def render(page: int) -> tuple[discord.Embed, str | None]:
             park = found[page]
             if page not in cards:
-                cards[page] = park_card(t, ParkCard(park, member=members.includes(park)))
-                cards[page].set_footer(
+                card = park_card(t, ParkCard(park, member=members.includes(park)))
+                card.set_footer(
                     text=t(
-                        "Result {n:n} of {total:n} for '{query}'", n=page + 1, total=len(found), query=query
+                        "Result {n:n} of {total:n} for '{query}'",
+                        n=page + 1,
+                        total=len(found),
+                        query=canonical_text(query),  # as the service read it
                     )
                 )
+                cards[page] = fit_embed(card)
             return cards[page], park.slug
 
         view = Pager(t, interaction.user.id, len(found), render)
@@ -162,18 +181,11 @@ class ParkGroup(app_commands.Group):
 
     @app_commands.command(name="info", description=locale_str("Show a park's card"))
     @app_commands.describe(name=locale_str("The park"))
-    async def info(self, interaction: discord.Interaction[CisipBot], name: str) -> None:
+    async def info(self, interaction: discord.Interaction[CisipBot], name: ParkOption) -> None:
         t = await translator_for(interaction)
-        park = self.service.get(name)
         await interaction.response.send_message(
-            embed=await card_of(interaction, t, park), view=card_view(t, park), ephemeral=True
+            embed=await card_of(interaction, t, name), view=card_view(t, name), ephemeral=True
         )
-
-    @info.autocomplete("name")
-    async def info_name(
-        self, interaction: discord.Interaction[CisipBot], current: str
-    ) -> list[app_commands.Choice[str]]:
-        return await self.park_names(interaction, current)
 
     @app_commands.command(name="list", description=locale_str("List the parks of a country or a region"))
     @app_commands.describe(country=locale_str("A country"), region=locale_str("A region"))
@@ -181,7 +193,7 @@ class ParkGroup(app_commands.Group):
     async def list_(
         self,
         interaction: discord.Interaction[CisipBot],
-        country: str | None = None,
+        country: CountryText | None = None,
         region: app_commands.Choice[str] | None = None,
     ) -> None:
         t = await translator_for(interaction)
@@ -233,26 +245,25 @@ class ParkGroup(app_commands.Group):
     async def add(
         self,
         interaction: discord.Interaction[CisipBot],
-        country: str,
+        country: CountryText,
         region: app_commands.Choice[str],
-        city: app_commands.Range[str, 1, 100] | None = None,
-        established: app_commands.Range[int, 1900, 2100] | None = None,
-        website: app_commands.Range[str, 1, 500] | None = None,
-        source: app_commands.Range[str, 1, 500] | None = None,
+        city: CityText | None = None,
+        established: Year | None = None,
+        website: WebAddress | None = None,
+        source: WebAddress | None = None,
         cisip_member: bool = False,
     ) -> None:
         t = await translator_for(interaction)
-        draft = ParkDraft(
-            name="",
+        draft = self.service.with_options(  # refused before the form opens
+            ParkDraft(name="", country="", region=""),
             country=country,
             region=region.value,
-            city=city or "",
-            established=str(established or ""),
-            website=website or "",
-            source=source or "",
+            city=city,
+            established=established,
+            website=website,
+            source=source,
             cisip_member=cisip_member,
         )
-        self.service.check_options(draft)  # refuse before the form opens
 
         async def done(modal_interaction: discord.Interaction[CisipBot], filled: ParkDraft) -> None:
             park = await self.service.add(filled)
@@ -289,27 +300,29 @@ class ParkGroup(app_commands.Group):
     async def edit(
         self,
         interaction: discord.Interaction[CisipBot],
-        name: str,
-        country: str | None = None,
+        name: StaffParkOption,
+        country: CountryText | None = None,
         region: app_commands.Choice[str] | None = None,
-        city: app_commands.Range[str, 1, 100] | None = None,
-        established: app_commands.Range[int, 1900, 2100] | None = None,
-        website: app_commands.Range[str, 1, 500] | None = None,
-        source: app_commands.Range[str, 1, 500] | None = None,
+        city: CityText | None = None,
+        established: Year | None = None,
+        website: WebAddress | None = None,
+        source: WebAddress | None = None,
         cisip_member: bool | None = None,
     ) -> None:
         t = await translator_for(interaction)
-        park = self.service.get(name)
-        # The park as it is, with the options given changing their fields.
-        draft = ParkDraft.of(park)
-        draft.country = country or draft.country
-        draft.region = region.value if region else draft.region
-        draft.city = city if city is not None else draft.city
-        draft.established = str(established) if established else draft.established
-        draft.website = website if website is not None else draft.website
-        draft.source = source if source is not None else draft.source
-        draft.cisip_member = draft.cisip_member if cisip_member is None else cisip_member
-        self.service.check_options(draft)  # refuse bad options before the form opens
+        park = name
+        # The park as it is, with the options given changing their fields (refused before the form
+        # opens).
+        draft = self.service.with_options(
+            ParkDraft.of(park),
+            country=country,
+            region=region.value if region else None,
+            city=city,
+            established=established,
+            website=website,
+            source=source,
+            cisip_member=cisip_member,
+        )
 
         async def done(modal_interaction: discord.Interaction[CisipBot], filled: ParkDraft) -> None:
             edited = await self.service.edit(park.slug, filled)
@@ -324,12 +337,6 @@ class ParkGroup(app_commands.Group):
 
         await interaction.response.send_modal(ParkModal(t, t("Edit {name}", name=park.name), draft, done))
 
-    @edit.autocomplete("name")
-    async def edit_name(
-        self, interaction: discord.Interaction[CisipBot], current: str
-    ) -> list[app_commands.Choice[str]]:
-        return await self.staff_park_names(interaction, current)
-
     @edit.autocomplete("country")
     async def edit_country(
         self, interaction: discord.Interaction[CisipBot], current: str
@@ -339,18 +346,11 @@ class ParkGroup(app_commands.Group):
     @app_commands.command(name="remove", description=locale_str("Staff: remove a park from the directory"))
     @app_commands.describe(name=locale_str("The park"))
     @staff_only()
-    async def remove(self, interaction: discord.Interaction[CisipBot], name: str) -> None:
+    async def remove(self, interaction: discord.Interaction[CisipBot], name: StaffParkOption) -> None:
         t = await translator_for(interaction)
-        park = self.service.get(name)
         await interaction.response.send_message(
-            t("Remove {name} from the directory?", name=park.name),
-            embed=await card_of(interaction, t, park),
-            view=ConfirmRemove(t, park, interaction.user.id),
+            t("Remove {name} from the directory?", name=name.name),
+            embed=await card_of(interaction, t, name),
+            view=ConfirmRemove(t, name, interaction.user.id),
             ephemeral=True,
         )
-
-    @remove.autocomplete("name")
-    async def remove_name(
-        self, interaction: discord.Interaction[CisipBot], current: str
-    ) -> list[app_commands.Choice[str]]:
-        return await self.staff_park_names(interaction, current)

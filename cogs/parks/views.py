@@ -8,8 +8,19 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot.fields import PARK_ALIASES, PARK_DESCRIPTION, PARK_FOCUS, PARK_LOCAL_NAME, PARK_NAME, TextField
 from bot.i18n import Country, Listing, _
 from bot.services.parks import ParkCard, ParkDraft, ParkList, ParkRecord, flag, split_list
+from bot.ui.limits import (
+    EMBED_DESCRIPTION,
+    EMBED_TITLE,
+    FIELD_VALUE,
+    INPUT_LABEL,
+    MODAL_TITLE,
+    PLACEHOLDER,
+    fit,
+    fit_embed,
+)
 from bot.ui.text import Translate, server_translator
 from bot.ui.views import BotModal, BotView, PersistentButton
 
@@ -20,10 +31,6 @@ PAGE_SIZE = 15  # parks per page of /park list
 MAX_LINKED = 20  # verified members shown on a card
 FOCUS_EXAMPLE = ("ICT", "AI", "Biotechnology")  # the form's placeholder, in the reader's language
 Render = Callable[[int], tuple[discord.Embed, str | None]]
-
-
-def clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def park_card(t: Translate, card: ParkCard) -> discord.Embed:
@@ -37,29 +44,33 @@ def park_card(t: Translate, card: ParkCard) -> discord.Embed:
     if park.description:
         lines.append(park.description)
     embed = discord.Embed(
-        title=clip(f"{flag(park.country)} {park.name}", 256),
-        description=clip("\n\n".join(lines), 4000) or None,
+        title=fit(f"{flag(park.country)} {park.name}", EMBED_TITLE),
+        description=fit("\n\n".join(lines), EMBED_DESCRIPTION) or None,
         url=park.website or None,
         colour=discord.Colour.gold() if card.member else discord.Colour.blue(),
     )
     embed.add_field(name=t("Country"), value=f"{flag(park.country)} {t(Country(park.country))}", inline=True)
-    embed.add_field(name=t("City"), value=park.city or "—", inline=True)
+    embed.add_field(name=t("City"), value=fit(park.city, FIELD_VALUE) or "—", inline=True)
     embed.add_field(name=t("Founded"), value=str(park.established or "—"), inline=True)
     embed.add_field(name=t("Region"), value=t(park.region), inline=True)
-    embed.add_field(name=t("Focus"), value=t(Listing.labels(park.focus)) or "—", inline=True)
+    embed.add_field(
+        name=t("Focus"), value=fit(t(Listing.labels(park.focus)), FIELD_VALUE) or "—", inline=True
+    )
     if park.aliases:
-        embed.add_field(name=t("Also known as"), value=clip(", ".join(park.aliases), 1024), inline=False)
+        embed.add_field(
+            name=t("Also known as"), value=fit(", ".join(park.aliases), FIELD_VALUE), inline=False
+        )
     if park.website:
-        embed.add_field(name=t("Website"), value=clip(park.website, 1024), inline=False)
+        embed.add_field(name=t("Website"), value=fit(park.website, FIELD_VALUE), inline=False)
     if park.source:
-        embed.add_field(name=t("Source"), value=clip(park.source, 1024), inline=False)
+        embed.add_field(name=t("Source"), value=fit(park.source, FIELD_VALUE), inline=False)
     if card.linked:
         shown = [f"<@{m.user_id}> ({m.organization})" for m in card.linked[:MAX_LINKED]]
         if len(card.linked) > MAX_LINKED:
             shown.append(t("and {count:n} more", count=len(card.linked) - MAX_LINKED))
-        embed.add_field(name=t("Verified members"), value=clip("\n".join(shown), 1024), inline=False)
+        embed.add_field(name=t("Verified members"), value=fit("\n".join(shown), FIELD_VALUE), inline=False)
     embed.set_footer(text=park.slug)
-    return embed
+    return fit_embed(embed)
 
 
 def list_page(t: Translate, listing: ParkList, page: int) -> discord.Embed:
@@ -72,8 +83,8 @@ def list_page(t: Translate, listing: ParkList, page: int) -> discord.Embed:
         for p in chunk
     ]
     embed = discord.Embed(
-        title=clip(t("Parks in {place}", place=listing.place), 256),
-        description="\n".join(lines),
+        title=fit(t("Parks in {place}", place=listing.place), EMBED_TITLE),
+        description=fit("\n".join(lines), EMBED_DESCRIPTION),
         colour=discord.Colour.blue(),
     )
     embed.set_footer(
@@ -84,7 +95,7 @@ def list_page(t: Translate, listing: ParkList, page: int) -> discord.Embed:
             pages=list_pages(listing),
         )
     )
-    return embed
+    return fit_embed(embed)
 
 
 def list_pages(listing: ParkList) -> int:
@@ -153,6 +164,29 @@ def card_view(t: Translate, park: ParkRecord) -> BotView:
     return view
 
 
+def text_input(
+    custom_id: str,
+    label: str,
+    field: TextField,
+    default: str,
+    *,
+    required: bool = False,
+    placeholder: str | None = None,
+) -> discord.ui.TextInput[Any]:
+    """A form field declared with its ``bot.fields`` bounds; a default that would not fit (Discord
+    refuses the whole form) is cut, and the label and placeholder fitted."""
+    return discord.ui.TextInput(
+        custom_id=custom_id,
+        label=fit(label, INPUT_LABEL),
+        style=discord.TextStyle.paragraph if field.multiline else discord.TextStyle.short,
+        default=fit(default, field.max_length) or None,
+        required=required,
+        min_length=field.min_length,
+        max_length=field.max_length,
+        placeholder=fit(placeholder, PLACEHOLDER) if placeholder else None,
+    )
+
+
 class ParkModal(BotModal):
     """The text fields of a park; the structured ones come from the slash command's options."""
 
@@ -163,41 +197,28 @@ class ParkModal(BotModal):
         draft: ParkDraft,
         on_done: Callable[[discord.Interaction[CisipBot], ParkDraft], Any],
     ) -> None:
-        super().__init__(title=clip(title, 45), timeout=900)
+        super().__init__(title=fit(title, MODAL_TITLE), timeout=900)
         self.draft, self.on_done = draft, on_done
-        self.name_input: discord.ui.TextInput[ParkModal] = discord.ui.TextInput(
-            custom_id="park:name", label=t("Name (English)"), default=draft.name or None, max_length=200
+        self.name_input = text_input("park:name", t("Name (English)"), PARK_NAME, draft.name, required=True)
+        self.local_input = text_input(
+            "park:local_name", t("Name in the local script"), PARK_LOCAL_NAME, draft.local_name
         )
-        self.local_input: discord.ui.TextInput[ParkModal] = discord.ui.TextInput(
-            custom_id="park:local_name",
-            label=t("Name in the local script"),
-            default=draft.local_name or None,
-            required=False,
-            max_length=200,
-        )
-        self.aliases_input: discord.ui.TextInput[ParkModal] = discord.ui.TextInput(
-            custom_id="park:aliases",
-            label=t("Aliases, separated by ;"),
-            default=draft.aliases or None,
-            required=False,
-            max_length=400,
+        self.aliases_input = text_input(
+            "park:aliases",
+            t("Aliases, separated by ;"),
+            PARK_ALIASES,
+            draft.aliases,
             placeholder="ZGC; Z-Park",
         )
-        self.focus_input: discord.ui.TextInput[ParkModal] = discord.ui.TextInput(
-            custom_id="park:focus",
-            label=t("Focus industries, separated by ;"),
-            default="; ".join(t(f) for f in split_list(draft.focus)) or None,
-            required=False,
-            max_length=400,
+        self.focus_input = text_input(
+            "park:focus",
+            t("Focus industries, separated by ;"),
+            PARK_FOCUS,
+            "; ".join(t(f) for f in split_list(draft.focus)),
             placeholder="; ".join(t(f) for f in FOCUS_EXAMPLE),
         )
-        self.description_input: discord.ui.TextInput[ParkModal] = discord.ui.TextInput(
-            custom_id="park:description",
-            label=t("Description"),
-            style=discord.TextStyle.paragraph,
-            default=draft.description or None,
-            required=False,
-            max_length=1000,
+        self.description_input = text_input(
+            "park:description", t("Description"), PARK_DESCRIPTION, draft.description
         )
         for item in (
             self.name_input,

@@ -72,12 +72,52 @@ def test_a_bad_file_reports_every_line_and_imports_nothing(
     code, _out, err = run(capsys, "parks", "import", str(bad))
     assert code == 2
     lines = err.strip().splitlines()
-    assert any(line.startswith(f"{bad}:3: country 'QQ'") for line in lines)
+    assert any(line.startswith(f"{bad}:3: Unknown country 'QQ'") for line in lines)
     assert any(line.startswith(f"{bad}:3: established '1700'") for line in lines)
-    assert any(line.startswith(f"{bad}:4: name is empty") for line in lines)
+    assert any(line.startswith(f"{bad}:4: The park name cannot be empty.") for line in lines)
     assert lines[-1] == f"cisip-bot: {bad}: 2 invalid rows; nothing was imported"
     assert "Traceback" not in err
     assert exported(capsys, tmp_path) == []
+
+
+def test_an_import_cleans_text_and_refuses_invisible_names_and_oversized_cells(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The same rules as a staff form: a name of zero-width spaces only, a 6,000-character city;
+    NUL and direction overrides never stored."""
+    run(capsys, "db", "upgrade")
+    rows = [
+        ["hidden", "\u200b\u200b\u3164", "", "", "KE", "Nairobi", "Africa", "", "", "", "", ""],
+        ["huge", "Huge Park", "", "", "KE", "x" * 6000, "Africa", "", "", "", "", ""],
+    ]
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows([HEADER.split(","), *rows])
+    bad = tmp_path / "hostile.csv"
+    bad.write_text(out.getvalue(), encoding="utf-8")
+    code, _out, err = run(capsys, "parks", "import", str(bad))
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert f"{bad}:2: The park name cannot be empty." in lines
+    assert f"{bad}:3: The city can be at most 100 characters long, not 6,000." in lines
+    assert exported(capsys, tmp_path) == []
+
+    dirty = [["nul-park", "Nul\x00 Park\u202e", "", "A\u200b;\u200b;B", "cn", " Beijing\x00 ", "East Asia"]]
+    dirty[0] += ["1999", "ict", "https://nul.example", "One\x00 line.\r\nTwo.", ""]
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows([HEADER.split(","), *dirty])
+    good = tmp_path / "dirty.csv"
+    good.write_text(out.getvalue(), encoding="utf-8")
+    code, _out, err = run(capsys, "parks", "import", str(good))
+    assert code == 0, err
+    (row,) = exported(capsys, tmp_path)
+    assert (row["name"], row["city"], row["country"], row["aliases"], row["focus"]) == (
+        "Nul Park",
+        "Beijing",
+        "CN",
+        "A;B",
+        "ICT",
+    )
+    assert row["description"] == "One line.\nTwo."
 
 
 def test_dry_run_checks_without_writing(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -105,8 +105,9 @@ async def test_search_by_chinese_name_alias_and_filters(cisip: BotHarness) -> No
 @pytest.mark.parametrize(
     ("options", "expected"),
     [
-        ({"query": "   "}, "Type part of a park's name to search for."),
-        ({"query": "x" * 101}, "That search is too long: use at most 100 characters."),
+        ({"query": "   "}, "The search cannot be empty."),
+        ({"query": "\u200b\u200d\u3164"}, "The search cannot be empty."),
+        ({"query": "park", "focus": "\u200b"}, "The focus industry cannot be empty."),
         ({"query": "park", "country": "Atlantis"}, "Unknown country 'Atlantis'"),
         ({"query": "qqqqqq wwwwww"}, "No park matches 'qqqqqq wwwwww'"),
     ],
@@ -248,7 +249,7 @@ async def test_bad_staff_input_is_refused_before_anything_is_written(cisip: BotH
     sam = staff(cisip)
     bad_country = await discord.slash(sam, "park add", country="Narnia", region="Africa")
     assert bad_country.modal is None
-    assert bad_country.content.startswith("Unknown country 'Narnia'")
+    assert bad_country.content.startswith("This park cannot be saved:\n• Unknown country 'Narnia'")
     bad_site = await discord.slash(sam, "park add", country="KE", region="Africa", website="not a url")
     assert bad_site.modal is None
     assert "website 'not a url' is not an http(s) URL" in bad_site.content
