@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db.models import Base
 from bot.db.types import PERSON, BigIntPK
+from bot.fields import TIMEZONE, WORKSHOP_LOCATION, WORKSHOP_TITLE
 
 
 class WorkshopSeries(Base):
@@ -18,7 +19,7 @@ class WorkshopSeries(Base):
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     guild_id: Mapped[int] = mapped_column(BigInteger, index=True)
-    name: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(WORKSHOP_TITLE.max_length))  # the first edition's title
     # The call for participants is announced this many weeks before an edition starts.
     call_weeks: Mapped[int] = mapped_column(Integer, default=8)
     created_at: Mapped[datetime]
@@ -36,15 +37,17 @@ class Workshop(Base):
         ForeignKey("workshop_series.id", ondelete="SET NULL"), index=True
     )
     status: Mapped[str] = mapped_column(String(16), index=True)
-    title: Mapped[str] = mapped_column(String(100))
+    # Lengths from bot.fields (what the service cleans text to); the description (at most
+    # WORKSHOP_DESCRIPTION's 1,000 characters) and the cancel reason (CANCEL_REASON's 500) are TEXT.
+    title: Mapped[str] = mapped_column(String(WORKSHOP_TITLE.max_length))
     description: Mapped[str] = mapped_column(Text)
-    location: Mapped[str] = mapped_column(String(100))
+    location: Mapped[str] = mapped_column(String(WORKSHOP_LOCATION.max_length))
     starts_at: Mapped[datetime]
     ends_at: Mapped[datetime]
-    timezone: Mapped[str] = mapped_column(String(64))
+    timezone: Mapped[str] = mapped_column(String(TIMEZONE.max_length))
     capacity: Mapped[int] = mapped_column(Integer)
     deadline: Mapped[datetime]
-    # Canonical offsets before the start, e.g. "7d,1d,1h".
+    # Canonical offsets before the start, e.g. "7d,1d,1h" (at most 5 of them: far shorter than 200).
     reminders: Mapped[str] = mapped_column(String(200))
     ping_role_id: Mapped[int | None] = mapped_column(BigInteger)
     members_only: Mapped[bool] = mapped_column(Boolean, default=True)

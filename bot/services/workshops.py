@@ -31,6 +31,20 @@ from bot.db.models_workshops import (
     WorkshopSeries,
 )
 from bot.errors import DomainError, NotFound
+from bot.fields import (
+    CALL_WEEKS,
+    CANCEL_REASON,
+    CAPACITY,
+    MAX_ID,
+    TIMEZONE,
+    WORKSHOP_DESCRIPTION,
+    WORKSHOP_LOCATION,
+    WORKSHOP_REFERENCE,
+    WORKSHOP_REMINDERS,
+    WORKSHOP_TIME,
+    WORKSHOP_TITLE,
+    canonical_text,
+)
 from bot.i18n import _, half_width
 from bot.scheduler import Clock, Scheduler
 from bot.scheduler.recurrence import zone
@@ -48,24 +62,29 @@ SENT = "sent"  # a delivery's status; a DM's other outcomes are recorded by thei
 CHANNEL_POST = 0  # the user_id of a reminder's post in the workshops channel
 
 DEFAULT_REMINDERS = "7d,1d,1h"
+NO_REMINDERS = ("none", "-", "无")
 MAX_REMINDERS = 5
-MAX_CAPACITY = 10_000
-MAX_ID = 2**63 - 1  # workshop ids are signed 64-bit integers
 _OFFSET = re.compile(r"^(\d{1,3})\s*(w|d|h|m)$")
 _UNIT_MINUTES = {"w": 7 * 24 * 60, "d": 24 * 60, "h": 60, "m": 1}
+# A workshop named by its number, as autocomplete sends it ("12") or as its choice reads
+# ("#12 Title (2027-08-20)"), typed with or without the hash, on any keyboard.
+_NUMBERED = re.compile(r"^[#＃]?\s*([0-9]+)(?:\s+(.+))?$", re.ASCII | re.DOTALL)
+_CHOICE_DATE = re.compile(r"\s*\(\d{4}-\d{2}-\d{2}\)$")
+_ELLIPSIS = "…"
 
 REMINDER_JOB, ENDED_JOB, CALL_JOB = "workshop.reminder", "workshop.ended", "workshop.call"
 
 
 def parse_reminders(text: str | None) -> list[str]:
-    """'7d, 1d, 1h' -> ['7d', '1d', '1h'] (largest first); '' or 'none' -> no reminders."""
+    """'7d, 1d, 1h' -> ['7d', '1d', '1h'] (largest first); 'none' -> no reminders; None -> the
+    default. Text with nothing visible in it is refused, not taken for "none"."""
     if text is None:
         text = DEFAULT_REMINDERS
-    cleaned = text.strip().lower()
-    if cleaned in ("", "none", "-", "无"):
+    cleaned = half_width(WORKSHOP_REMINDERS.clean(text)).lower()
+    if cleaned in NO_REMINDERS:
         return []
     tokens: dict[str, int] = {}
-    for part in re.split(r"[,\s;]+", half_width(cleaned)):
+    for part in re.split(r"[,\s;]+", cleaned):
         if not part:
             continue
         match = _OFFSET.match(part)
@@ -83,24 +102,18 @@ def parse_reminders(text: str | None) -> list[str]:
     return sorted(tokens, key=lambda token: -tokens[token])
 
 
-def check_capacity(capacity: int) -> None:
-    if not 1 <= capacity <= MAX_CAPACITY:
-        raise DomainError(
-            _("Capacity must be between 1 and {max:n}, not {capacity:n}."),
-            max=MAX_CAPACITY,
-            capacity=capacity,
-        )
+def no_match(typed: str) -> NotFound:
+    """The one answer to a reference that names no workshop the reader may see."""
+    limit = WORKSHOP_REFERENCE.max_length
+    shown = typed if len(typed) <= limit else typed[: limit - 1].rstrip() + _ELLIPSIS
+    return NotFound(_("No workshop matches '{value}'."), value=shown)
 
 
-def workshop_id_of(value: str) -> int:
-    """The workshop a member picked ("12", from the autocomplete) or typed ("#12 Title", "１２")."""
-    cleaned = half_width(value).strip().lstrip("#＃").split(" ", 1)[0]
-    number = int(cleaned) if cleaned.isascii() and cleaned.isdigit() else 0
-    if not 1 <= number <= MAX_ID:
-        raise DomainError(
-            _("Pick a workshop from the list (or give its number), not '{value}'."), value=value[:60]
-        )
-    return number
+def _titled(rest: str, title: str) -> bool:
+    """Whether ``rest`` (what follows the number in "#12 Title (2027-08-20)") is the start of
+    ``title``: a choice copied by hand, perhaps cut short with an ellipsis."""
+    words = _CHOICE_DATE.sub("", rest).removesuffix(_ELLIPSIS).strip().casefold()
+    return bool(words) and title.casefold().startswith(words)
 
 
 def hidden_from(*, staff: bool) -> tuple[str, ...]:
@@ -329,11 +342,17 @@ class WorkshopService(PersonalDataHolder):
         ping_role_id: int | None = None,
         members_only: bool = True,
     ) -> FormOptions:
-        """Check the command's options before the form opens (so a typo does not cost the form).
-        The ping role is checked on the Discord side (the ping rule needs the channel)."""
-        tz = zone(timezone)
-        check_capacity(capacity)
-        parse_reminders(reminders)
+        """Check the command's options before the form opens (so a typo does not cost the form);
+        returns them cleaned. The ping role is checked on the Discord side (the ping rule needs the
+        channel)."""
+        tz = zone(TIMEZONE.clean(timezone))
+        capacity = CAPACITY.check(capacity)
+        if reminders is not None:
+            reminders = WORKSHOP_REMINDERS.clean(reminders)
+            parse_reminders(reminders)
+        deadline = WORKSHOP_TIME.clean_optional(deadline)
+        if deadline is not None:
+            parse_local(deadline, tz)  # read again with the start once the form is in
         return FormOptions(tz.key, capacity, reminders, deadline, ping_role_id, members_only)
 
     def check_edit_options(
@@ -349,47 +368,50 @@ class WorkshopService(PersonalDataHolder):
     ) -> FormOptions:
         """The options of an edit: each one not given keeps the workshop's current value."""
         options = self.check_options(
-            timezone or workshop.timezone,
+            workshop.timezone if timezone is None else timezone,
             workshop.capacity if capacity is None else capacity,
-            workshop.reminders if reminders is None else reminders,
+            (workshop.reminders or NO_REMINDERS[0]) if reminders is None else reminders,
+            deadline=deadline,
         )
         return replace(
             options,
-            deadline=deadline or local_input(workshop.deadline, zone(options.timezone)),
+            deadline=options.deadline or local_input(workshop.deadline, zone(options.timezone)),
             ping_role_id=workshop.ping_role_id if ping_role_id is None else ping_role_id,
             members_only=workshop.members_only if members_only is None else members_only,
         )
 
     def _validated(self, form: WorkshopForm, *, is_new: bool, old_start: datetime | None = None) -> dict:
-        title, location = form.title.strip(), form.location.strip()
-        if not title:
-            raise DomainError(_("The title cannot be empty."))
-        if not location:
-            raise DomainError(_("The location cannot be empty."))
-        tz = zone(form.timezone)
-        starts = parse_local(form.starts, tz)
-        ends = parse_local(form.ends, tz)
+        """The form's values as they are stored: every text cleaned by its field before any rule
+        reads it, every number checked; a DomainError naming the first thing wrong."""
+        title = WORKSHOP_TITLE.clean(form.title)
+        location = WORKSHOP_LOCATION.clean(form.location)
+        description = WORKSHOP_DESCRIPTION.clean(form.description, required=False)
+        tz = zone(TIMEZONE.clean(form.timezone))
+        starts = parse_local(WORKSHOP_TIME.clean(form.starts), tz)
+        ends = parse_local(WORKSHOP_TIME.clean(form.ends), tz)
+        deadline_text = WORKSHOP_TIME.clean_optional(form.deadline)
+        capacity = CAPACITY.check(form.capacity)
+        reminders = ",".join(parse_reminders(form.reminders))
         now = self.clock.now()
         if ends <= starts:
             raise DomainError(_("The workshop must end after it starts."))
         if starts <= now and (is_new or starts != old_start):
             raise DomainError(_("The start is in the past: choose a time still to come."))
-        check_capacity(form.capacity)
-        deadline = parse_local(form.deadline, tz) if form.deadline and form.deadline.strip() else starts
+        deadline = parse_local(deadline_text, tz) if deadline_text is not None else starts
         if deadline > starts:
             raise DomainError(_("The registration deadline must be at or before the start."))
         return {
-            "title": title[:100],
-            "location": location[:100],
-            "description": form.description.strip()[:1000],
+            "title": title,
+            "location": location,
+            "description": description,
             "starts_at": starts,
             "ends_at": ends,
             "timezone": tz.key,
-            "capacity": form.capacity,
+            "capacity": capacity,
             "deadline": deadline,
-            "reminders": ",".join(parse_reminders(form.reminders)),
+            "reminders": reminders,
             "ping_role_id": form.ping_role_id,
-            "members_only": form.members_only,
+            "members_only": bool(form.members_only),
         }
 
     # -- staff --------------------------------------------------------------------------------
@@ -403,7 +425,7 @@ class WorkshopService(PersonalDataHolder):
             series_id = None
             if series_name:
                 series = WorkshopSeries(
-                    guild_id=guild_id, name=series_name[:100], call_weeks=8, created_at=now
+                    guild_id=guild_id, name=WORKSHOP_TITLE.clean(series_name), call_weeks=8, created_at=now
                 )
                 session.add(series)
                 await session.flush()
@@ -446,13 +468,15 @@ class WorkshopService(PersonalDataHolder):
         return Departure(workshop, workshop.status, promoted)
 
     async def cancel(self, guild_id: int, workshop_id: int, reason: str | None) -> tuple[Workshop, list[int]]:
-        """Cancel; returns the workshop and every member to tell (registered and waitlisted)."""
+        """Cancel; returns the workshop and every member to tell (registered and waitlisted). The
+        reason (optional, but never blank) is shown to them."""
+        reason = CANCEL_REASON.clean_optional(reason)
         async with self.db.transaction() as session:
             workshop = await self._get(session, guild_id, workshop_id, lock=True)
             if workshop.status in (CANCELLED, ENDED):
                 raise not_open(workshop)
             workshop.status = CANCELLED
-            workshop.cancel_reason = (reason or "").strip()[:500] or None
+            workshop.cancel_reason = reason
             workshop.updated_at = self.clock.now()
             await self.scheduler.cancel(dedupe_prefix=f"workshop:{workshop.id}:", session=session)
             users = list(
@@ -558,26 +582,74 @@ class WorkshopService(PersonalDataHolder):
                 ).all()
             )
 
-    async def shown(self, guild_id: int, workshop_id: int, *, staff: bool) -> Workshop:
-        """A workshop as a reader may see it: a draft is "no such workshop" to members."""
-        workshop = await self.get(guild_id, workshop_id)
-        if workshop.status in hidden_from(staff=staff):
-            raise NotFound(_("There is no workshop #{id} in this server."), id=workshop_id)
+    async def resolve(self, guild_id: int, text: str, *, staff: bool) -> Workshop:
+        """The workshop of this server that ``text`` names, if the reader may see it (a draft is
+        staff's): its number as autocomplete sends it ("12", of any size), typed on any keyboard
+        ("#12", "１２"), its choice copied by hand ("#12 Title (2027-08-20)"), or its exact title
+        (any letter case; of several editions with one title, the next one to come, else the
+        latest). Anything else is NotFound "No workshop matches '...'", whatever the reason."""
+        typed = canonical_text(text) if isinstance(text, str) else ""
+        hidden = hidden_from(staff=staff)
+        async with self.db.session() as session:
+            numbered = _NUMBERED.match(half_width(typed))
+            if numbered is not None:
+                found = await self._visible(session, guild_id, numbered.group(1), hidden)
+                rest = numbered.group(2)
+                if found is not None and (rest is None or _titled(rest, found.title)):
+                    return found
+            if typed:
+                found = await self._by_title(session, guild_id, typed, hidden)
+                if found is not None:
+                    return found
+        raise no_match(typed)
+
+    @staticmethod
+    async def _visible(
+        session: AsyncSession, guild_id: int, digits: str, hidden: tuple[str, ...]
+    ) -> Workshop | None:
+        """Workshop number ``digits`` when it is this server's and not hidden from the reader; None
+        for a number no id can be (0, or larger than any the table holds)."""
+        significant = digits.lstrip("0")
+        if not significant or len(significant) > len(str(MAX_ID)) or int(significant) > MAX_ID:
+            return None
+        workshop = await session.get(Workshop, int(significant))
+        if workshop is None or workshop.guild_id != guild_id or workshop.status in hidden:
+            return None
         return workshop
+
+    async def _by_title(
+        self, session: AsyncSession, guild_id: int, title: str, hidden: tuple[str, ...]
+    ) -> Workshop | None:
+        query = select(Workshop).where(
+            Workshop.guild_id == guild_id,
+            (Workshop.title == title) | (func.lower(Workshop.title) == title.lower()),
+        )
+        if hidden:
+            query = query.where(Workshop.status.not_in(hidden))
+        found = [w for w in await session.scalars(query) if w.title.casefold() == title.casefold()]
+        coming = [w for w in found if w.status == SCHEDULED and w.ends_at > self.clock.now()]
+        if coming:
+            return min(coming, key=lambda w: (w.starts_at, w.id))
+        return max(found, key=lambda w: (w.starts_at, w.id), default=None)
 
     async def search(self, guild_id: int, text: str, *, staff: bool) -> list[Workshop]:
         """For autocomplete: the workshops of this server the reader may see whose title contains
-        ``text``, newest first."""
+        ``text``, newest first (after the one ``text`` names by its number, if any)."""
+        typed = canonical_text(text) if isinstance(text, str) else ""
+        hidden = hidden_from(staff=staff)
         async with self.db.session() as session:
+            first: list[Workshop] = []
+            numbered = _NUMBERED.match(half_width(typed))
+            if numbered is not None:
+                found = await self._visible(session, guild_id, numbered.group(1), hidden)
+                first = [found] if found is not None else []
             query = select(Workshop).where(Workshop.guild_id == guild_id)
-            hidden = hidden_from(staff=staff)
             if hidden:
                 query = query.where(Workshop.status.not_in(hidden))
-            if text.strip():
-                query = query.where(
-                    func.lower(Workshop.title).contains(text.strip().lower(), autoescape=True)
-                )
-            return list((await session.scalars(query.order_by(Workshop.starts_at.desc()).limit(25))).all())
+            if typed:
+                query = query.where(func.lower(Workshop.title).contains(typed.lower(), autoescape=True))
+            matching = (await session.scalars(query.order_by(Workshop.starts_at.desc()).limit(25))).all()
+            return [*first, *(w for w in matching if w not in first)][:25]
 
     async def mine(self, guild_id: int, user_id: int) -> list[tuple[Workshop, str, int]]:
         """The member's upcoming workshops with their status and waitlist position (0 if registered)."""
@@ -991,9 +1063,14 @@ class WorkshopService(PersonalDataHolder):
             await session.flush()
             return workshop, draft
 
-    async def confirm(self, guild_id: int, workshop_id: int) -> tuple[Workshop, datetime]:
-        """Confirm a drafted edition; its call for participants is scheduled ``call_weeks`` before
-        the start (at once when that has passed). Returns the workshop and when the call goes out."""
+    async def confirm(
+        self, guild_id: int, workshop_id: int, *, call_weeks: int | None = None
+    ) -> tuple[Workshop, datetime]:
+        """Confirm a drafted edition; its call for participants is scheduled the series'
+        ``call_weeks`` (set here first when given) before the start, at once when that has passed.
+        Returns the workshop and when the call goes out. A refusal changes nothing."""
+        if call_weeks is not None:
+            call_weeks = CALL_WEEKS.check(call_weeks)
         async with self.db.transaction() as session:
             workshop = await self._get(session, guild_id, workshop_id, lock=True)
             if workshop.status != DRAFT:
@@ -1003,6 +1080,10 @@ class WorkshopService(PersonalDataHolder):
             if workshop.starts_at <= self.clock.now():
                 raise DomainError(_("The start is in the past: choose a time still to come."))
             series = await session.get(WorkshopSeries, workshop.series_id) if workshop.series_id else None
+            if call_weeks is not None:
+                if series is None:
+                    raise DomainError(_("Workshop #{id} is not part of a yearly series."), id=workshop_id)
+                series.call_weeks = call_weeks
             weeks = series.call_weeks if series else 0
             workshop.status, workshop.updated_at = SCHEDULED, self.clock.now()
             await session.flush()
@@ -1026,20 +1107,6 @@ class WorkshopService(PersonalDataHolder):
         if workshop is None or workshop.status != SCHEDULED or self.clock.now() >= workshop.deadline:
             return None
         return workshop
-
-    async def set_call_weeks(self, guild_id: int, workshop_id: int, weeks: int) -> WorkshopSeries:
-        if not 0 <= weeks <= 52:
-            raise DomainError(
-                _("The call for participants goes out 0 to 52 weeks before, not {weeks:n}."), weeks=weeks
-            )
-        async with self.db.transaction() as session:
-            workshop = await self._get(session, guild_id, workshop_id)
-            if workshop.series_id is None:
-                raise DomainError(_("Workshop #{id} is not part of a yearly series."), id=workshop_id)
-            series = await session.get(WorkshopSeries, workshop.series_id)
-            assert series is not None
-            series.call_weeks = weeks
-            return series
 
     # -- personal data ------------------------------------------------------------------------
 

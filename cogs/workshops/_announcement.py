@@ -16,6 +16,7 @@ from bot.db.models_workshops import Workshop
 from bot.errors import DomainError
 from bot.i18n import Message, _
 from bot.services.access import ping_refusal
+from bot.ui.limits import fit
 from bot.ui.permissions import ping_mentions, role_facts
 from bot.ui.text import server_translator
 from cogs.workshops.views import announcement_embed, announcement_view
@@ -24,6 +25,9 @@ if TYPE_CHECKING:
     from bot.client import CisipBot
 
 log = logging.getLogger(__name__)
+
+# A Discord scheduled event's name, description and location (entity_metadata.location).
+EVENT_NAME, EVENT_DESCRIPTION, EVENT_LOCATION = 100, 1000, 100
 
 NO_EVENT_PERMISSION = Message.of(
     _("No Discord event was created: I need the Manage Events permission. The workshop works without it.")
@@ -145,11 +149,11 @@ class Announcements:
         if not (perms.manage_events or perms.create_events):
             return NO_EVENT_PERMISSION
         fields: dict[str, Any] = {
-            "name": workshop.title[:100],
-            "description": (workshop.description or "")[:1000],
+            "name": fit(workshop.title, EVENT_NAME),
+            "description": fit(workshop.description or "", EVENT_DESCRIPTION),
             "start_time": workshop.starts_at,
             "end_time": workshop.ends_at,
-            "location": workshop.location,
+            "location": fit(workshop.location, EVENT_LOCATION),
             "entity_type": discord.EntityType.external,
             "privacy_level": discord.PrivacyLevel.guild_only,
         }

@@ -5,6 +5,10 @@ staff, whether a role can be pinged in the workshops channel) and shows the answ
 Staff subcommands share the group with the members' ``list``, ``info`` and ``mine``, so the group
 cannot hide itself with ``default_permissions``: each staff subcommand is checked on the bot's side
 with ``staff_only()``, and the autocompletes of staff-only options answer others with nothing.
+
+Every option declares its bounds from ``bot.fields`` (the command tree checks them before a command
+runs); the workshop option is the shared ``Reference`` converter, so a command receives the workshop
+itself or the member is told "No workshop matches '...'".
 """
 
 from __future__ import annotations
@@ -19,13 +23,24 @@ from discord.app_commands import locale_str
 from discord.ext import commands
 
 from bot.db.models_workshops import Workshop
+from bot.fields import (
+    CALL_WEEKS,
+    CANCEL_REASON,
+    CAPACITY,
+    TIMEZONE,
+    WORKSHOP_REFERENCE,
+    WORKSHOP_REMINDERS,
+    WORKSHOP_TIME,
+)
 from bot.scheduler.recurrence import search_zones, zone
 from bot.services.access import ping_refusal
 from bot.services.delivery import Outcome
 from bot.services.personal_data import Erasure
-from bot.services.workshops import SCHEDULED, WorkshopForm, WorkshopsErased, not_open, workshop_id_of
+from bot.services.workshops import SCHEDULED, WorkshopForm, WorkshopsErased, no_match, not_open
 from bot.ui.checks import is_staff, staff_only
+from bot.ui.limits import CONTENT, fit
 from bot.ui.permissions import check_pingable, role_facts
+from bot.ui.references import Reference
 from bot.ui.text import translator_for
 from bot.ui.time import full_and_relative, timestamp
 from cogs.workshops._announcement import Announcements
@@ -42,36 +57,45 @@ if TYPE_CHECKING:
     from bot.client import CisipBot
 
 
-# -- autocomplete -----------------------------------------------------------------------------
+# -- the workshop option and autocomplete ----------------------------------------------------
 
 
-def workshop_choice(workshop: Workshop) -> app_commands.Choice[str]:
+def choice_label(workshop: Workshop) -> str:
+    """How a workshop reads in autocomplete: ``#12 Title (2027-08-20)`` (the converter fits it)."""
     start = workshop.starts_at.astimezone(zone(workshop.timezone))
-    return app_commands.Choice(
-        name=f"#{workshop.id} {workshop.title} ({start:%Y-%m-%d})"[:100], value=str(workshop.id)
-    )
+    return f"#{workshop.id} {workshop.title} ({start:%Y-%m-%d})"
 
 
-async def workshop_autocomplete(
-    interaction: discord.Interaction[CisipBot], current: str
-) -> list[app_commands.Choice[str]]:
+async def find_workshop(interaction: discord.Interaction[CisipBot], typed: str, staff: bool) -> Workshop:
+    """What the workshop option names; the service decides (drafts for staff only)."""
+    if interaction.guild_id is None:
+        raise no_match(typed)
+    return await interaction.client.services.workshops.resolve(interaction.guild_id, typed, staff=staff)
+
+
+async def suggest_workshops(
+    interaction: discord.Interaction[CisipBot], typed: str, staff: bool
+) -> list[tuple[str, str]]:
     """The workshops the reader may see (the service decides: drafts for staff only)."""
     if interaction.guild_id is None:
         return []
-    found = await interaction.client.services.workshops.search(
-        interaction.guild_id, current, staff=await is_staff(interaction)
-    )
-    return [workshop_choice(w) for w in found]
+    found = await interaction.client.services.workshops.search(interaction.guild_id, typed, staff=staff)
+    return [(choice_label(w), str(w.id)) for w in found]
 
 
-async def staff_workshop_autocomplete(
-    interaction: discord.Interaction[CisipBot], current: str
-) -> list[app_commands.Choice[str]]:
-    """A staff command's workshop option: nothing for anyone else."""
-    if interaction.guild_id is None or not await is_staff(interaction):
-        return []
-    found = await interaction.client.services.workshops.search(interaction.guild_id, current, staff=True)
-    return [workshop_choice(w) for w in found]
+# Anyone may name a workshop to /workshop info; the staff subcommands suggest nothing to others.
+WorkshopOption = app_commands.Transform[
+    Workshop, Reference(WORKSHOP_REFERENCE, find_workshop, suggest_workshops)
+]
+StaffWorkshopOption = app_commands.Transform[
+    Workshop, Reference(WORKSHOP_REFERENCE, find_workshop, suggest_workshops, staff_only=True)
+]
+Capacity = app_commands.Range[int, CAPACITY.min_value, CAPACITY.max_value]
+CallWeeks = app_commands.Range[int, CALL_WEEKS.min_value, CALL_WEEKS.max_value]
+TimeZoneText = app_commands.Range[str, TIMEZONE.min_length, TIMEZONE.max_length]
+TimeText = app_commands.Range[str, WORKSHOP_TIME.min_length, WORKSHOP_TIME.max_length]
+RemindersText = app_commands.Range[str, WORKSHOP_REMINDERS.min_length, WORKSHOP_REMINDERS.max_length]
+ReasonText = app_commands.Range[str, CANCEL_REASON.min_length, CANCEL_REASON.max_length]
 
 
 async def zone_autocomplete(
@@ -127,10 +151,10 @@ class WorkshopGroup(app_commands.Group):
     async def create(
         self,
         interaction: discord.Interaction[CisipBot],
-        capacity: int,
-        timezone: app_commands.Range[str, 1, 64] | None = None,
-        deadline: app_commands.Range[str, 1, 40] | None = None,
-        reminders: app_commands.Range[str, 0, 100] | None = None,
+        capacity: Capacity,
+        timezone: TimeZoneText | None = None,
+        deadline: TimeText | None = None,
+        reminders: RemindersText | None = None,
         ping_role: discord.Role | None = None,
         members_only: bool = True,
         yearly: bool = False,
@@ -139,7 +163,7 @@ class WorkshopGroup(app_commands.Group):
         t = await translator_for(interaction)
         config = await self.bot.services.guild_settings.get(interaction.guild.id)
         options = self.service.check_options(
-            timezone or config.timezone,
+            timezone if timezone is not None else config.timezone,
             capacity,
             reminders,
             deadline=deadline,
@@ -179,7 +203,7 @@ class WorkshopGroup(app_commands.Group):
                 )
             )
         await self.bot.audit(guild, interaction.user, "workshop.create", f"#{workshop.id} {workshop.title}")
-        await interaction.followup.send("\n".join(notes), ephemeral=True)
+        await interaction.followup.send(fit("\n".join(notes), CONTENT), ephemeral=True)
 
     @app_commands.command(name="edit", description=locale_str("Staff: change a workshop (a form opens)"))
     @app_commands.describe(
@@ -191,24 +215,23 @@ class WorkshopGroup(app_commands.Group):
         ping_role=locale_str("A role to ping in the announcement"),
         members_only=locale_str("Only verified members may register"),
     )
-    @app_commands.autocomplete(workshop=staff_workshop_autocomplete, timezone=zone_autocomplete)
+    @app_commands.autocomplete(timezone=zone_autocomplete)
     @staff_only()
     async def edit(
         self,
         interaction: discord.Interaction[CisipBot],
-        workshop: str,
-        timezone: app_commands.Range[str, 1, 64] | None = None,
-        capacity: int | None = None,
-        deadline: app_commands.Range[str, 1, 40] | None = None,
-        reminders: app_commands.Range[str, 0, 100] | None = None,
+        workshop: StaffWorkshopOption,
+        timezone: TimeZoneText | None = None,
+        capacity: Capacity | None = None,
+        deadline: TimeText | None = None,
+        reminders: RemindersText | None = None,
         ping_role: discord.Role | None = None,
         members_only: bool | None = None,
     ) -> None:
         assert interaction.guild is not None
         t = await translator_for(interaction)
-        current = await self.service.get(interaction.guild.id, workshop_id_of(workshop))
         options = self.service.check_edit_options(
-            current,
+            workshop,
             timezone=timezone,
             capacity=capacity,
             reminders=reminders,
@@ -220,10 +243,10 @@ class WorkshopGroup(app_commands.Group):
             await check_ping_role(self.bot, interaction.guild, ping_role)
 
         async def submit(submitted: discord.Interaction[CisipBot], form: WorkshopForm) -> None:
-            await self.finish_edit(submitted, current, form)
+            await self.finish_edit(submitted, workshop, form)
 
         await interaction.response.send_modal(
-            WorkshopModal(t, options, submit, tz=zone(options.timezone), workshop=current)
+            WorkshopModal(t, options, submit, tz=zone(options.timezone), workshop=workshop)
         )
 
     async def finish_edit(
@@ -245,23 +268,22 @@ class WorkshopGroup(app_commands.Group):
         await self.bot.audit(
             interaction.guild, interaction.user, "workshop.edit", f"#{updated.id} {updated.title}"
         )
-        await interaction.followup.send("\n".join(notes), ephemeral=True)
+        await interaction.followup.send(fit("\n".join(notes), CONTENT), ephemeral=True)
 
     @app_commands.command(
         name="cancel", description=locale_str("Staff: cancel a workshop and tell its registrants")
     )
     @app_commands.describe(workshop=locale_str("The workshop"), reason=locale_str("Why (shown to members)"))
-    @app_commands.autocomplete(workshop=staff_workshop_autocomplete)
     @staff_only()
     async def cancel(
         self,
         interaction: discord.Interaction[CisipBot],
-        workshop: str,
-        reason: app_commands.Range[str, 1, 500] | None = None,
+        workshop: StaffWorkshopOption,
+        reason: ReasonText | None = None,
     ) -> None:
         assert interaction.guild is not None
         t = await translator_for(interaction)
-        cancelled, users = await self.service.cancel(interaction.guild.id, workshop_id_of(workshop), reason)
+        cancelled, users = await self.service.cancel(interaction.guild.id, workshop.id, reason)
         await interaction.response.defer(ephemeral=True, thinking=True)
         await self.announcements.refresh(cancelled.id, now=True)
         await self.announcements.cancel_event(cancelled)
@@ -273,7 +295,7 @@ class WorkshopGroup(app_commands.Group):
             interaction.guild,
             interaction.user,
             "workshop.cancel",
-            f"#{cancelled.id} {cancelled.title}: {reason or '-'}",
+            f"#{cancelled.id} {cancelled.title}: {cancelled.cancel_reason or '-'}",
         )
         await interaction.followup.send(
             t(
@@ -287,13 +309,14 @@ class WorkshopGroup(app_commands.Group):
 
     @app_commands.command(name="attendees", description=locale_str("Staff: the registrants as a CSV file"))
     @app_commands.describe(workshop=locale_str("The workshop"))
-    @app_commands.autocomplete(workshop=staff_workshop_autocomplete)
     @staff_only()
-    async def attendees(self, interaction: discord.Interaction[CisipBot], workshop: str) -> None:
+    async def attendees(
+        self, interaction: discord.Interaction[CisipBot], workshop: StaffWorkshopOption
+    ) -> None:
         assert interaction.guild is not None
         guild = interaction.guild
         t = await translator_for(interaction)
-        found = await self.service.attendee_list(guild.id, workshop_id_of(workshop))
+        found = await self.service.attendee_list(guild.id, workshop.id)
         # Members who never applied are named as the server shows them.
         names = {
             user_id: member.display_name
@@ -305,27 +328,36 @@ class WorkshopGroup(app_commands.Group):
             guild, interaction.user, "workshop.attendees", f"#{found.workshop.id} {found.workshop.title}"
         )
         await interaction.response.send_message(
-            t("{count:n} registrations for {title}.", count=len(found.attendees), title=found.workshop.title),
+            fit(
+                t(
+                    "{count:n} registrations for {title}.",
+                    count=len(found.attendees),
+                    title=found.workshop.title,
+                ),
+                CONTENT,
+            ),
             file=discord.File(io.BytesIO(data), filename=found.filename),
             ephemeral=True,
         )
 
     @app_commands.command(name="announce", description=locale_str("Staff: post the announcement again"))
     @app_commands.describe(workshop=locale_str("The workshop"))
-    @app_commands.autocomplete(workshop=staff_workshop_autocomplete)
     @staff_only()
-    async def announce(self, interaction: discord.Interaction[CisipBot], workshop: str) -> None:
+    async def announce(
+        self, interaction: discord.Interaction[CisipBot], workshop: StaffWorkshopOption
+    ) -> None:
         assert interaction.guild is not None
         t = await translator_for(interaction)
-        found = await self.service.get(interaction.guild.id, workshop_id_of(workshop))
-        if found.status != SCHEDULED:
-            raise not_open(found)
+        if workshop.status != SCHEDULED:
+            raise not_open(workshop)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        problem = await self.announcements.post(found)
+        problem = await self.announcements.post(workshop)
         await self.bot.audit(
-            interaction.guild, interaction.user, "workshop.announce", f"#{found.id} {found.title}"
+            interaction.guild, interaction.user, "workshop.announce", f"#{workshop.id} {workshop.title}"
         )
-        await interaction.followup.send(t(problem) if problem else t("Announcement posted."), ephemeral=True)
+        await interaction.followup.send(
+            fit(t(problem) if problem else t("Announcement posted."), CONTENT), ephemeral=True
+        )
 
     @app_commands.command(
         name="confirm", description=locale_str("Staff: confirm next year's drafted edition of a series")
@@ -334,17 +366,18 @@ class WorkshopGroup(app_commands.Group):
         workshop=locale_str("The drafted workshop"),
         call_weeks=locale_str("Weeks before the start to announce the call for participants (default 8)"),
     )
-    @app_commands.autocomplete(workshop=staff_workshop_autocomplete)
     @staff_only()
     async def confirm(
-        self, interaction: discord.Interaction[CisipBot], workshop: str, call_weeks: int | None = None
+        self,
+        interaction: discord.Interaction[CisipBot],
+        workshop: StaffWorkshopOption,
+        call_weeks: CallWeeks | None = None,
     ) -> None:
         assert interaction.guild is not None
         t = await translator_for(interaction)
-        workshop_id = workshop_id_of(workshop)
-        if call_weeks is not None:
-            await self.service.set_call_weeks(interaction.guild.id, workshop_id, call_weeks)
-        confirmed, call_at = await self.service.confirm(interaction.guild.id, workshop_id)
+        confirmed, call_at = await self.service.confirm(
+            interaction.guild.id, workshop.id, call_weeks=call_weeks
+        )
         await self.bot.audit(
             interaction.guild, interaction.user, "workshop.confirm", f"#{confirmed.id} {confirmed.title}"
         )
@@ -373,15 +406,12 @@ class WorkshopGroup(app_commands.Group):
 
     @app_commands.command(name="info", description=locale_str("One workshop in detail"))
     @app_commands.describe(workshop=locale_str("The workshop"))
-    @app_commands.autocomplete(workshop=workshop_autocomplete)
-    async def info(self, interaction: discord.Interaction[CisipBot], workshop: str) -> None:
+    async def info(self, interaction: discord.Interaction[CisipBot], workshop: WorkshopOption) -> None:
         assert interaction.guild is not None
         t = await translator_for(interaction)
-        found = await self.service.shown(
-            interaction.guild.id, workshop_id_of(workshop), staff=await is_staff(interaction)
-        )
-        embed = announcement_embed(t, found, await self.service.seats(found.id))
-        view = announcement_view(t, found)
+        # The workshop as the reader may see it (a draft for staff only): the converter asked the service.
+        embed = announcement_embed(t, workshop, await self.service.seats(workshop.id))
+        view = announcement_view(t, workshop)
         await interaction.response.send_message(
             embed=embed, view=view or discord.utils.MISSING, ephemeral=True
         )
@@ -397,7 +427,7 @@ class WorkshopGroup(app_commands.Group):
             )
             return
         lines = [mine_line(t, workshop, status, position) for workshop, status, position in found]
-        await interaction.response.send_message("\n".join(lines), ephemeral=True)
+        await interaction.response.send_message(fit("\n".join(lines), CONTENT), ephemeral=True)
 
 
 class Workshops(commands.Cog):

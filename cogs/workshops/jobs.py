@@ -12,6 +12,7 @@ from bot.i18n import Message, _
 from bot.scheduler import JobContext
 from bot.services.delivery import Outcome
 from bot.services.workshops import CHANNEL_POST, SENT
+from bot.ui.limits import CONTENT, fit
 from bot.ui.text import server_translator
 from bot.ui.time import timestamp
 from cogs.workshops._announcement import Announcements
@@ -51,7 +52,7 @@ class WorkshopJobs:
             channel = self.bot.get_channel(workshop.channel_id)
             if isinstance(channel, discord.TextChannel):
                 t = await server_translator(self.bot, workshop.guild_id)
-                post = reminder_text(t, workshop, late=context.late, in_channel=True)
+                post = fit(reminder_text(t, workshop, late=context.late, in_channel=True), CONTENT)
                 if await self.service.record_delivery(
                     workshop.id, token, CHANNEL_POST, SENT, late=context.late
                 ):

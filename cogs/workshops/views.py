@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import discord
 
 from bot.db.models_workshops import Workshop
+from bot.fields import WORKSHOP_DESCRIPTION, WORKSHOP_LOCATION, WORKSHOP_TIME, WORKSHOP_TITLE, TextField
 from bot.i18n import _
 from bot.services.dates import local_input
 from bot.services.workshops import (
@@ -26,6 +27,7 @@ from bot.services.workshops import (
     WorkshopForm,
 )
 from bot.ui.checks import asker
+from bot.ui.limits import INPUT_LABEL, MODAL_TITLE, fit, fit_embed
 from bot.ui.replies import decided, send_ephemeral
 from bot.ui.text import Translate, translator_for
 from bot.ui.time import full_and_relative
@@ -41,10 +43,12 @@ FormSubmit = Callable[["discord.Interaction[CisipBot]", WorkshopForm], Awaitable
 
 
 def announcement_embed(t: Translate, workshop: Workshop, seats: Seats) -> discord.Embed:
+    """The workshop card, fitted into Discord's embed limits (a long cancel reason is cut, not
+    refused with the whole edit)."""
     cancelled = workshop.status == CANCELLED
     title = t("CANCELLED: {title}", title=workshop.title) if cancelled else workshop.title
     embed = discord.Embed(
-        title=title[:256],
+        title=title,
         description=workshop.description or None,
         colour=discord.Colour.red() if cancelled else discord.Colour.blurple(),
     )
@@ -73,7 +77,7 @@ def announcement_embed(t: Translate, workshop: Workshop, seats: Seats) -> discor
     else:
         footer = t("Workshop #{id} · times in your own time zone", id=workshop.id)
     embed.set_footer(text=footer)
-    return embed
+    return fit_embed(embed)
 
 
 def list_embed(t: Translate, rows: list[tuple[Workshop, Seats]]) -> discord.Embed:
@@ -81,7 +85,7 @@ def list_embed(t: Translate, rows: list[tuple[Workshop, Seats]]) -> discord.Embe
     embed = discord.Embed(title=t("Upcoming workshops"), colour=discord.Colour.blurple())
     for workshop, seats in rows:
         embed.add_field(
-            name=f"#{workshop.id} {workshop.title}"[:256],
+            name=f"#{workshop.id} {workshop.title}",
             value=t(
                 "{start} · {location} · seats {taken:n} / {capacity:n}",
                 start=full_and_relative(workshop.starts_at),
@@ -91,7 +95,7 @@ def list_embed(t: Translate, rows: list[tuple[Workshop, Seats]]) -> discord.Embe
             ),
             inline=False,
         )
-    return embed
+    return fit_embed(embed)
 
 
 def mine_line(t: Translate, workshop: Workshop, status: str, position: int) -> str:
@@ -167,6 +171,23 @@ def announcement_view(t: Translate, workshop: Workshop) -> discord.ui.View | Non
     return view
 
 
+def text_input(
+    custom_id: str, label: str, field: TextField, default: str | None, **kwargs: Any
+) -> discord.ui.TextInput[Any]:
+    """A form field with the bounds of its ``bot.fields`` declaration (the service checks them
+    again); its label and pre-filled value fitted, since Discord refuses a whole form for either."""
+    required = kwargs.pop("required", True)
+    return discord.ui.TextInput(
+        custom_id=custom_id,
+        label=fit(label, INPUT_LABEL),
+        min_length=field.min_length if required else None,
+        max_length=field.max_length,
+        required=required,
+        default=fit(default, field.max_length) if default else None,
+        **kwargs,
+    )
+
+
 class WorkshopModal(BotModal):
     """The form of /workshop create and edit; ``submit`` gets what staff typed with the options."""
 
@@ -179,37 +200,36 @@ class WorkshopModal(BotModal):
         tz: ZoneInfo,
         workshop: Workshop | None = None,
     ) -> None:
-        super().__init__(title=t("Edit workshop") if workshop else t("New workshop"), timeout=900)
+        super().__init__(
+            title=fit(t("Edit workshop") if workshop else t("New workshop"), MODAL_TITLE), timeout=900
+        )
         self.options = options
         self.submit = submit
-        self.title_input: discord.ui.TextInput[Any] = discord.ui.TextInput(
-            custom_id="title", label=t("Title"), max_length=100, default=workshop.title if workshop else None
+        self.title_input = text_input(
+            "title", t("Title"), WORKSHOP_TITLE, workshop.title if workshop else None
         )
-        self.starts_input: discord.ui.TextInput[Any] = discord.ui.TextInput(
-            custom_id="starts",
-            label=t("Starts (e.g. 2027-08-20 09:00)"),
-            max_length=40,
-            default=local_input(workshop.starts_at, tz) if workshop else None,
+        self.starts_input = text_input(
+            "starts",
+            t("Starts (e.g. 2027-08-20 09:00)"),
+            WORKSHOP_TIME,
+            local_input(workshop.starts_at, tz) if workshop else None,
         )
-        self.ends_input: discord.ui.TextInput[Any] = discord.ui.TextInput(
-            custom_id="ends",
-            label=t("Ends (e.g. 20 Aug 2027 5pm)"),
-            max_length=40,
-            default=local_input(workshop.ends_at, tz) if workshop else None,
+        self.ends_input = text_input(
+            "ends",
+            t("Ends (e.g. 20 Aug 2027 5pm)"),
+            WORKSHOP_TIME,
+            local_input(workshop.ends_at, tz) if workshop else None,
         )
-        self.location_input: discord.ui.TextInput[Any] = discord.ui.TextInput(
-            custom_id="location",
-            label=t("Location"),
-            max_length=100,
-            default=workshop.location if workshop else None,
+        self.location_input = text_input(
+            "location", t("Location"), WORKSHOP_LOCATION, workshop.location if workshop else None
         )
-        self.description_input: discord.ui.TextInput[Any] = discord.ui.TextInput(
-            custom_id="description",
-            label=t("Description"),
+        self.description_input = text_input(
+            "description",
+            t("Description"),
+            WORKSHOP_DESCRIPTION,
+            workshop.description if workshop else None,
             style=discord.TextStyle.paragraph,
-            max_length=1000,
             required=False,
-            default=workshop.description if workshop else None,
         )
         for item in (
             self.title_input,

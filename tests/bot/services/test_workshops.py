@@ -13,7 +13,9 @@ from sqlalchemy import select
 from bot.db.database import Database
 from bot.db.models import ScheduledJob
 from bot.db.models_members import Membership
-from bot.errors import DomainError
+from bot.db.models_workshops import Workshop, WorkshopSeries
+from bot.errors import DomainError, NotFound
+from bot.fields import WORKSHOP_REFERENCE
 from bot.i18n import translate
 from bot.scheduler import MovableClock, Scheduler
 from bot.services.access import AccessService, Person
@@ -30,7 +32,6 @@ from bot.services.workshops import (
     WorkshopService,
     parse_reminders,
     reminder_due,
-    workshop_id_of,
 )
 
 NOW = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
@@ -152,9 +153,10 @@ def test_reminder_offsets() -> None:
     # What a Chinese keyboard types: full-width separators, and 无 for none.
     assert parse_reminders("7d，1d、1h") == ["7d", "1d", "1h"]
     assert parse_reminders("无") == []
-    for bad in ("0d", "soon", "5y", "1d,2d,3d,4d,5d,6d"):
+    for bad in ("0d", "soon", "5y", "1d,2d,3d,4d,5d,6d", "\u200b\u200b", "7d" + "," * 200):
         with pytest.raises(DomainError):
             parse_reminders(bad)
+    assert parse_reminders(" 7d,\x001h\u200b ") == ["7d", "1h"]  # control and format characters go
 
 
 def test_day_reminders_keep_the_wall_clock_across_daylight_saving() -> None:
@@ -169,9 +171,23 @@ def test_day_reminders_keep_the_wall_clock_across_daylight_saving() -> None:
         ({"ends": "2027-08-19 09:00"}, "must end after it starts"),
         ({"starts": "2027-02-01 09:00"}, "in the past"),
         ({"timezone": "Mars/Base"}, "Unknown time zone"),
-        ({"capacity": 0}, "Capacity must be between 1"),
+        ({"capacity": 0}, "The capacity must be from 1 to 10,000."),
+        ({"capacity": 10**30}, "The capacity must be from 1 to 10,000."),
+        ({"capacity": 2.5}, "The capacity must be a whole number."),
         ({"deadline": "2027-08-21 09:00"}, "deadline must be at or before the start"),
         ({"title": "  "}, "title cannot be empty"),
+        # Names made only of what renders as nothing: zero-width spaces, a bidi override, Hangul filler.
+        ({"title": "\u200b\u200c\u200d\u2060"}, "The title cannot be empty."),
+        ({"title": "\u202e\u3164\u3164"}, "The title cannot be empty."),
+        ({"location": "\ufeff\u200b"}, "The location cannot be empty."),
+        ({"title": "x" * 6000}, "The title can be at most 100 characters long, not 6,000."),
+        ({"location": "Tianjin " * 20}, "The location can be at most 100 characters long"),
+        ({"description": "d" * 6000}, "The description can be at most 1,000 characters long"),
+        ({"starts": "\u200b"}, "The date and time cannot be empty."),
+        ({"starts": "2027-08-20 09:00" * 10}, "The date and time can be at most 40 characters long"),
+        ({"deadline": "\u2060"}, "The date and time cannot be empty."),
+        ({"reminders": "\u200b"}, "The reminders cannot be empty."),
+        ({"timezone": "\x00"}, "The time zone cannot be empty."),
     ],
 )
 async def test_bad_input_creates_nothing(
@@ -304,14 +320,120 @@ async def test_a_series_edition_drafts_next_year_at_the_same_local_time(
         await service.register(ended.id, member(10, VERIFIED))
 
 
-def test_a_workshop_is_named_by_its_number_and_nothing_else() -> None:
-    assert workshop_id_of("12") == 12
-    assert workshop_id_of("#12 Science Park Management Workshop (2027-08-20)") == 12
-    assert workshop_id_of(" ＃１２ ") == 12  # typed on a Chinese keyboard
-    for bad in ("", "soon", "0", "-3", "12x", "²", "9223372036854775808", "1" * 400):
-        with pytest.raises(DomainError, match="Pick a workshop from the list"):
-            workshop_id_of(bad)
-    assert workshop_id_of("9223372036854775807") == 2**63 - 1  # the largest id the table holds
+async def test_a_workshop_is_named_by_its_number_its_choice_or_its_title(service: WorkshopService) -> None:
+    workshop = await service.create(GUILD, 2, form(title="Science Park Management Workshop"))
+    other = await service.create(GUILD, 2, form(title="Incubator Clinic"))
+    for typed in (
+        "1",  # what autocomplete sends
+        "#1",
+        " ＃１ ",  # typed on a Chinese keyboard
+        "0001",
+        "#1 Science Park Management Workshop (2027-08-20)",  # the choice, copied by hand
+        "1 Science Park Management Workshop",
+        "#1 Science Park Manage…",  # a long choice cut short
+        "Science Park Management Workshop",  # the exact title, typed without picking
+        "science park management workshop",
+        "Science\u200b Park Management Workshop\x00",
+    ):
+        assert (await service.resolve(GUILD, typed, staff=False)).id == workshop.id, typed
+    assert (await service.resolve(GUILD, "incubator clinic", staff=False)).id == other.id
+
+    for typed in (
+        "",
+        "\u200b\u3164",
+        "soon",
+        "0",
+        "-1",
+        "3",  # no such workshop
+        "1x",
+        "²",
+        "#1 Incubator Clinic",  # the number of one, the title of another
+        "Science Park",  # a title is named whole
+        "9223372036854775808",  # past the largest id
+        "99999999999999999999999999999999",
+        "9" * 5000,  # longer than Python reads as a number by default
+    ):
+        with pytest.raises(NotFound) as refused:
+            await service.resolve(GUILD, typed, staff=True)
+        assert refused.value.message == "No workshop matches '{value}'.", typed
+    # The number is echoed, fitted: a refusal never grows with what was typed.
+    with pytest.raises(NotFound) as refused:
+        await service.resolve(GUILD, "9" * 5000, staff=True)
+    assert str(refused.value) == f"No workshop matches '{'9' * (WORKSHOP_REFERENCE.max_length - 1)}…'."
+    # Another server's workshop is no match either.
+    with pytest.raises(NotFound):
+        await service.resolve(GUILD + 1, "1", staff=True)
+
+
+async def test_a_title_shared_by_editions_names_the_next_one_to_come(
+    service: WorkshopService, clock: MovableClock, database: Database
+) -> None:
+    first = await service.create(GUILD, 2, form(), series_name="SPMW")
+    clock.set(first.ends_at + timedelta(minutes=1))
+    ended = await service.end(first.id, first.starts_at.isoformat())
+    assert ended is not None and ended[1] is not None
+    draft = ended[1]
+    title = "Science Park Management Workshop"
+    assert (await service.resolve(GUILD, title, staff=False)).id == first.id  # members see no draft
+    assert (await service.resolve(GUILD, title, staff=True)).id == draft.id  # the latest
+    await service.confirm(GUILD, draft.id)
+    assert (await service.resolve(GUILD, title, staff=False)).id == draft.id  # the next to come
+
+
+async def test_text_is_stored_as_people_see_it(service: WorkshopService, database: Database) -> None:
+    workshop = await service.create(
+        GUILD,
+        2,
+        form(
+            title="\u200bScience\x00 Park\u202e  Workshop ",
+            location="Tianjin,\tTEDA\u2060",
+            description="Day one.\r\n\r\n\r\n\r\nDay two.\x07",
+            timezone=" asia/shanghai ",
+        ),
+        series_name="\u200bSPMW\x00",
+    )
+    async with database.session() as session:
+        stored = await session.get(Workshop, workshop.id)
+        assert stored is not None
+        series = await session.get(WorkshopSeries, stored.series_id)
+    assert (stored.title, stored.location) == ("Science Park Workshop", "Tianjin, TEDA")
+    assert stored.description == "Day one.\n\nDay two." and stored.timezone == "Asia/Shanghai"
+    assert series is not None and series.name == "SPMW"
+
+
+async def test_a_cancel_reason_is_cleaned_and_bounded(service: WorkshopService) -> None:
+    workshop = await service.create(GUILD, 2, form())
+    for reason, message in [
+        ("\u200b\u3164", "The reason cannot be empty."),
+        ("r" * 6000, "The reason can be at most 500 characters long, not 6,000."),
+    ]:
+        with pytest.raises(DomainError) as refused:
+            await service.cancel(GUILD, workshop.id, reason)
+        assert str(refused.value) == message
+    assert (await service.get(GUILD, workshop.id)).status == SCHEDULED  # nothing changed on a refusal
+    cancelled, _ = await service.cancel(GUILD, workshop.id, " Venue\x00 flooded\u200b ")
+    assert cancelled.cancel_reason == "Venue flooded"
+    other = await service.create(GUILD, 2, form())
+    assert (await service.cancel(GUILD, other.id, None))[0].cancel_reason is None
+
+
+async def test_a_refused_confirmation_keeps_the_call_weeks(
+    service: WorkshopService, clock: MovableClock, database: Database
+) -> None:
+    first = await service.create(GUILD, 2, form(), series_name="SPMW")
+    with pytest.raises(DomainError, match="not a draft"):
+        await service.confirm(GUILD, first.id, call_weeks=2)
+    for weeks in (-1, 53, 10**30):
+        with pytest.raises(DomainError, match="The weeks of call for registrations must be from 0 to 52"):
+            await service.confirm(GUILD, first.id, call_weeks=weeks)
+    clock.set(first.ends_at + timedelta(minutes=1))
+    ended = await service.end(first.id, first.starts_at.isoformat())
+    assert ended is not None and ended[1] is not None
+    async with database.session() as session:
+        series = await session.get(WorkshopSeries, first.series_id)
+        assert series is not None and series.call_weeks == 8  # untouched by the refusals
+    confirmed, call_at = await service.confirm(GUILD, ended[1].id, call_weeks=3)
+    assert call_at == confirmed.starts_at - timedelta(weeks=3)
 
 
 def test_the_options_are_checked_before_the_form_opens(service: WorkshopService) -> None:
@@ -323,10 +445,24 @@ def test_the_options_are_checked_before_the_form_opens(service: WorkshopService)
     assert typed.deadline == "2027-08-10 18:00" and typed.reminders == "1d,1h" and typed.members_only
     with pytest.raises(DomainError, match="Unknown time zone"):
         service.check_options("Mars/Base", 30, None)
-    with pytest.raises(DomainError, match="Capacity must be between 1"):
+    with pytest.raises(DomainError, match="The capacity must be from 1 to 10,000"):
         service.check_options("UTC", 0, None)
+    with pytest.raises(DomainError, match="The capacity must be from 1 to 10,000"):
+        service.check_options("UTC", 10**30, None)
     with pytest.raises(DomainError, match="not a reminder offset"):
         service.check_options("UTC", 30, "soon")
+    with pytest.raises(DomainError, match="I cannot read 'soon'"):  # before the form, not after it
+        service.check_options("UTC", 30, None, deadline="soon")
+    with pytest.raises(DomainError, match="The time zone can be at most 64 characters long"):
+        service.check_options("UTC" * 30, 30, None)
+    cleaned = service.check_options(
+        " Asia/Shanghai\u200b", 30, "1d,\x001h", deadline="\u202a2027-08-10 18:00"
+    )
+    assert (cleaned.timezone, cleaned.reminders, cleaned.deadline) == (
+        "Asia/Shanghai",
+        "1d,1h",
+        "2027-08-10 18:00",
+    )
 
 
 async def test_an_edit_keeps_what_staff_did_not_change(service: WorkshopService) -> None:
@@ -338,8 +474,10 @@ async def test_an_edit_keeps_what_staff_did_not_change(service: WorkshopService)
     assert options.deadline == "2027-08-10 18:00" and options.members_only is False
     moved = service.check_edit_options(workshop, timezone="Europe/Berlin", members_only=True)
     assert moved.deadline == "2027-08-10 12:00" and moved.members_only is True  # the same moment, in Berlin
-    with pytest.raises(DomainError, match="Capacity must be between 1"):
+    with pytest.raises(DomainError, match="The capacity must be from 1 to 10,000"):
         service.check_edit_options(workshop, capacity=0)
+    silent = await service.create(GUILD, 2, form(reminders="none"))
+    assert service.check_edit_options(silent).reminders == "none"  # no reminders stays none
 
 
 async def test_the_member_gate_decides_who_registers(
@@ -409,10 +547,14 @@ async def test_drafts_are_seen_by_staff_only(service: WorkshopService, clock: Mo
     draft = ended[1]
     assert [w.id for w in await service.search(GUILD, "science", staff=False)] == [first.id]
     assert [w.id for w in await service.search(GUILD, "science", staff=True)] == [draft.id, first.id]
-    assert (await service.shown(GUILD, draft.id, staff=True)).status == DRAFT
-    with pytest.raises(DomainError, match=f"There is no workshop #{draft.id} in this server"):
-        await service.shown(GUILD, draft.id, staff=False)
-    assert (await service.shown(GUILD, first.id, staff=False)).status == ENDED
+    assert (await service.resolve(GUILD, str(draft.id), staff=True)).status == DRAFT
+    with pytest.raises(NotFound, match=f"No workshop matches '{draft.id}'"):
+        await service.resolve(GUILD, str(draft.id), staff=False)
+    assert (await service.resolve(GUILD, str(first.id), staff=False)).status == ENDED
+    # Autocomplete: the number typed first, then titles containing the text.
+    assert [w.id for w in await service.search(GUILD, str(first.id), staff=False)] == [first.id]
+    assert [w.id for w in await service.search(GUILD, str(draft.id), staff=False)] == []
+    assert await service.search(GUILD, "9" * 500, staff=True) == []
 
 
 async def test_the_call_goes_out_while_registration_is_open(

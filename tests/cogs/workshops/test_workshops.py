@@ -16,6 +16,8 @@ from sqlalchemy import func, select
 from bot.db.models_workshops import Workshop, WorkshopReminderDelivery
 from tests.cogs.conftest import BotHarness
 from tests.fakediscord import Perm
+from tests.fakediscord.dsl import Reply
+from tests.fakediscord.interactions import InteractionType
 from tests.fakediscord.state import Member, Message
 
 pytestmark = pytest.mark.e2e
@@ -80,6 +82,18 @@ class World:
     async def run_at(self, when: datetime) -> int:
         self.cisip.clock.set(when)
         return await self.cisip.bot.scheduler.run_due()
+
+    async def unchecked(self, who: Member, command: str, **values: Any) -> Reply:
+        """``/command`` with option values Discord itself would refuse (out of bounds, too long):
+        a client can send them anyway, and the bot must answer them clearly."""
+        d = self.cisip.discord
+        channel = d.channel("general")
+        stand_ins = {name: 1 if isinstance(value, int) else "1" for name, value in values.items()}
+        data = d._command_data(command, channel, stand_ins, focused=None)
+        for option in data["options"][0]["options"]:
+            option["value"] = values.get(option["name"], option["value"])
+        inter = d.em.interactions.create(InteractionType.APPLICATION_COMMAND, data, who.user, channel)
+        return await d.wait_reply(inter, f"/{command}")
 
     async def workshops(self) -> int:
         async with self.cisip.bot.db.session() as session:
@@ -191,14 +205,39 @@ async def test_bad_input_is_refused_and_nothing_is_created(cisip: BotHarness, wo
         reply = await world.create(form, **options)
         assert reply.ephemeral
         assert reply.content.startswith(message), reply.content
-    for options, message in [
+    option_cases: list[tuple[dict[str, Any], str]] = [
         ({"timezone": "Mars/Base"}, "Unknown time zone 'Mars/Base'"),
-        ({"capacity": 0}, "Capacity must be between 1 and 10,000, not 0."),
         ({"reminders": "soon"}, "'soon' is not a reminder offset"),
-    ]:
-        reply = await d.slash(world.staff, "workshop create", **{"capacity": 2, **options})
+        ({"deadline": "soon"}, "I cannot read 'soon' as a date and time."),  # before the form opens
+        ({"timezone": "\u200b"}, "The time zone cannot be empty."),
+        ({"reminders": "\u2060\u200b"}, "The reminders cannot be empty."),
+    ]
+    for options, message in option_cases:
+        reply = await d.slash(world.staff, "workshop create", options={"capacity": 2, **options})
         assert reply.modal is None and reply.ephemeral
         assert reply.content.startswith(message), reply.content
+    # Names made of nothing visible: zero-width characters, a direction override, Hangul filler.
+    blank_forms: list[tuple[dict[str, str], str]] = [
+        ({"title": "\u200b\u200b\u200b"}, "The title cannot be empty."),
+        ({"title": "\u202e\u3164"}, "The title cannot be empty."),
+        ({"location": "\u200d\ufeff"}, "The location cannot be empty."),
+        ({"starts": "\u200b"}, "The date and time cannot be empty."),
+    ]
+    for form, message in blank_forms:
+        reply = await world.create(form)
+        assert reply.ephemeral and reply.content == message, reply.content
+    # What Discord would refuse, sent anyway: answered by the option's own bounds.
+    unchecked_cases: list[tuple[dict[str, Any], str]] = [
+        ({"capacity": 0}, "The option `capacity` takes a number from 1 to 10,000."),
+        ({"capacity": 10**30}, "The option `capacity` takes a number from 1 to 10,000."),
+        ({"capacity": 2, "timezone": "x" * 6000}, "The option `timezone` takes at most 64 characters."),
+        ({"capacity": 2, "deadline": "9" * 41}, "The option `deadline` takes at most 40 characters."),
+        ({"capacity": 2, "reminders": "1d," * 34}, "The option `reminders` takes at most 100 characters."),
+    ]
+    for options, message in unchecked_cases:
+        reply = await world.unchecked(world.staff, "workshop create", **options)
+        assert reply.modal is None and reply.ephemeral
+        assert reply.content == message, reply.content
     assert await world.workshops() == 0
     assert d.messages_in(world.channel) == []
 
@@ -354,7 +393,7 @@ async def test_announce_list_info_and_mine(cisip: BotHarness, world: World) -> N
     assert mine.content.startswith("• #1 **Science Park Management Workshop 2027**: <t:")
     assert (await d.autocomplete(alice, "workshop info", "workshop", "science"))[0]["value"] == "1"
     missing = await d.slash(alice, "workshop info", workshop="99")
-    assert missing.content == "There is no workshop #99 in this server."
+    assert missing.ephemeral and missing.content == "No workshop matches '99'."
 
 
 async def test_announcement_edits_are_coalesced(cisip: BotHarness, world: World) -> None:
@@ -478,9 +517,7 @@ async def test_drafts_and_staff_options_are_shown_to_staff_only(cisip: BotHarnes
     assert [c["value"] for c in member_choices] == ["1"]
     staff_choices = await d.autocomplete(world.staff, "workshop info", "workshop", "science")
     assert [c["value"] for c in staff_choices] == ["2", "1"]
-    assert (
-        await d.slash(alice, "workshop info", workshop="2")
-    ).content == "There is no workshop #2 in this server."
+    assert (await d.slash(alice, "workshop info", workshop="2")).content == "No workshop matches '2'."
     draft = await d.slash(world.staff, "workshop info", workshop="2")
     assert draft.embeds[0]["title"] == "Science Park Management Workshop 2027" and draft.components == []
 
@@ -491,7 +528,7 @@ async def test_drafts_and_staff_options_are_shown_to_staff_only(cisip: BotHarnes
 
     for typed in ("0", "99999999999999999999", "１２x"):
         refused = await d.slash(alice, "workshop info", workshop=typed)
-        assert refused.content.startswith("Pick a workshop from the list (or give its number)"), typed
+        assert refused.content == f"No workshop matches '{typed}'.", typed
 
 
 async def test_a_member_who_erases_their_data_gives_their_seat_to_the_waitlist(
@@ -567,3 +604,116 @@ async def test_a_ping_that_became_impossible_is_left_out_and_staff_are_told(
     post = world.announcement()
     assert post.content == "" and post.mention_roles == [] and post.pinged == set()
     assert again.content.startswith(f"I cannot ping <@&{parks.id}> in <#{world.channel.id}>")
+
+
+async def test_the_workshop_option_takes_a_number_a_choice_or_a_title(
+    cisip: BotHarness, world: World
+) -> None:
+    d = cisip.discord
+    await world.create()
+    alice = world.member("alice")
+    title = FORM["title"]
+    for typed in ("1", "#1", "＃１", title, title.upper(), f"#1 {title} (2027-04-20)"):
+        info = await d.slash(alice, "workshop info", workshop=typed)
+        assert info.embeds and info.embeds[0]["title"] == title, (typed, info.content)
+
+    # An oversized number, an id that does not exist, a title typed without picking that names
+    # nothing: the same private answer, from every command with a workshop option.
+    huge = "9" * 100
+    commands: list[tuple[Member, str, dict[str, Any]]] = [
+        (alice, "workshop info", {}),
+        (world.staff, "workshop edit", {}),
+        (world.staff, "workshop cancel", {"reason": "Rain"}),
+        (world.staff, "workshop attendees", {}),
+        (world.staff, "workshop announce", {}),
+        (world.staff, "workshop confirm", {"call_weeks": 4}),
+    ]
+    for who, command, extra in commands:
+        for typed in (huge, "99", "Science Park"):
+            reply = await d.slash(who, command, workshop=typed, **extra)
+            assert reply.ephemeral and reply.modal is None
+            assert reply.content == f"No workshop matches '{typed}'.", (command, typed, reply.content)
+    # Longer than the option takes: Discord would refuse it; the bot does too.
+    too_long = await world.unchecked(alice, "workshop info", workshop="9" * 6000)
+    assert too_long.ephemeral and too_long.content == "The option `workshop` takes at most 120 characters."
+
+    # Autocomplete answers an oversized number (with nothing), and a number with its workshop.
+    assert await d.autocomplete(alice, "workshop info", "workshop", huge) == []
+    (choice,) = await d.autocomplete(alice, "workshop info", "workshop", "#1")
+    assert choice == {"name": f"#1 {title} (2027-04-20)", "value": "1"}
+    # The staff subcommands suggest nothing to members, whatever they type.
+    for command in ("edit", "cancel", "attendees", "announce", "confirm"):
+        for typed in ("", "1", "science"):
+            assert await d.autocomplete(alice, f"workshop {command}", "workshop", typed) == [], command
+        staff_choices = await d.autocomplete(world.staff, f"workshop {command}", "workshop", "")
+        assert [c["value"] for c in staff_choices] == ["1"], command
+    async with cisip.bot.db.session() as session:
+        assert (await session.get(Workshop, 1)).status == "scheduled"  # type: ignore[union-attr]
+
+
+async def test_numbers_out_of_bounds_are_refused_by_their_option(cisip: BotHarness, world: World) -> None:
+    d = cisip.discord
+    await world.create(yearly=True)
+    await world.run_at(END_UTC + timedelta(minutes=1))  # workshop #2 is drafted
+    for weeks in (53, -1, 10**30):
+        refused = await world.unchecked(world.staff, "workshop confirm", workshop="2", call_weeks=weeks)
+        assert refused.ephemeral
+        assert refused.content == "The option `call_weeks` takes a number from 0 to 52.", refused.content
+    refused = await world.unchecked(world.staff, "workshop edit", workshop="2", capacity=10**30)
+    assert refused.modal is None
+    assert refused.content == "The option `capacity` takes a number from 1 to 10,000."
+    confirmed = await d.slash(world.staff, "workshop confirm", workshop="2", call_weeks=52)
+    assert confirmed.content.startswith("Workshop #2 is confirmed for")
+
+
+async def test_the_longest_texts_and_a_500_character_reason_reach_everyone(
+    cisip: BotHarness, world: World
+) -> None:
+    d = cisip.discord
+    title = ("Science Park Management " * 5)[:100]
+    longest = {
+        "title": title,
+        "location": "L" * 100,
+        "description": ("Three days on running a science park. " * 30)[:1000],
+    }
+    created = await world.create(longest, reminders="1d")
+    assert created.content == f"Workshop #1 created: {title.strip()}."
+    alice = world.member("alice")
+    await d.click(alice, world.announcement(), label="Register")
+    await world.run_at(START_UTC - timedelta(days=1) + timedelta(seconds=5))
+    assert len(reminders(d.dms_to(alice))) == 1
+    assert len(dms(d.messages_in(world.channel), "Workshop reminder:")) == 1
+
+    reason = ("Venue flooded, and the river is still rising. " * 11)[:500]
+    cancelled = await d.slash(world.staff, "workshop cancel", workshop="1", reason=reason)
+    assert cancelled.content == "Workshop #1 is cancelled. 1 of 1 registrants were told by direct message."
+    (told,) = dms(d.dms_to(alice), f"**{title.strip()}** (")
+    assert told.content.endswith("Reason: " + reason.strip())
+    await eventually(lambda: field(world.announcement().embeds[0], "Cancelled") == reason.strip())
+    assert any("workshop.cancel" in m.content for m in d.messages_in(world.audit))
+
+
+async def test_text_stored_before_the_limits_is_fitted_where_it_is_shown(
+    cisip: BotHarness, world: World
+) -> None:
+    """Rows written before the input layer (or by hand) can hold more than a message takes: every
+    place they are shown cuts them to fit instead of failing."""
+    from sqlalchemy import update
+
+    d = cisip.discord
+    await world.create()
+    alice = world.member("alice")
+    await d.click(alice, world.announcement(), label="Register")
+    async with cisip.bot.db.transaction() as session:
+        await session.execute(
+            update(Workshop).values(title="T " * 3000, location="L" * 3000, description="D " * 5000)
+        )
+    info = await d.slash(alice, "workshop info", workshop="1")
+    assert len(info.embeds[0]["title"]) <= 256 and info.embeds[0]["title"].endswith("…")
+    again = await d.slash(world.staff, "workshop announce", workshop="1")
+    assert again.content == "Announcement posted."
+    mine = await d.slash(alice, "workshop mine")
+    assert len(mine.content) <= 2000
+    cancelled = await d.slash(world.staff, "workshop cancel", workshop="1", reason="r" * 500)
+    assert cancelled.content.startswith("Workshop #1 is cancelled. 1 of 1")
+    await eventually(lambda: world.announcement().embeds[0]["title"].startswith("CANCELLED: T T"))

@@ -9,7 +9,16 @@ from typing import Any
 import pytest
 
 from tests.cogs.conftest import BotHarness
-from tests.cogs.workshops.test_workshops import START_UTC, World, dms, eventually, field, reminders, seats
+from tests.cogs.workshops.test_workshops import (
+    FORM,
+    START_UTC,
+    World,
+    dms,
+    eventually,
+    field,
+    reminders,
+    seats,
+)
 from tests.fakediscord import Perm
 from tests.fakediscord.dsl import Reply
 from tests.fakediscord.state import Member
@@ -69,7 +78,7 @@ async def test_a_chinese_member_reads_workshops_in_chinese_and_the_post_stays_en
     assert mine.content.startswith(f"• #1 **{TITLE}**：<t:")
     assert mine.content.endswith("（已报名）")
     refused = await d.slash(wang, "workshop info", workshop="soon")
-    assert refused.content == "请从列表中选择研讨会（或填写编号），而不是“soon”。"
+    assert refused.content == "没有与“soon”匹配的研讨会。"
 
 
 async def test_the_waitlist_and_its_numbers_read_in_chinese(cisip: BotHarness, w: World) -> None:
@@ -127,8 +136,13 @@ async def test_dms_follow_each_members_last_used_language(cisip: BotHarness, w: 
 async def test_a_chinese_staff_member_creates_a_workshop_in_chinese(cisip: BotHarness, w: World) -> None:
     d = cisip.discord
     li = d.add_member("li", roles=[d.role("Admins")], locale="zh-CN")
-    too_small = await d.slash(li, "workshop create", capacity=0)
-    assert too_small.content == "名额必须在 1 到 10,000 之间，而不是 0。"
+    too_small = await w.unchecked(li, "workshop create", capacity=0)
+    assert too_small.content == "选项 `名额` 需要 1 到 10,000 之间的数字。"
+    blank = await w.create({"title": "\u200b"})
+    assert blank.content == "The title cannot be empty."  # sam reads English
+    opened = await d.slash(li, "workshop create", capacity=30)
+    blank = await d.submit_modal(li, opened.modal, {**FORM, "title": "\u200b\u3164"})
+    assert blank.content == "标题不能为空。"
 
     opened = await d.slash(li, "workshop create", capacity=30)
     assert opened.modal is not None and opened.modal.title == "新建研讨会"
