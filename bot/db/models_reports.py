@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db.models import Base
 from bot.db.types import PERSON, BigIntPK
+from bot.fields import FILE_NAME, REPORT_TITLE, WEB_ADDRESS
 
 
 class Report(Base):
@@ -17,22 +18,26 @@ class Report(Base):
     ``status``: ``published`` or ``withdrawn``. ``visibility``: ``members`` or ``public``.
     ``delivery_state``: ``running`` while DMs are going out (a restarted bot resumes these),
     ``done`` when every delivery row is settled.
+
+    Typed text is cleaned by the report service with its ``bot.fields`` declaration before it is
+    stored, and the columns are as long as the declarations (the summary, at most
+    ``REPORT_SUMMARY.max_length`` characters, is ``Text``).
     """
 
     __tablename__ = "reports"
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     guild_id: Mapped[int] = mapped_column(BigInteger, index=True)
-    title: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(REPORT_TITLE.max_length))
     year: Mapped[int] = mapped_column(Integer)
     summary: Mapped[str] = mapped_column(Text)
     language: Mapped[str] = mapped_column(String(16))
     visibility: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), default="published")
     file_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
-    file_name: Mapped[str | None] = mapped_column(String(200))
+    file_name: Mapped[str | None] = mapped_column(String(FILE_NAME.max_length))
     file_size: Mapped[int | None] = mapped_column(BigInteger)
-    url: Mapped[str | None] = mapped_column(String(500))
+    url: Mapped[str | None] = mapped_column(String(WEB_ADDRESS.max_length))
     published_by: Mapped[int | None] = mapped_column(BigInteger, info=PERSON)
     announcement_channel_id: Mapped[int | None] = mapped_column(BigInteger)
     announcement_message_id: Mapped[int | None] = mapped_column(BigInteger)

@@ -23,7 +23,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.database import Database, claim_row
 from bot.db.models_reports import Report, ReportDelivery, ReportSubscription
 from bot.errors import DomainError, NotFound
-from bot.i18n import _
+from bot.fields import (
+    FILE_NAME,
+    MAX_ID,
+    REPORT_REFERENCE,
+    REPORT_SUMMARY,
+    REPORT_TITLE,
+    REPORT_YEAR,
+    WEB_ADDRESS,
+    canonical_text,
+)
+from bot.i18n import Message, _
 from bot.scheduler.clock import Clock
 from bot.services.access import Person
 from bot.services.delivery import DeliveryCounts, PendingDelivery, Settled
@@ -34,14 +44,17 @@ PDF_MAGIC = b"%PDF-"
 DEFAULT_VISIBILITY = "members"
 VISIBILITIES = {"members": _("Members only"), "public": _("Public")}
 LANGUAGES = {"en": _("English"), "zh": _("Chinese"), "en+zh": _("English and Chinese"), "other": _("Other")}
-TITLE_MAX = 200
-SUMMARY_MAX = 1500
-URL_MAX = 500
-YEAR_MIN, YEAR_MAX = 1990, 2100
-MAX_ID = 2**63 - 1  # ids are signed 64-bit integers on both databases
-_FILENAME_UNSAFE = re.compile(r"[^A-Za-z0-9._ -]+")
-_ID = re.compile(r"[0-9]{1,19}")
-NO_SUCH_REPORT = _("There is no such report: pick one from the list.")
+PDF_SUFFIX = ".pdf"
+# Characters a file name keeps (letters and digits of any script, dot, dash, underscore, space):
+# the rest (path separators, quotes, wildcards) would be unsafe in a download's name.
+_FILENAME_UNSAFE = re.compile(r"[^\w. -]+")
+# What a report option may name by number: an id (what autocomplete sends), ``#12`` or ``#12 Title``.
+_NUMBER = re.compile(r"#?([0-9]+)")
+_NUMBERED = re.compile(r"#([0-9]+)\s.*")
+# How autocomplete labels a report, typed in full without picking: ``Title (2026)``.
+_LABELLED = re.compile(r"(.+?)\s*\(([0-9]{4})\)")
+NO_MATCH = _("No report matches '{value}'.")
+SEVERAL_MATCH = _("Several reports match '{value}': pick one from the list.")
 
 
 @dataclass(frozen=True)
@@ -53,24 +66,41 @@ class StoredFile:
 
 
 def check_url(url: str) -> str:
-    url = url.strip()
+    """``url`` cleaned (``WEB_ADDRESS``: nothing invisible, at most 500 characters) when it is an
+    http(s) address, else a DomainError quoting it."""
+    url = WEB_ADDRESS.clean(url)
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > URL_MAX or " " in url:
-        raise DomainError(_("'{url}' is not a web address: give one starting with https://."), url=url[:100])
+    if parts.scheme not in ("http", "https") or not parts.netloc or " " in url:
+        raise DomainError(_("'{url}' is not a web address: give one starting with https://."), url=url)
     return url
 
 
-def report_id_of(value: str) -> int:
-    """The report a command's ``report`` option names: the id its autocomplete offered. Anything
-    else (a title typed without picking, a number no id can be) is an unknown report."""
-    if not _ID.fullmatch(value) or int(value) > MAX_ID:
-        raise NotFound(NO_SUCH_REPORT)
-    return int(value)
-
-
 def safe_filename(name: str) -> str:
-    stem = _FILENAME_UNSAFE.sub("_", Path(name).stem).strip(" ._") or "report"
-    return f"{stem[:100]}.pdf"
+    """The name a PDF is offered under: its stem cleaned of what is invisible or unsafe in a file
+    name, at most ``FILE_NAME`` characters with ``.pdf``; ``report.pdf`` when nothing is left."""
+    text = canonical_text(name) if isinstance(name, str) else ""
+    stem = text.replace("\\", "/").rsplit("/", 1)[-1]
+    if stem.lower().endswith(PDF_SUFFIX):
+        stem = stem[: -len(PDF_SUFFIX)]
+    stem = _FILENAME_UNSAFE.sub("_", stem)
+    stem = canonical_text(stem[: FILE_NAME.max_length - len(PDF_SUFFIX)]).strip(" ._")
+    return f"{stem or 'report'}{PDF_SUFFIX}"
+
+
+def quoted(value: str) -> str:
+    """``value`` as a refusal quotes it: cleaned, and cut to what the option takes."""
+    text = canonical_text(value) if isinstance(value, str) else ""
+    limit = REPORT_REFERENCE.max_length
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def number_in(text: str) -> int | None:
+    """The id ``text`` names by number (``12``, ``#12``, ``#12 Title``), if any id could be it."""
+    match = _NUMBER.fullmatch(text) or _NUMBERED.fullmatch(text)
+    if match is None or len(match.group(1)) > len(str(MAX_ID)):
+        return None
+    number = int(match.group(1))
+    return number if 0 < number <= MAX_ID else None
 
 
 @dataclass(frozen=True)
@@ -139,9 +169,10 @@ class ReportService(PersonalDataHolder):
 
     def store_pdf(self, data: bytes, filename: str) -> StoredFile:
         """Check the bytes are a PDF within the limit and keep them under their SHA-256."""
+        name = safe_filename(filename)
         self.check_size(len(data))
         if not data.startswith(PDF_MAGIC):
-            raise DomainError(_("{name} is not a PDF: attach the report as a PDF file."), name=filename[:100])
+            raise DomainError(_("{name} is not a PDF: attach the report as a PDF file."), name=name)
         digest = hashlib.sha256(data).hexdigest()
         path = self.path_of(digest)
         already = path.is_file() and path.stat().st_size == len(data)
@@ -155,7 +186,7 @@ class ReportService(PersonalDataHolder):
             except BaseException:
                 Path(temporary).unlink(missing_ok=True)
                 raise
-        return StoredFile(digest, safe_filename(filename), len(data), already)
+        return StoredFile(digest, name, len(data), already)
 
     def check_source(self, *, file_size: int | None, url: str | None, upload_limit: int) -> str | None:
         """Before anything is stored: a PDF within the size limit, or a web address, or both; a PDF
@@ -178,6 +209,15 @@ class ReportService(PersonalDataHolder):
 
     # -- publishing ---------------------------------------------------------------------------------
 
+    def check_report(
+        self, *, title: str, year: int, summary: str, language: str, visibility: str | None = None
+    ) -> None:
+        """Refuse what :meth:`publish` would refuse in the report's own fields, before a PDF is
+        downloaded and stored for it."""
+        REPORT_TITLE.clean(title)
+        REPORT_SUMMARY.clean(summary)
+        _check_fields(year, language, visibility or DEFAULT_VISIBILITY)
+
     async def publish(
         self,
         guild_id: int,
@@ -194,8 +234,8 @@ class ReportService(PersonalDataHolder):
         """Create the report and, in the same transaction, one pending delivery per subscriber.
         Reports are for members unless staff say otherwise."""
         visibility = visibility or DEFAULT_VISIBILITY
-        title, summary = _check_text(title, summary)
-        _check_fields(year, language, visibility)
+        title, summary = REPORT_TITLE.clean(title), REPORT_SUMMARY.clean(summary)
+        year = _check_fields(year, language, visibility)
         if file is None and url is None:
             raise DomainError(_("Attach the report as a PDF or give its URL."))
         url = check_url(url) if url is not None else None
@@ -287,20 +327,24 @@ class ReportService(PersonalDataHolder):
         visibility: str | None = None,
         url: str | None = None,
     ) -> Report:
+        """Change what is given (None: unchanged), every value checked before anything is."""
+        title = REPORT_TITLE.clean_optional(title)
+        summary = REPORT_SUMMARY.clean_optional(summary)
+        year = REPORT_YEAR.check(year) if year is not None else None
+        url = check_url(url) if url is not None else None
         async with self.db.transaction() as session:
             report = await self._get(session, guild_id, report_id)
             if report.status != "published":
                 raise DomainError(_("{title} was withdrawn; publish it again instead."), title=report.title)
-            new_title, new_summary = _check_text(
-                title if title is not None else report.title,
-                summary if summary is not None else report.summary,
-            )
             _check_fields(
-                year if year is not None else report.year,
-                language or report.language,
-                visibility or report.visibility,
+                report.year if year is None else year,
+                report.language if language is None else language,
+                report.visibility if visibility is None else visibility,
             )
-            report.title, report.summary = new_title, new_summary
+            if title is not None:
+                report.title = title
+            if summary is not None:
+                report.summary = summary
             if year is not None:
                 report.year = year
             if language is not None:
@@ -308,7 +352,7 @@ class ReportService(PersonalDataHolder):
             if visibility is not None:
                 report.visibility = visibility
             if url is not None:
-                report.url = check_url(url)
+                report.url = url
             report.updated_at = self.clock.now()
         return report
 
@@ -364,15 +408,51 @@ class ReportService(PersonalDataHolder):
         async with self.db.session() as session:
             return await session.get(Report, report_id)
 
-    async def find(self, guild_id: int, value: str) -> Report:
-        """The report a staff command's ``report`` option names (withdrawn ones too)."""
-        return await self.get(guild_id, report_id_of(value))
+    async def find(self, guild_id: int | None, value: str) -> Report:
+        """The report a staff command's ``report`` option names, withdrawn ones too (see
+        :meth:`_resolve`; by title, a published report before a withdrawn one of the same title)."""
+        if guild_id is None:
+            raise NotFound(NO_MATCH, value=quoted(value))
+        ours = Report.guild_id == guild_id
+        return await self._resolve(value, [ours, Report.status == "published"], [ours])
 
     async def _get(self, session: AsyncSession, guild_id: int, report_id: int) -> Report:
-        report = await session.get(Report, report_id)
+        report = await session.get(Report, report_id) if 0 < report_id <= MAX_ID else None
         if report is None or report.guild_id != guild_id:
-            raise NotFound(NO_SUCH_REPORT)
+            raise NotFound(NO_MATCH, value=f"#{report_id}")
         return report
+
+    async def _resolve(self, value: str, *scopes: list[ColumnElement[bool]]) -> Report:
+        """The one report ``value`` names within ``scopes`` (the narrowest first): the id that
+        autocomplete sends (also as ``#12`` or ``#12 Title``), else a title typed in full without
+        picking (exactly, or ignoring case, or as autocomplete labels it: ``Title (2026)``).
+        NotFound "No report matches" for anything else: a number no report has, however large,
+        or a report in another server or one the reader may not see."""
+        text = canonical_text(value) if isinstance(value, str) else ""
+        if not text:
+            raise DomainError(_("The {field} cannot be empty."), field=Message(REPORT_REFERENCE.label))
+        number = number_in(text)
+        async with self.db.session() as session:
+            if number is not None:
+                report = await session.scalar(select(Report).where(Report.id == number, *scopes[-1]))
+                if report is not None:
+                    return report
+            if len(text) <= REPORT_TITLE.max_length + len(" (2026)"):
+                for scope in scopes:
+                    for named in _titled(text):
+                        found = (
+                            await session.scalars(
+                                select(Report)
+                                .where(*scope, named)
+                                .order_by(Report.year.desc(), Report.id.desc())
+                                .limit(2)
+                            )
+                        ).all()
+                        if len(found) > 1:
+                            raise DomainError(SEVERAL_MATCH, value=quoted(text))
+                        if found:
+                            return found[0]
+        raise NotFound(NO_MATCH, value=quoted(text))
 
     # -- what a member may read ---------------------------------------------------------------------
 
@@ -382,17 +462,14 @@ class ReportService(PersonalDataHolder):
         return await self.memberships.is_verified_member(person)
 
     async def readable(self, person: Person, value: str) -> Report:
-        """The report ``value`` names, if ``person`` may get it: published, and public or they pass
-        the member gate. Any other report is one that does not exist, for them."""
-        report_id = report_id_of(value)
+        """The report ``value`` names (see :meth:`_resolve`), if ``person`` may get it: published,
+        and public or they pass the member gate. Any other report is one that does not exist, for
+        them: the same "No report matches" as a report that does not exist at all."""
         if person.guild_id is None:
-            raise NotFound(NO_SUCH_REPORT)
-        where = _readable(person.guild_id, members=await self.reads_members_only(person))
-        async with self.db.session() as session:
-            report = await session.scalar(select(Report).where(Report.id == report_id, *where))
-        if report is None:
-            raise NotFound(NO_SUCH_REPORT)
-        return report
+            raise NotFound(NO_MATCH, value=quoted(value))
+        return await self._resolve(
+            value, _readable(person.guild_id, members=await self.reads_members_only(person))
+        )
 
     async def readable_choices(self, person: Person, typed: str) -> list[Report]:
         """The reports ``person`` may get whose title or year matches ``typed`` (for autocomplete)."""
@@ -430,14 +507,18 @@ class ReportService(PersonalDataHolder):
         return list(rows), int(total)
 
     async def search(self, guild_id: int, typed: str, *, members: bool, limit: int = 25) -> list[Report]:
-        """Published reports whose title or year matches ``typed`` (members-only ones when ``members``)."""
+        """Published reports whose title or year matches ``typed``, or whose id it is (members-only
+        ones when ``members``): what autocomplete offers. Any text gives an answer (no error)."""
         where = _readable(guild_id, members=members)
-        typed = typed.strip()
-        if typed:
-            pattern = f"%{typed.lower()}%"
-            clauses: list[ColumnElement[bool]] = [func.lower(Report.title).like(pattern)]
-            if typed.isascii() and typed.isdigit() and len(typed) <= 4:  # a year; never an overflow
-                clauses.append(Report.year == int(typed))
+        text = canonical_text(typed)[: REPORT_TITLE.max_length] if isinstance(typed, str) else ""
+        if text:
+            escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            clauses: list[ColumnElement[bool]] = [func.lower(Report.title).like(f"%{escaped}%", escape="\\")]
+            if text.isascii() and text.isdigit() and len(text) <= 4:  # a year
+                clauses.append(Report.year == int(text))
+            number = number_in(text)
+            if number is not None:
+                clauses.append(Report.id == number)
             where.append(or_(*clauses))
         async with self.db.session() as session:
             rows = (
@@ -687,19 +768,21 @@ def _readable(guild_id: int, *, members: bool) -> list[ColumnElement[bool]]:
     return where
 
 
-def _check_text(title: str, summary: str) -> tuple[str, str]:
-    title, summary = title.strip(), summary.strip()
-    if not title or len(title) > TITLE_MAX:
-        raise DomainError(_("The title must be 1 to {max:n} characters."), max=TITLE_MAX)
-    if not summary or len(summary) > SUMMARY_MAX:
-        raise DomainError(_("The summary must be 1 to {max:n} characters."), max=SUMMARY_MAX)
-    return title, summary
+def _titled(text: str) -> list[ColumnElement[bool]]:
+    """The ways ``text`` can name a report by its title, most exact first: the title itself, the
+    title in other letter case, the title with its year as autocomplete shows it."""
+    ways: list[ColumnElement[bool]] = [Report.title == text, func.lower(Report.title) == text.lower()]
+    labelled = _LABELLED.fullmatch(text)
+    if labelled is not None:
+        title, year = labelled.group(1), int(labelled.group(2))
+        ways.append((func.lower(Report.title) == title.lower()) & (Report.year == year))
+    return ways
 
 
-def _check_fields(year: int, language: str, visibility: str) -> None:
-    if not YEAR_MIN <= year <= YEAR_MAX:
-        raise DomainError(_("The year must be from {low} to {high}."), low=YEAR_MIN, high=YEAR_MAX)
+def _check_fields(year: int, language: str, visibility: str) -> int:
+    year = REPORT_YEAR.check(year)
     if language not in LANGUAGES:
         raise DomainError(_("Unknown language {language}."), language=language)
     if visibility not in VISIBILITIES:
         raise DomainError(_("Unknown visibility {visibility}."), visibility=visibility)
+    return year

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import aiohttp
 import discord
 from discord import app_commands
 from discord.app_commands import locale_str
@@ -15,22 +16,23 @@ from discord.ext import commands
 
 from bot.db.models_reports import Report
 from bot.errors import DomainError
+from bot.fields import REPORT_REFERENCE, REPORT_SUMMARY, REPORT_TITLE, REPORT_YEAR, WEB_ADDRESS
 from bot.i18n import Listing, _
 from bot.services.personal_data import Erasure
 from bot.services.reports import (
     LANGUAGES,
-    SUMMARY_MAX,
-    TITLE_MAX,
-    URL_MAX,
     VISIBILITIES,
-    YEAR_MAX,
-    YEAR_MIN,
     ReportsErased,
     ReportService,
     StoredFile,
+    safe_filename,
 )
 from bot.ui.checks import asker, staff_only
+from bot.ui.limits import CONTENT, fit
 from bot.ui.permissions import channel_problems
+from bot.ui.references import Reference
+from bot.ui.replies import send_ephemeral
+from bot.ui.services import services_of
 from bot.ui.text import Translate, server_translator, translator_for
 from cogs.reports._delivery import DeliveryRunner
 from cogs.reports.views import (
@@ -55,6 +57,50 @@ LANGUAGE_CHOICES = [
 VISIBILITY_CHOICES = [
     app_commands.Choice(name=locale_str(label), value=code) for code, label in VISIBILITIES.items()
 ]
+
+Title = app_commands.Range[str, REPORT_TITLE.min_length, REPORT_TITLE.max_length]
+Summary = app_commands.Range[str, REPORT_SUMMARY.min_length, REPORT_SUMMARY.max_length]
+Year = app_commands.Range[int, REPORT_YEAR.min_value, REPORT_YEAR.max_value]
+WebAddress = app_commands.Range[str, WEB_ADDRESS.min_length, WEB_ADDRESS.max_length]
+
+
+def choices(reports: list[Report]) -> list[tuple[str, str]]:
+    """Autocomplete's (label, value) pairs: the value is the id, which the service reads back."""
+    return [(f"{report.title} ({report.year})", str(report.id)) for report in reports]
+
+
+async def find_any(interaction: discord.Interaction[Any], typed: str, staff: bool) -> Report:
+    """A staff command's report: any report of the server, withdrawn ones too."""
+    return await services_of(interaction.client).reports.find(interaction.guild_id, typed)
+
+
+async def suggest_any(
+    interaction: discord.Interaction[Any], typed: str, staff: bool
+) -> list[tuple[str, str]]:
+    if interaction.guild_id is None:
+        return []
+    service = services_of(interaction.client).reports
+    return choices(await service.search(interaction.guild_id, typed, members=True))
+
+
+async def find_readable(interaction: discord.Interaction[Any], typed: str, staff: bool) -> Report:
+    """A report the reader may get: published, and members-only ones through the member gate."""
+    return await services_of(interaction.client).reports.readable(asker(interaction), typed)
+
+
+async def suggest_readable(
+    interaction: discord.Interaction[Any], typed: str, staff: bool
+) -> list[tuple[str, str]]:
+    service = services_of(interaction.client).reports
+    return choices(await service.readable_choices(asker(interaction), typed))
+
+
+# The report a staff command acts on (its autocomplete offers non-staff nothing), and the report a
+# reader gets (they find only what they may read).
+StaffReport = app_commands.Transform[
+    Report, Reference(REPORT_REFERENCE, find_any, suggest_any, staff_only=True)
+]
+ReadableReport = app_commands.Transform[Report, Reference(REPORT_REFERENCE, find_readable, suggest_readable)]
 
 
 class Reports(commands.Cog):
@@ -89,7 +135,7 @@ class Reports(commands.Cog):
             file = discord.File(
                 self.service.path_of(report.file_sha256), filename=report.file_name or "report.pdf"
             )
-        content = t("A new CISIP report is out.")
+        content = fit(t("A new CISIP report is out."), CONTENT)
         embed, view = report_embed(t, report), announcement_view(t, report)
         if file is not None:
             message = await channel.send(content, embed=embed, view=view, file=file)
@@ -107,7 +153,10 @@ class Reports(commands.Cog):
         try:
             if withdrawn:
                 await message.edit(
-                    content=t("This report was withdrawn."), embed=None, attachments=[], view=None
+                    content=fit(t("This report was withdrawn."), CONTENT),
+                    embed=None,
+                    attachments=[],
+                    view=None,
                 )
             else:
                 await message.edit(embed=report_embed(t, report), view=announcement_view(t, report))
@@ -145,12 +194,12 @@ class ReportGroup(app_commands.Group):
     async def publish(
         self,
         interaction: discord.Interaction[CisipBot],
-        title: app_commands.Range[str, 1, TITLE_MAX],
-        year: app_commands.Range[int, YEAR_MIN, YEAR_MAX],
-        summary: app_commands.Range[str, 1, SUMMARY_MAX],
+        title: Title,
+        year: Year,
+        summary: Summary,
         language: app_commands.Choice[str],
         file: discord.Attachment | None = None,
-        url: app_commands.Range[str, 1, URL_MAX] | None = None,
+        url: WebAddress | None = None,
         visibility: app_commands.Choice[str] | None = None,
     ) -> None:
         guild = interaction.guild
@@ -168,13 +217,27 @@ class ReportGroup(app_commands.Group):
                 channel=channel.mention,
                 problems=Listing.of(problems),
             )
+        self.service.check_report(
+            title=title,
+            year=year,
+            summary=summary,
+            language=language.value,
+            visibility=visibility.value if visibility else None,
+        )
         link = self.service.check_source(
             file_size=file.size if file is not None else None, url=url, upload_limit=guild.filesize_limit
         )
         await interaction.response.defer(ephemeral=True, thinking=True)
         stored: StoredFile | None = None
         if file is not None:
-            data = await file.read()
+            try:
+                data = await file.read()
+            except (discord.HTTPException, aiohttp.ClientError) as exc:
+                # Discord no longer serves it (deleted, or its link expired): nothing is stored.
+                raise DomainError(
+                    _("I could not download {name} from Discord: attach it again."),
+                    name=safe_filename(file.filename),
+                ) from exc
             stored = await asyncio.to_thread(self.service.store_pdf, data, file.filename)
         report, subscribers = await self.service.publish(
             guild.id,
@@ -217,7 +280,7 @@ class ReportGroup(app_commands.Group):
                 title=report.title,
                 channel=channel.mention,
             )
-        await interaction.followup.send("\n".join(filter(None, [text, note])), ephemeral=True)
+        await send_ephemeral(interaction, "\n".join(filter(None, [text, note])))
 
     @staff_only()
     @app_commands.command(name="edit", description=locale_str("Correct a published report"))
@@ -234,21 +297,20 @@ class ReportGroup(app_commands.Group):
     async def edit(
         self,
         interaction: discord.Interaction[CisipBot],
-        report: str,
-        title: app_commands.Range[str, 1, TITLE_MAX] | None = None,
-        year: app_commands.Range[int, YEAR_MIN, YEAR_MAX] | None = None,
-        summary: app_commands.Range[str, 1, SUMMARY_MAX] | None = None,
+        report: StaffReport,
+        title: Title | None = None,
+        year: Year | None = None,
+        summary: Summary | None = None,
         language: app_commands.Choice[str] | None = None,
-        url: app_commands.Range[str, 1, URL_MAX] | None = None,
+        url: WebAddress | None = None,
         visibility: app_commands.Choice[str] | None = None,
     ) -> None:
         guild = interaction.guild
         assert guild is not None
         t = await translator_for(interaction)
-        found = await self.service.find(guild.id, report)
         updated = await self.service.edit(
             guild.id,
-            found.id,
+            report.id,
             title=title,
             year=year,
             summary=summary,
@@ -258,8 +320,8 @@ class ReportGroup(app_commands.Group):
         )
         await self.cog.refresh_announcement(updated, guild, withdrawn=False)
         await self.bot.audit(guild, interaction.user, "report.edit", f"{updated.title} ({updated.year})")
-        await interaction.response.send_message(
-            t("{title} is updated.", title=updated.title), embed=report_embed(t, updated), ephemeral=True
+        await send_ephemeral(
+            interaction, t("{title} is updated.", title=updated.title), embed=report_embed(t, updated)
         )
 
     @staff_only()
@@ -267,50 +329,35 @@ class ReportGroup(app_commands.Group):
         name="withdraw", description=locale_str("Withdraw a report; undelivered DMs are not sent")
     )
     @app_commands.describe(report=locale_str("The report"))
-    async def withdraw(self, interaction: discord.Interaction[CisipBot], report: str) -> None:
+    async def withdraw(self, interaction: discord.Interaction[CisipBot], report: StaffReport) -> None:
         guild = interaction.guild
         assert guild is not None
         t = await translator_for(interaction)
-        found = await self.service.find(guild.id, report)
-        if found.status == "published":
-            await self.cog.deliveries.stop(found.id)  # first, so no DM goes out after the withdrawal
-        withdrawn, skipped = await self.service.withdraw(guild.id, found.id)
+        if report.status == "published":
+            await self.cog.deliveries.stop(report.id)  # first, so no DM goes out after the withdrawal
+        withdrawn, skipped = await self.service.withdraw(guild.id, report.id)
         await self.cog.refresh_announcement(withdrawn, guild, withdrawn=True)
         await self.bot.audit(
             guild, interaction.user, "report.withdraw", f"{withdrawn.title} ({withdrawn.year})"
         )
-        await interaction.response.send_message(
+        await send_ephemeral(
+            interaction,
             t(
                 "{title} is withdrawn; {count:n} DMs not sent yet will not be.",
                 title=withdrawn.title,
                 count=skipped,
             ),
-            ephemeral=True,
         )
 
     @staff_only()
     @app_commands.command(name="deliveries", description=locale_str("Show how a report's DMs went"))
     @app_commands.describe(report=locale_str("The report"))
-    async def deliveries(self, interaction: discord.Interaction[CisipBot], report: str) -> None:
-        guild = interaction.guild
-        assert guild is not None
+    async def deliveries(self, interaction: discord.Interaction[CisipBot], report: StaffReport) -> None:
         t = await translator_for(interaction)
-        found = await self.service.find(guild.id, report)
-        counts = await self.service.counts(found.id)
-        await interaction.response.send_message(
-            embed=counts_embed(t, found, counts), view=deliveries_view(t, found, counts), ephemeral=True
+        counts = await self.service.counts(report.id)
+        await send_ephemeral(
+            interaction, embed=counts_embed(t, report, counts), view=deliveries_view(t, report, counts)
         )
-
-    # A check on an autocomplete that fails answers with no choices: non-staff see nothing here.
-    @deliveries.autocomplete("report")
-    @withdraw.autocomplete("report")
-    @edit.autocomplete("report")
-    @staff_only()
-    async def staff_report_autocomplete(
-        self, interaction: discord.Interaction[CisipBot], current: str
-    ) -> list[app_commands.Choice[str]]:
-        assert interaction.guild_id is not None
-        return choices(await self.service.search(interaction.guild_id, current, members=True))
 
     # -- members ----------------------------------------------------------------------------------
 
@@ -330,7 +377,7 @@ class ReportGroup(app_commands.Group):
         t = await translator_for(interaction)
         members = await self.service.reads_members_only(asker(interaction))
         view = ReportListView(t, self.service, interaction.guild_id, members)
-        await interaction.response.send_message(embed=await view.embed(), view=view, ephemeral=True)
+        await send_ephemeral(interaction, embed=await view.embed(), view=view)
 
     @app_commands.command(name="latest", description=locale_str("Show the newest report"))
     async def latest(self, interaction: discord.Interaction[CisipBot]) -> None:
@@ -339,15 +386,9 @@ class ReportGroup(app_commands.Group):
 
     @app_commands.command(name="get", description=locale_str("Get a report privately"))
     @app_commands.describe(report=locale_str("The report: type part of its title or its year"))
-    async def get(self, interaction: discord.Interaction[CisipBot], report: str) -> None:
+    async def get(self, interaction: discord.Interaction[CisipBot], report: ReadableReport) -> None:
         t = await translator_for(interaction)
-        await self._send_privately(interaction, t, await self.service.readable(asker(interaction), report))
-
-    @get.autocomplete("report")
-    async def get_autocomplete(
-        self, interaction: discord.Interaction[CisipBot], current: str
-    ) -> list[app_commands.Choice[str]]:
-        return choices(await self.service.readable_choices(asker(interaction), current))
+        await self._send_privately(interaction, t, report)
 
     async def _send_privately(
         self, interaction: discord.Interaction[CisipBot], t: Translate, report: Report
@@ -360,15 +401,7 @@ class ReportGroup(app_commands.Group):
             interaction.guild.filesize_limit, getattr(interaction, "attachment_size_limit", 0) or 1 << 62
         )
         if path is not None and report.file_size is not None and report.file_size <= limit and path.is_file():
-            await interaction.response.send_message(
-                embed=embed,
-                view=view,
-                file=discord.File(path, filename=report.file_name or "report.pdf"),
-                ephemeral=True,
-            )
+            file = discord.File(path, filename=report.file_name or "report.pdf")
+            await send_ephemeral(interaction, embed=embed, view=view, file=file)
         else:
-            await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
-
-
-def choices(reports: list[Report]) -> list[app_commands.Choice[str]]:
-    return [app_commands.Choice(name=f"{r.title} ({r.year})"[:100], value=str(r.id)) for r in reports[:25]]
+            await send_ephemeral(interaction, embed=embed, view=view)

@@ -14,6 +14,7 @@ from bot.i18n import _
 from bot.services.delivery import DeliveryCounts
 from bot.services.reports import LANGUAGES, VISIBILITIES, ReportService
 from bot.ui.checks import NotStaff, require_staff
+from bot.ui.limits import BUTTON_LABEL, CONTENT, fit, fit_embed
 from bot.ui.replies import send_ephemeral
 from bot.ui.text import Translate, translator_for
 from bot.ui.time import timestamp
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 5
+SUMMARY_PREVIEW = 150  # characters of each summary in the list
 # The event a Retry press dispatches; the cog's runner starts the delivery (a dynamic button is
 # built from its custom id alone, so it cannot hold the runner).
 DELIVERY_REQUESTED = "report_delivery_requested"
@@ -39,15 +41,15 @@ def report_embed(t: Translate, report: Report) -> discord.Embed:
     embed.add_field(name=t("Language"), value=t(LANGUAGES.get(report.language, report.language)))
     embed.add_field(name=t("Visibility"), value=t(VISIBILITIES.get(report.visibility, report.visibility)))
     embed.add_field(name=t("Published"), value=timestamp(report.created_at, "D"))
-    return embed
+    return fit_embed(embed)
 
 
 def announcement_view(t: Translate, report: Report) -> discord.ui.View:
     """Under the announcement: Subscribe, and the report's link when it has one."""
     view = discord.ui.View(timeout=None)
-    view.add_item(SubscribeButton(report.guild_id, t("Subscribe")))
+    view.add_item(SubscribeButton(report.guild_id, fit(t("Subscribe"), BUTTON_LABEL)))
     if report.url:
-        view.add_item(discord.ui.Button(label=t("Read the report"), url=report.url))
+        view.add_item(discord.ui.Button(label=fit(t("Read the report"), BUTTON_LABEL), url=report.url))
     return view
 
 
@@ -66,8 +68,8 @@ def report_dm(t: Translate, report: Report) -> tuple[discord.Embed, discord.ui.V
     link = report.url or announcement_url(report)
     if link:
         label = t("Read the report") if report.url else t("Open the announcement")
-        view.add_item(discord.ui.Button(label=label, url=link))
-    view.add_item(UnsubscribeButton(report.guild_id, t("Unsubscribe")))
+        view.add_item(discord.ui.Button(label=fit(label, BUTTON_LABEL), url=link))
+    view.add_item(UnsubscribeButton(report.guild_id, fit(t("Unsubscribe"), BUTTON_LABEL)))
     view.stop()  # sent to thousands: no per-message listener is needed (the button is dynamic)
     return report_embed(t, report), view
 
@@ -76,14 +78,15 @@ def private_report(t: Translate, report: Report) -> tuple[discord.Embed, discord
     """A report fetched privately: the embed and, when it has one, the report's link."""
     view = discord.ui.View(timeout=None)
     if report.url:
-        view.add_item(discord.ui.Button(label=t("Read the report"), url=report.url))
+        view.add_item(discord.ui.Button(label=fit(t("Read the report"), BUTTON_LABEL), url=report.url))
     view.stop()
     return report_embed(t, report), view
 
 
 def progress_text(t: Translate, title: str, counts: DeliveryCounts, *, final: bool) -> str:
+    """The publisher's progress DM, fitted to a message."""
     if final:
-        return t(
+        text = t(
             "**{title}**: delivery finished. Sent {sent:n} · DMs closed {closed:n} · failed {failed:n} · "
             "skipped {skipped:n}",
             title=title,
@@ -92,13 +95,15 @@ def progress_text(t: Translate, title: str, counts: DeliveryCounts, *, final: bo
             failed=counts.failed,
             skipped=counts.skipped,
         )
-    return t(
-        "**{title}**: delivered {sent:n} / {total:n} · {closed:n} DMs closed",
-        title=title,
-        sent=counts.sent,
-        total=counts.total,
-        closed=counts.dms_closed,
-    )
+    else:
+        text = t(
+            "**{title}**: delivered {sent:n} / {total:n} · {closed:n} DMs closed",
+            title=title,
+            sent=counts.sent,
+            total=counts.total,
+            closed=counts.dms_closed,
+        )
+    return fit(text, CONTENT)
 
 
 def counts_embed(t: Translate, report: Report, counts: DeliveryCounts) -> discord.Embed:
@@ -116,14 +121,14 @@ def counts_embed(t: Translate, report: Report, counts: DeliveryCounts) -> discor
         embed.add_field(name=label, value=t("{count:n}", count=value))
     state = t("in progress") if report.delivery_state == "running" else t("finished")
     embed.set_footer(text=t("Delivery {state}.", state=state))
-    return embed
+    return fit_embed(embed)
 
 
 def deliveries_view(t: Translate, report: Report, counts: DeliveryCounts) -> discord.ui.View:
     """Retry the failed, when some failed and the delivery is over."""
     view = discord.ui.View(timeout=None)
     if counts.failed and report.status == "published" and report.delivery_state != "running":
-        view.add_item(RetryButton(report.id, t("Retry the failed")))
+        view.add_item(RetryButton(report.id, fit(t("Retry the failed"), BUTTON_LABEL)))
     view.stop()
     return view
 
@@ -136,13 +141,13 @@ def list_embed(t: Translate, reports: list[Report], page: int, pages: int) -> di
         embed.add_field(
             name=f"{report.title} ({report.year})",
             value=f"{t(VISIBILITIES[report.visibility])} · {t(LANGUAGES[report.language])}\n"
-            + (report.summary[:150] + ("…" if len(report.summary) > 150 else "")),
+            + fit(report.summary, SUMMARY_PREVIEW),
             inline=False,
         )
     embed.set_footer(
         text=t("Page {page:n} of {pages:n} · get one with /report get", page=page + 1, pages=pages)
     )
-    return embed
+    return fit_embed(embed)
 
 
 class ReportListView(BotView):
@@ -156,8 +161,8 @@ class ReportListView(BotView):
         self.members = members
         self.total = 0
         self.page = 0
-        self.previous.label = t("Previous")
-        self.next.label = t("Next")
+        self.previous.label = fit(t("Previous"), BUTTON_LABEL)
+        self.next.label = fit(t("Next"), BUTTON_LABEL)
         self._update()
 
     @property

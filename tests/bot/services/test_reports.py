@@ -15,6 +15,7 @@ import pytest
 from bot.db.database import Database
 from bot.db.models_members import Membership
 from bot.errors import DomainError, NotFound
+from bot.fields import REPORT_REFERENCE
 from bot.scheduler import MovableClock, Scheduler
 from bot.services.access import AccessService, Person
 from bot.services.delivery import (
@@ -29,13 +30,13 @@ from bot.services.delivery import (
 )
 from bot.services.guild_settings import GuildSettingsService
 from bot.services.membership import MembershipPolicy, MembershipService
-from bot.services.reports import ReportService, check_url, report_id_of
+from bot.services.reports import ReportService, check_url, number_in, safe_filename
 
 GUILD = 1_000_000_000_000_001
 PDF = b"%PDF-1.4\nhello\n%%EOF\n"
 FAST = EngineOptions(workers=3, max_attempts=3, retry_delay=0.0, flush_every=0.01, progress_every=0.01)
 NOW = datetime(2027, 3, 1, tzinfo=UTC)
-NO_SUCH = re.escape("There is no such report: pick one from the list.")
+NO_SUCH = "No report matches '"
 
 
 def memberships_of(database: Database, clock: MovableClock) -> MembershipService:
@@ -135,7 +136,7 @@ async def test_the_same_pdf_cannot_be_published_twice(service: ReportService) ->
 async def test_invalid_fields_are_refused_and_nothing_is_stored(service: ReportService) -> None:
     for options, message in (
         ({"year": 1900}, "year must be"),
-        ({"title": " "}, "title must be"),
+        ({"title": " "}, "The title cannot be empty"),
         ({"language": "fr"}, "Unknown language"),
         ({"visibility": "secret"}, "Unknown visibility"),
         ({"url": None}, "PDF or give its URL"),
@@ -450,31 +451,6 @@ async def test_a_dm_goes_to_subscribers_who_pass_the_member_gate(
     assert (await service.audience(public)).skip_reason(person(1)) is None
 
 
-@pytest.mark.parametrize(
-    "value",
-    ["", "Science Park", " 12", "-1", "1.0", "²", "١٢", "１２", str(2**63), "99999999999999999999"],
-)
-async def test_a_report_option_that_is_not_an_id_from_the_list_is_an_unknown_report(
-    service: ReportService, value: str
-) -> None:
-    """An oversized number used to reach the database and answer "Something went wrong"."""
-    with pytest.raises(NotFound, match=NO_SUCH):
-        report_id_of(value)
-    with pytest.raises(NotFound, match=NO_SUCH):
-        await service.find(GUILD, value)
-    with pytest.raises(NotFound, match=NO_SUCH):
-        await service.readable(person(1, manages_server=True), value)
-    assert await service.search(GUILD, value, members=True) == []  # autocomplete: nothing, no error
-
-
-async def test_report_ids_are_read_up_to_the_largest_64_bit_id(service: ReportService) -> None:
-    report_id = await publish(service)
-    assert (await service.find(GUILD, str(report_id))).id == report_id
-    assert report_id_of(str(2**63 - 1)) == 2**63 - 1
-    with pytest.raises(NotFound):
-        await service.find(GUILD, str(2**63 - 1))
-
-
 # -- erasure and delivery ---------------------------------------------------------------------------
 
 
@@ -583,3 +559,248 @@ async def test_failed_deliveries_are_retried_only_once_the_run_has_finished(serv
     report_id = await publish(service)
     with pytest.raises(DomainError, match="still being delivered"):
         await service.retry_failed(GUILD, report_id, 7)
+
+
+# -- typed input: every field cleaned and bounded, every reference resolved ---------------------------
+
+ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
+BIDI = "\u202e\u2066"
+HANGUL_FILLER = "\u3164"
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"title": ZERO_WIDTH}, "The title cannot be empty."),
+        ({"title": HANGUL_FILLER * 3}, "The title cannot be empty."),
+        ({"title": "\x00\x01" + BIDI}, "The title cannot be empty."),
+        ({"title": "x" * 6000}, "The title can be at most 200 characters long, not 6,000."),
+        ({"summary": ZERO_WIDTH + "\n\n" + ZERO_WIDTH}, "The summary cannot be empty."),
+        ({"summary": "y" * 6000}, "The summary can be at most 1,500 characters long, not 6,000."),
+        ({"url": ZERO_WIDTH}, "The web address cannot be empty."),
+        ({"url": "https://cisip.org/" + "z" * 6000}, "The web address can be at most 500 characters"),
+        ({"url": "https://cisip.org/a b"}, "is not a web address"),
+        ({"year": 10**30}, "The year must be from"),
+        ({"year": 2**64}, "The year must be from"),
+        ({"year": -1}, "The year must be from"),
+        ({"year": 2101}, "The year must be from"),
+        ({"year": 2026.5}, "The year must be a whole number."),
+        ({"year": True}, "The year must be a whole number."),
+    ],
+)
+async def test_hostile_text_and_numbers_are_refused_and_nothing_is_stored(
+    service: ReportService, options: dict[str, object], message: str
+) -> None:
+    await service.subscribe(GUILD, 11)
+    with pytest.raises(DomainError, match=re.escape(message)):
+        await publish(service, **options)
+    assert await service.browse(GUILD, members=True) == ([], 0)
+    async with service.db.session() as session:
+        from sqlalchemy import func, select
+
+        from bot.db.models_reports import Report, ReportDelivery
+
+        assert await session.scalar(select(func.count()).select_from(Report)) == 0
+        assert await session.scalar(select(func.count()).select_from(ReportDelivery)) == 0
+
+
+async def test_text_is_kept_as_people_see_it(service: ReportService) -> None:
+    """NUL, zero-width and direction characters never reach the database; spaces are trimmed and
+    a summary keeps its paragraphs."""
+    report_id = await publish(
+        service,
+        title=f" Sci\x00ence{ZERO_WIDTH} Park{BIDI}  Report ",
+        summary="First\x00 line.\r\n\r\n\r\n\u200bSecond  line. ",
+        url=" https://cisip.org/r\u200b.pdf ",
+    )
+    report = await service.get(GUILD, report_id)
+    assert report.title == "Science Park Report"
+    assert report.summary == "First line.\n\nSecond line."
+    assert report.url == "https://cisip.org/r.pdf"
+
+
+async def test_an_edit_checks_every_value_first_and_changes_nothing_on_a_refusal(
+    service: ReportService,
+) -> None:
+    report_id = await publish(service, "Report", year=2026)
+    for options, message in (
+        ({"year": 2025, "title": ZERO_WIDTH}, "The title cannot be empty."),
+        ({"year": 2025, "summary": "s" * 1501}, "The summary can be at most 1,500"),
+        ({"title": "New", "year": 10**30}, "The year must be from"),
+        ({"title": "New", "url": "\x00"}, "The web address cannot be empty."),
+        ({"title": "New", "language": "fr"}, "Unknown language"),
+    ):
+        with pytest.raises(DomainError, match=re.escape(message)):
+            await service.edit(GUILD, report_id, **options)  # type: ignore[arg-type]
+    report = await service.get(GUILD, report_id)
+    assert (report.title, report.year, report.summary, report.language) == ("Report", 2026, "Summary", "en")
+    edited = await service.edit(GUILD, report_id, title=f"New{ZERO_WIDTH} title\x00", year=2025)
+    assert (edited.title, edited.year) == ("New title", 2025)
+    with pytest.raises(NotFound, match=NO_SUCH):
+        await service.edit(GUILD, 2**70, title="x")  # an id no report can have: no database error
+
+
+@pytest.mark.parametrize(
+    ("name", "safe"),
+    [
+        ("Annual report 2026!.pdf", "Annual report 2026.pdf"),
+        ("../../etc/passwd.pdf", "passwd.pdf"),
+        ("C:\\Users\\x\\report.PDF", "report.pdf"),
+        ("a\x00b\u202e.pdf", "ab.pdf"),
+        ('we"ird<na>me|?.pdf', "we_ird_na_me.pdf"),
+        ("\u200b\u200b.pdf", "report.pdf"),
+        ("...", "report.pdf"),
+        ("2020年科技园发展报告.pdf", "2020年科技园发展报告.pdf"),
+        ("x" * 6000 + ".pdf", "x" * 196 + ".pdf"),
+    ],
+)
+def test_file_names_are_made_safe_and_bounded(name: str, safe: str) -> None:
+    assert safe_filename(name) == safe
+    assert len(safe_filename(name)) <= 200
+
+
+def test_a_refused_file_is_named_safely(service: ReportService) -> None:
+    with pytest.raises(DomainError) as refused:
+        service.store_pdf(b"<html>", "\x00" + "n" * 6000 + ".pdf")
+    assert str(refused.value) == "n" * 196 + ".pdf is not a PDF: attach the report as a PDF file."
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("12", 12),
+        ("#12", 12),
+        ("#12 Science Park Report (2026)", 12),
+        (str(2**63 - 1), 2**63 - 1),
+        (str(2**63), None),
+        ("9" * 6000, None),
+        ("0", None),
+        ("-1", None),
+        ("1.0", None),
+        ("１２", None),
+        ("١٢", None),
+        ("²", None),
+        ("12 Science", None),  # a title that starts with a number is a title
+    ],
+)
+def test_what_a_number_in_a_report_option_can_be(text: str, number: int | None) -> None:
+    assert number_in(text) == number
+
+
+async def test_a_report_option_names_a_report_by_id_number_or_exact_title(service: ReportService) -> None:
+    first = await publish(service, "Science Park Report", year=2025)
+    other = await publish(service, "2030 Vision", year=2026)
+    staff = person(1, manages_server=True)
+    for value in (
+        str(first),
+        f"#{first}",
+        f"#{first} whatever the label said",
+        "Science Park Report",
+        "  science PARK report ",
+        "Science\x00 Park\u200b Report",
+        "Science Park Report (2025)",
+    ):
+        assert (await service.find(GUILD, value)).id == first, value
+        assert (await service.readable(staff, value)).id == first, value
+    assert (await service.find(GUILD, "2030 Vision")).id == other
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "99999999999999999999",
+        str(2**63),
+        str(2**64),
+        "9" * 6000,
+        "Science",  # part of a title: pick it from the list
+        "１",
+        "-1",
+        "Science Park Report (2019)",
+        "no such report at all",
+    ],
+)
+async def test_anything_else_is_no_report_quoted_within_bounds(service: ReportService, value: str) -> None:
+    """An oversized number used to reach the database and answer "Something went wrong"."""
+    await publish(service, "Science Park Report", year=2025)
+    limit = REPORT_REFERENCE.max_length
+    expected = value if len(value) <= limit else value[: limit - 1] + "…"
+    for refusal in (
+        service.find,
+        lambda guild, typed: service.readable(person(1, manages_server=True), typed),
+    ):
+        with pytest.raises(NotFound) as refused:
+            await refusal(GUILD, value)
+        assert str(refused.value) == f"No report matches '{expected}'."
+    offered = await service.search(GUILD, value, members=True)  # autocomplete answers, no error
+    assert [r.title for r in offered] == (["Science Park Report"] if value == "Science" else [])
+
+
+async def test_an_empty_reference_asks_for_a_report(service: ReportService) -> None:
+    for value in ("", "   ", ZERO_WIDTH, "\x00", HANGUL_FILLER):
+        with pytest.raises(DomainError, match=re.escape("The report cannot be empty.")):
+            await service.find(GUILD, value)
+
+
+async def test_a_title_several_reports_share_must_be_picked(service: ReportService) -> None:
+    older = await publish(service, "Science Park Development Report", year=2019)
+    newer = await publish(service, "Science Park Development Report", year=2020)
+    with pytest.raises(
+        DomainError, match=re.escape("Several reports match 'Science Park Development Report'")
+    ):
+        await service.find(GUILD, "Science Park Development Report")
+    assert (await service.find(GUILD, "Science Park Development Report (2019)")).id == older
+    assert (await service.find(GUILD, str(newer))).id == newer
+    # Staff commands reach withdrawn reports too, but a title names the published one first.
+    await service.withdraw(GUILD, older)
+    assert (await service.find(GUILD, "Science Park Development Report")).id == newer
+    assert (await service.find(GUILD, str(older))).status == "withdrawn"
+
+
+async def test_a_reader_finds_only_what_they_may_read_by_id_or_title(
+    service: ReportService, database: Database
+) -> None:
+    public = await publish(service, "Open data", year=2024, visibility="public")
+    members_only = await publish(service, "Members report", year=2026)
+    other_server, _count = await service.publish(
+        GUILD + 1,
+        title="Elsewhere",
+        year=2026,
+        summary="s",
+        language="en",
+        publisher_id=7,
+        url="https://x.org",
+    )
+    plain = person(1)
+    assert (await service.readable(plain, "open data")).id == public
+    for value in (
+        str(members_only),
+        "Members report",
+        "Members report (2026)",
+        str(other_server.id),
+        "Elsewhere",
+    ):
+        with pytest.raises(NotFound, match=NO_SUCH):
+            await service.readable(plain, value)
+    assert [r.id for r in await service.readable_choices(plain, str(members_only))] == []
+    await approve(database, 4)
+    assert (await service.readable(person(4), "Members report")).id == members_only
+    assert [r.id for r in await service.readable_choices(person(4), str(members_only))] == [members_only]
+    with pytest.raises(NotFound, match=NO_SUCH):
+        await service.find(GUILD, str(other_server.id))  # staff of one server do not reach another's
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["", "x" * 6000, "\x00", "Re\x00port", "9" * 6000, str(2**64), "%", "_", "\\", ZERO_WIDTH, "'; --"],
+)
+async def test_autocomplete_answers_any_text(service: ReportService, typed: str) -> None:
+    await publish(service, "Report", year=2026)
+    found = [r.title for r in await service.search(GUILD, typed, members=True)]
+    assert found == (["Report"] if typed in ("", "\x00", "Re\x00port", ZERO_WIDTH) else [])
+    assert await service.readable_choices(person(1), typed) == []
+
+
+async def test_autocomplete_offers_a_report_by_its_id_too(service: ReportService) -> None:
+    report_id = await publish(service, "Report", year=2026)
+    assert [r.id for r in await service.search(GUILD, str(report_id), members=True)] == [report_id]
+    assert [r.id for r in await service.search(GUILD, "50%", members=True)] == []

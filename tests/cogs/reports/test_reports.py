@@ -462,7 +462,7 @@ async def test_edit_and_withdraw_update_the_announcement(cisip: BotHarness) -> N
     assert announcement.content == "This report was withdrawn."
     assert announcement.files == [] and announcement.embeds == []
     reply = await discord.slash(admin, "report get", report=str(report.id))
-    assert reply.content == "There is no such report: pick one from the list."
+    assert reply.content == f"No report matches '{report.id}'."
 
 
 async def test_members_browse_latest_and_get_privately(cisip: BotHarness) -> None:
@@ -508,7 +508,7 @@ async def test_members_browse_latest_and_get_privately(cisip: BotHarness) -> Non
     reply = await discord.slash(verified, "report get", report=choices[0]["value"])
     assert reply.ephemeral and reply.files == [("members.pdf", PDF)]
     reply = await discord.slash(guest, "report get", report=choices[0]["value"])
-    assert reply.content == "There is no such report: pick one from the list."
+    assert reply.content == f"No report matches '{choices[0]['value']}'."
 
 
 async def test_unknown_or_stale_dm_channels_are_opened_and_remembered(cisip: BotHarness) -> None:
@@ -593,7 +593,7 @@ async def test_with_no_verified_role_members_only_reports_reach_staff_and_approv
     assert report_dms(cisip, plain) == []
     assert (await discord.slash(plain, "report list")).embeds[0]["description"] == "No reports yet."
     reply = await discord.slash(plain, "report get", report=str(report.id))
-    assert reply.content == "There is no such report: pick one from the list."
+    assert reply.content == f"No report matches '{report.id}'."
     assert await discord.autocomplete(plain, "report get", "report", "science") == []
     reply = await discord.slash(approved, "report get", report=str(report.id))
     assert reply.embeds[0]["title"] == "Science Park Development Report (2026)"
@@ -617,13 +617,13 @@ async def test_staff_report_options_are_for_staff_and_oversized_numbers_are_unkn
         reply = await discord.slash(member, command, report=str(report.id))
         assert reply.content.startswith("Only CISIP staff can do this")
         reply = await discord.slash(admin, command, report="99999999999999999999")
-        assert reply.content == "There is no such report: pick one from the list."
+        assert reply.content == "No report matches '99999999999999999999'."
     offered = await discord.autocomplete(member, "report get", "report", "science")
     assert [c["value"] for c in offered] == [str(report.id)]
     reply = await discord.slash(member, "report get", report="99999999999999999999")
-    assert reply.content == "There is no such report: pick one from the list."
+    assert reply.content == "No report matches '99999999999999999999'."
     reply = await discord.slash(member, "report get", report="18446744073709551616")
-    assert reply.content == "There is no such report: pick one from the list."
+    assert reply.content == "No report matches '18446744073709551616'."
     assert (await stored_report(cisip)).status == "published"
 
 
