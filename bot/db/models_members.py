@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db.models import Base
 from bot.db.types import PERSON, BigIntPK
+from bot.fields import APPLICANT_COUNTRY, DOMAIN, EMAIL, FULL_NAME, MEMBERSHIP_REMINDERS, ORGANIZATION
 
 
 class MemberOrganization(Base):
@@ -20,8 +21,8 @@ class MemberOrganization(Base):
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     guild_id: Mapped[int] = mapped_column(BigInteger, index=True)
-    name: Mapped[str] = mapped_column(String(100))
-    domain: Mapped[str] = mapped_column(String(253))
+    name: Mapped[str] = mapped_column(String(ORGANIZATION.max_length))
+    domain: Mapped[str] = mapped_column(String(DOMAIN.max_length))
     # The park of the directory this organization runs (a slug; the directory is another feature).
     park_slug: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime]
@@ -44,14 +45,14 @@ class Membership(Base):
     guild_id: Mapped[int] = mapped_column(BigInteger, index=True)
     user_id: Mapped[int] = mapped_column(BigInteger, info=PERSON)
     status: Mapped[str] = mapped_column(String(16), index=True)
-    full_name: Mapped[str] = mapped_column(String(100))
-    organization: Mapped[str] = mapped_column(String(100))
+    full_name: Mapped[str] = mapped_column(String(FULL_NAME.max_length))
+    organization: Mapped[str] = mapped_column(String(ORGANIZATION.max_length))
     # Normalised (lower-case domain); one member per email in a server.
-    email: Mapped[str] = mapped_column(String(254))
-    country: Mapped[str] = mapped_column(String(60))
+    email: Mapped[str] = mapped_column(String(EMAIL.max_length))
+    country: Mapped[str] = mapped_column(String(APPLICANT_COUNTRY.max_length))
     member_type: Mapped[str] = mapped_column(String(32))
     # A pending change of email during renewal, verified by code before it replaces ``email``.
-    new_email: Mapped[str | None] = mapped_column(String(254))
+    new_email: Mapped[str | None] = mapped_column(String(EMAIL.max_length))
     renewing: Mapped[bool] = mapped_column(default=False)
     # One-time code: only its keyed hash (HMAC-SHA256 with SECRET_KEY) is stored.
     code_hash: Mapped[str | None] = mapped_column(String(64))
@@ -89,7 +90,7 @@ class MembershipSettings(Base):
     guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     months: Mapped[int] = mapped_column(Integer)
     # Days before expiry, comma-separated, largest first ("30,7").
-    reminder_days: Mapped[str] = mapped_column(String(64))
+    reminder_days: Mapped[str] = mapped_column(String(MEMBERSHIP_REMINDERS.max_length))
     grace_days: Mapped[int] = mapped_column(Integer)
     nicknames: Mapped[bool]
     updated_at: Mapped[datetime]

@@ -24,6 +24,18 @@ from bot.db.database import Database, claim_row
 from bot.db.models_members import MemberOrganization, Membership, MembershipSettings, MemberTypeRole
 from bot.db.models_parks import Park
 from bot.errors import DomainError, NotFound
+from bot.fields import (
+    DOMAIN,
+    GRACE_DAYS,
+    MAX_ID,
+    MEMBERSHIP_MONTHS,
+    MEMBERSHIP_REMINDERS,
+    ORGANIZATION,
+    PARK_REFERENCE,
+    ROLE_ID,
+    STAFF_QUESTION,
+    STAFF_REASON,
+)
 from bot.i18n import Message, _, half_width
 from bot.scheduler import Clock, Scheduler
 from bot.services.access import AccessService, Person, StaffRule
@@ -61,7 +73,8 @@ MEMBER_TYPES = {
     "other": _("Other"),
 }
 _DOMAIN = re.compile(r"^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
-_SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,98}[a-z0-9])?$")
+
+# Fields of this capability that bot.fields does not declare (yet).
 
 
 @dataclass(frozen=True)
@@ -139,12 +152,13 @@ def add_months(when: datetime, months: int) -> datetime:
 
 def parse_reminder_days(text: str) -> tuple[int, ...]:
     """'30, 7' (or '30，7' from a Chinese keyboard) -> (30, 7); at most 5 distinct days from 1 to 365,
-    largest first ('' = none)."""
+    largest first ('' = none). ``text`` is what is stored, or what staff typed once cleaned."""
     parts = [part.strip() for part in half_width(text).split(",") if part.strip()]
-    if len(parts) > 5 or not all(part.isdigit() and 1 <= int(part) <= 365 for part in parts):
+    if len(parts) > 5 or not all(
+        part.isascii() and part.isdigit() and 1 <= int(part) <= 365 for part in parts
+    ):
         raise DomainError(
-            _("Reminders: up to 5 day counts from 1 to 365, such as 30,7 (not '{text}')."),
-            text=text[:50],
+            _("Reminders: up to 5 day counts from 1 to 365, such as 30,7 (not '{text}')."), text=text
         )
     return tuple(sorted({int(part) for part in parts}, reverse=True))
 
@@ -153,9 +167,26 @@ NICKNAME_MAX = 32  # Discord's limit
 
 
 def member_nickname(row: Membership) -> str:
-    """The nickname approved members get when a server asks for it: "Name · Organization"."""
-    nick = f"{row.full_name} · {row.organization}"
-    return nick if len(nick) <= NICKNAME_MAX else nick[: NICKNAME_MAX - 1] + "…"
+    """The nickname approved members get when a server asks for it: "Name · Organization", cut to
+    Discord's 32 characters (the name first when even it is too long)."""
+    name, organization = " ".join(row.full_name.split()), " ".join(row.organization.split())
+    nick = f"{name} · {organization}" if organization else name
+    if len(nick) <= NICKNAME_MAX:
+        return nick
+    return nick[: NICKNAME_MAX - 1].rstrip(" ·") + "…"
+
+
+GONE = _("This application no longer exists (the member may have erased their data).")
+
+
+def _check_id(membership_id: int) -> None:
+    """An application's number that no row can have (a number of any size) is one that is gone."""
+    if (
+        isinstance(membership_id, bool)
+        or not isinstance(membership_id, int)
+        or not 0 < membership_id <= MAX_ID
+    ):
+        raise NotFound(GONE)
 
 
 def cycle_of(expires_at: datetime) -> int:
@@ -168,6 +199,12 @@ def job_prefix(membership_id: int) -> str:
 
 def email_domain(email: str) -> str:
     return email.rsplit("@", 1)[-1].lower()
+
+
+def email_domain_typed(value: str) -> str:
+    """A domain as staff type it ("@Example.ORG "), cleaned and made canonical ("example.org")."""
+    domain = DOMAIN.clean(value).lower().removeprefix("@").strip()
+    return DOMAIN.clean(domain)
 
 
 class MembershipService(PersonalDataHolder):
@@ -280,11 +317,18 @@ class MembershipService(PersonalDataHolder):
             )
 
     async def get_by_id(self, membership_id: int) -> Membership:
+        _check_id(membership_id)
         async with self.db.session() as session:
             row = await session.get(Membership, membership_id)
         if row is None:
-            raise NotFound(_("This application no longer exists (the member may have erased their data)."))
+            raise NotFound(GONE)
         return row
+
+    async def question_about(self, membership_id: int, question: str) -> tuple[Membership, str]:
+        """The application staff ask the member about, and the question cleaned (it is sent to the
+        member, not stored)."""
+        question = STAFF_QUESTION.clean(question)
+        return await self.get_by_id(membership_id), question
 
     async def require(self, guild_id: int, user_id: int) -> Membership:
         row = await self.get(guild_id, user_id)
@@ -324,12 +368,11 @@ class MembershipService(PersonalDataHolder):
     async def approve(self, membership_id: int, actor_id: int | None) -> Approval:
         """Approve an application; approving an approved membership changes nothing and says so
         (``already``), so a second Approve (two staff at once) gives the roles again, no error."""
+        _check_id(membership_id)
         async with self.db.transaction() as session:
             row = await session.get(Membership, membership_id, with_for_update=True)
             if row is None:
-                raise NotFound(
-                    _("This application no longer exists (the member may have erased their data).")
-                )
+                raise NotFound(GONE)
             if row.status == APPROVED and row.expires_at is not None:
                 return Approval(row, already=True)
             now = self.clock.now()
@@ -345,15 +388,13 @@ class MembershipService(PersonalDataHolder):
         return Approval(row, already=False)
 
     async def reject(self, membership_id: int, actor_id: int, reason: str) -> Membership:
-        reason = reason.strip()
-        if not 1 <= len(reason) <= 500:
-            raise DomainError(_("Give a reason of 1 to 500 characters."))
+        """Reject an application waiting for review; ``reason`` (sent to the member) is cleaned first."""
+        reason = STAFF_REASON.clean(reason)
+        _check_id(membership_id)
         async with self.db.transaction() as session:
             row = await session.get(Membership, membership_id, with_for_update=True)
             if row is None:
-                raise NotFound(
-                    _("This application no longer exists (the member may have erased their data).")
-                )
+                raise NotFound(GONE)
             if row.status not in (PENDING, CODE):
                 raise DomainError(
                     _("Only an application waiting for review can be rejected (this one is {status})."),
@@ -366,6 +407,8 @@ class MembershipService(PersonalDataHolder):
         return row
 
     async def revoke(self, guild_id: int, user_id: int, actor_id: int, reason: str | None) -> Membership:
+        """End a verified membership now; ``reason`` (optional, for the audit log) is cleaned first."""
+        reason = STAFF_REASON.clean_optional(reason)
         async with self.db.transaction() as session:
             row = await session.scalar(
                 select(Membership).where(Membership.guild_id == guild_id, Membership.user_id == user_id)
@@ -377,7 +420,7 @@ class MembershipService(PersonalDataHolder):
             row.status = REVOKED
             row.decided_at = self.clock.now()
             row.decided_by = actor_id
-            row.reason = (reason or "").strip()[:500] or None
+            row.reason = reason
             await self.scheduler.cancel(dedupe_prefix=job_prefix(row.id), session=session)
         self.scheduler.wake()
         return row
@@ -607,7 +650,7 @@ class MembershipService(PersonalDataHolder):
             return self.policy
         return MembershipPolicy(
             months=row.months,
-            reminder_days=parse_reminder_days(row.reminder_days),
+            reminder_days=_stored_days(row.reminder_days),
             grace=timedelta(days=row.grace_days),
             nicknames=row.nicknames,
         )
@@ -621,12 +664,17 @@ class MembershipService(PersonalDataHolder):
         grace_days: int | None = None,
         nicknames: bool | None = None,
     ) -> MembershipPolicy:
+        """Change what is given (None keeps the current value); nothing is stored on a refusal."""
+        months = MEMBERSHIP_MONTHS.check(months) if months is not None else None
+        grace_days = GRACE_DAYS.check(grace_days) if grace_days is not None else None
+        days = (
+            parse_reminder_days(MEMBERSHIP_REMINDERS.clean(reminder_days))
+            if reminder_days is not None
+            else None
+        )
         current = await self.policy_for(guild_id)
-        if months is not None and not 1 <= months <= 120:
-            raise DomainError(_("A membership lasts 1 to 120 months."))
-        if grace_days is not None and not 0 <= grace_days <= 365:
-            raise DomainError(_("The grace period is 0 to 365 days."))
-        days = parse_reminder_days(reminder_days) if reminder_days is not None else current.reminder_days
+        if days is None:
+            days = current.reminder_days
         async with self.db.transaction() as session:
             defaults = {
                 "months": current.months,
@@ -653,8 +701,10 @@ class MembershipService(PersonalDataHolder):
         return {row.member_type: row.role_id for row in rows}
 
     async def set_type_role(self, guild_id: int, member_type: str, role_id: int | None) -> None:
-        if member_type not in MEMBER_TYPES:
+        if not isinstance(member_type, str) or member_type not in MEMBER_TYPES:
             raise DomainError(_("Choose your member type from the list."))
+        if role_id is not None:
+            role_id = ROLE_ID.check(role_id)
         async with self.db.transaction() as session:
             if role_id is None:
                 await session.execute(
@@ -673,17 +723,15 @@ class MembershipService(PersonalDataHolder):
     async def add_organization(
         self, guild_id: int, name: str, domain: str, park_slug: str | None
     ) -> MemberOrganization:
-        name = " ".join(name.split())
-        domain = domain.strip().lower().removeprefix("@")
-        if not 2 <= len(name) <= 100:
-            raise DomainError(_("The organization name must be 2 to 100 characters."))
+        """Register an organization by its email domain, with the identifier of the park of the
+        directory it runs, if any."""
+        name = ORGANIZATION.clean(name)
+        domain = email_domain_typed(domain)
         if not _DOMAIN.match(domain):
             raise DomainError(
-                _("'{domain}' is not an email domain: give one like tsinghua.edu.cn."), domain=domain[:100]
+                _("'{domain}' is not an email domain: give one like tsinghua.edu.cn."), domain=domain
             )
-        slug = park_slug.strip().lower() if park_slug else None
-        if slug is not None:
-            await self._check_park(slug)
+        slug = (await self.listed_park(park_slug)).slug if park_slug is not None else None
         async with self.db.transaction() as session:
             org = MemberOrganization(
                 guild_id=guild_id, name=name, domain=domain, park_slug=slug, created_at=self.clock.now()
@@ -695,16 +743,15 @@ class MembershipService(PersonalDataHolder):
                 raise DomainError(_("The domain {domain} is already registered."), domain=domain) from None
         return org
 
-    async def _check_park(self, slug: str) -> None:
-        if not _SLUG.match(slug):
-            raise DomainError(
-                _("'{park}' is not a park identifier (lower-case letters, digits and dashes)."),
-                park=slug[:100],
-            )
+    async def listed_park(self, slug: str) -> Park:
+        """The listed park whose identifier is ``slug``. Typed names are resolved by the directory
+        (``ParkService.find``, as every park option is) before they reach this service."""
+        text = PARK_REFERENCE.clean(slug).lower()
         async with self.db.session() as session:
-            found = await session.scalar(select(Park.id).where(Park.slug == slug, Park.removed_at.is_(None)))
-        if found is None:
-            raise NotFound(_("There is no park '{park}' in the directory."), park=slug)
+            park = await session.scalar(select(Park).where(Park.slug == text, Park.removed_at.is_(None)))
+        if park is None:
+            raise NotFound(_("No park matches '{value}'."), value=text)
+        return park
 
     async def organizations(self, guild_id: int) -> list[MemberOrganization]:
         async with self.db.session() as session:
@@ -716,7 +763,7 @@ class MembershipService(PersonalDataHolder):
             return list(rows.all())
 
     async def remove_organization(self, guild_id: int, domain: str) -> MemberOrganization:
-        domain = domain.strip().lower().removeprefix("@")
+        domain = email_domain_typed(domain)
         async with self.db.transaction() as session:
             org = await session.scalar(
                 select(MemberOrganization).where(
@@ -724,7 +771,7 @@ class MembershipService(PersonalDataHolder):
                 )
             )
             if org is None:
-                raise NotFound(_("No organization has the domain {domain}."), domain=domain[:100])
+                raise NotFound(_("No organization has the domain {domain}."), domain=domain)
             await session.execute(delete(MemberOrganization).where(MemberOrganization.id == org.id))
         return org
 
@@ -742,6 +789,13 @@ class MembershipService(PersonalDataHolder):
                 )
             ).all()
         return max(rows, key=lambda org: len(org.domain), default=None)
+
+
+def _stored_days(text: str) -> tuple[int, ...]:
+    """The reminder days a settings row holds, as written by ``set_policy`` (which may have copied
+    the process default: more than the 5 days staff may type)."""
+    parts = (part.strip() for part in text.split(","))
+    return tuple(sorted({int(part) for part in parts if part.isascii() and part.isdigit()}, reverse=True))
 
 
 def _csv_safe(value: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import unicodedata
 from collections import defaultdict, deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.database import Database
 from bot.db.models_members import MemberOrganization, Membership
 from bot.errors import DomainError
+from bot.fields import APPLICANT_COUNTRY, EMAIL, FULL_NAME, ORGANIZATION, VERIFICATION_CODE
 from bot.i18n import DEFAULT_LANGUAGE, Message, _, translate
 from bot.scheduler import Clock
 from bot.services.mail import Mailer, paragraphs_html
@@ -41,11 +43,7 @@ RESEND_COOLDOWN = timedelta(seconds=60)
 APPLICATIONS_PER_MINUTE = 3
 CODES_PER_MINUTE = 5
 
-LIMITS = {
-    "full_name": (2, 100),
-    "organization": (2, 100),
-    "country": (2, 60),
-}
+# What the code form takes (bot.fields does not declare it yet): the code, spaces and all.
 
 
 @dataclass(frozen=True)
@@ -86,37 +84,40 @@ class Outcome:
 def validate_application(
     full_name: str, organization: str, email: str, country: str, member_type: str
 ) -> Application:
+    """The application form's fields made canonical (``bot.fields``: invisible, control and
+    direction characters gone, trimmed, within their lengths), or the first refusal."""
     values = {
-        "full_name": " ".join(full_name.split()),
-        "organization": " ".join(organization.split()),
-        "country": " ".join(country.split()),
+        "full_name": FULL_NAME.clean(full_name),
+        "organization": ORGANIZATION.clean(organization),
+        "country": APPLICANT_COUNTRY.clean(country),
     }
     names = {"full_name": _("Full name"), "organization": _("Organization"), "country": _("Country")}
-    for key, (low, high) in LIMITS.items():
-        if not low <= len(values[key]) <= high:
-            raise DomainError(
-                _("{field} must be {low} to {high} characters."),
-                field=Message.of(names[key]),
-                low=low,
-                high=high,
-            )
-        if "@everyone" in values[key] or "@here" in values[key] or "<@" in values[key]:
+    for key, value in values.items():
+        if "@everyone" in value or "@here" in value or "<@" in value:
             raise DomainError(_("{field} cannot contain mentions."), field=Message.of(names[key]))
-    if member_type not in MEMBER_TYPES:
+    if not isinstance(member_type, str) or member_type not in MEMBER_TYPES:
         raise DomainError(_("Choose your member type from the list."))
+    address = EMAIL.clean(email)
     try:
-        checked = validate_email(email.strip(), check_deliverability=False)
+        checked = validate_email(address, check_deliverability=False)
     except EmailNotValidError:
         raise DomainError(
-            _("'{email}' is not a valid email address: check it and try again."), email=email.strip()[:80]
+            _("'{email}' is not a valid email address: check it and try again."), email=address
         ) from None
     return Application(
         values["full_name"],
         values["organization"],
-        checked.normalized.lower(),
+        EMAIL.clean(checked.normalized.lower()),  # lower case can be longer: checked again
         values["country"],
         member_type,
     )
+
+
+def typed_code(value: str) -> str:
+    """The code as typed, made comparable: full-width digits (a Chinese keyboard) made ASCII,
+    spaces and dashes dropped. Anything else is kept, to be found wrong."""
+    text = unicodedata.normalize("NFKC", VERIFICATION_CODE.clean(value))
+    return "".join(char for char in text if char not in " -")
 
 
 class RateLimiter:
@@ -189,7 +190,15 @@ class VerificationService:
 
         A code mail is sent before the application is written, outside the write transaction (a
         slow mail server must not hold the database's write lock); when it cannot be sent,
-        nothing is stored."""
+        nothing is stored. The application is checked again here (a caller may have built it
+        without ``validate_application``): cleaning what is already clean changes nothing."""
+        application = validate_application(
+            application.full_name,
+            application.organization,
+            application.email,
+            application.country,
+            application.member_type,
+        )
         code: str | None = None
         if self.mailer is not None:
             async with self.db.session() as session:
@@ -367,8 +376,8 @@ class VerificationService:
         return row
 
     async def check_code(self, guild_id: int, user_id: int, code: str) -> Outcome:
+        code = typed_code(code)
         now = self.clock.now()
-        code = code.strip().replace(" ", "")
         async with self.db.transaction() as session:
             row = await self._code_row(session, guild_id, user_id)
             self._check_lock(row, now)
@@ -378,7 +387,9 @@ class VerificationService:
             failure: DomainError | None = None
             outcome: Outcome | None = None
             if not (
-                code.isdigit() and hmac.compare_digest(row.code_hash, self._hash(guild_id, user_id, code))
+                code.isascii()
+                and code.isdigit()
+                and hmac.compare_digest(row.code_hash, self._hash(guild_id, user_id, code))
             ):
                 # The wrong try is counted (committed) even though the member is refused.
                 row.code_attempts += 1

@@ -16,10 +16,22 @@ from discord import app_commands
 from discord.app_commands import locale_str
 
 from bot.errors import DomainError
+from bot.fields import (
+    DOMAIN,
+    GRACE_DAYS,
+    MEMBERSHIP_MONTHS,
+    MEMBERSHIP_REMINDERS,
+    ORGANIZATION,
+    PARK_REFERENCE,
+    STAFF_REASON,
+)
 from bot.i18n import Message, _
 from bot.services.membership import MEMBER_TYPES
+from bot.services.parks import ParkRecord
 from bot.ui.checks import is_staff, staff_only
+from bot.ui.limits import CHOICE_NAME, fit
 from bot.ui.permissions import clauses, role_problems
+from bot.ui.references import Reference
 from bot.ui.replies import send_ephemeral, think
 from bot.ui.text import translator_for
 from cogs.membership._roles import take_roles
@@ -47,6 +59,28 @@ if TYPE_CHECKING:
 
 
 TYPE_CHOICES = [app_commands.Choice(name=locale_str(label), value=key) for key, label in MEMBER_TYPES.items()]
+MAX_CHOICES = 25
+
+
+async def find_park(interaction: discord.Interaction[CisipBot], typed: str, staff: bool) -> ParkRecord:
+    """The park an organization runs, found as every park option finds it (the directory's rule)."""
+    return interaction.client.services.parks.find(typed)
+
+
+async def suggest_parks(
+    interaction: discord.Interaction[CisipBot], typed: str, staff: bool
+) -> builtins.list[tuple[str, str]]:
+    """The directory's own search: the parks whose names look like what is typed."""
+    return [
+        (f"{park.name} ({park.city})" if park.city else park.name, park.slug)
+        for park in interaction.client.services.parks.autocomplete(typed, MAX_CHOICES)
+    ]
+
+
+# Staff only: /members is, and its autocomplete suggests nothing to anyone else.
+ParkOption = app_commands.Transform[
+    ParkRecord, Reference(PARK_REFERENCE, find_park, suggest_parks, staff_only=True)
+]
 
 
 # -- /verify: the member's own ------------------------------------------------------------------
@@ -146,32 +180,34 @@ class OrgGroup(app_commands.Group):
     @app_commands.describe(
         name=locale_str("The organization's name"),
         domain=locale_str("Its email domain, such as tsinghua.edu.cn"),
-        park=locale_str("The park of the directory it runs (its identifier)"),
+        park=locale_str("The park of the directory it runs"),
     )
     async def add(
         self,
         interaction: discord.Interaction[CisipBot],
-        name: app_commands.Range[str, 2, 100],
-        domain: app_commands.Range[str, 4, 253],
-        park: app_commands.Range[str, 1, 100] | None = None,
+        name: app_commands.Range[str, ORGANIZATION.min_length, ORGANIZATION.max_length],
+        domain: app_commands.Range[str, DOMAIN.min_length, DOMAIN.max_length],
+        park: ParkOption | None = None,
     ) -> None:
         assert interaction.guild is not None
         t = await translator_for(interaction)
-        org = await self.bot.services.memberships.add_organization(interaction.guild.id, name, domain, park)
+        org = await self.bot.services.memberships.add_organization(
+            interaction.guild.id, name, domain, park.slug if park is not None else None
+        )
         await self.bot.audit(
             interaction.guild,
             interaction.user,
             "members.org-add",
             f"{org.name} (@{org.domain})" + (f", park {org.park_slug}" if org.park_slug else ""),
         )
-        await interaction.response.send_message(
-            t(
-                "{name} is registered: members with a verified @{domain} email are approved automatically.",
-                name=org.name,
-                domain=org.domain,
-            ),
-            ephemeral=True,
+        text = t(
+            "{name} is registered: members with a verified @{domain} email are approved automatically.",
+            name=org.name,
+            domain=org.domain,
         )
+        if park is not None:  # say which park was found for what was typed
+            text += " " + t("Its park in the directory: {park}.", park=park.name)
+        await send_ephemeral(interaction, text)
 
     @app_commands.command(name="list", description=locale_str("List the member organizations"))
     async def list(self, interaction: discord.Interaction[CisipBot]) -> None:
@@ -188,7 +224,9 @@ class OrgGroup(app_commands.Group):
     @app_commands.command(name="remove", description=locale_str("Remove a member organization"))
     @app_commands.describe(domain=locale_str("Its email domain"))
     async def remove(
-        self, interaction: discord.Interaction[CisipBot], domain: app_commands.Range[str, 1, 253]
+        self,
+        interaction: discord.Interaction[CisipBot],
+        domain: app_commands.Range[str, DOMAIN.min_length, DOMAIN.max_length],
     ) -> None:
         assert interaction.guild is not None
         t = await translator_for(interaction)
@@ -210,10 +248,11 @@ class OrgGroup(app_commands.Group):
         orgs = await self.bot.services.memberships.organizations(interaction.guild_id)
         needle = current.lower()
         return [
-            app_commands.Choice(name=f"{org.name} (@{org.domain})"[:100], value=org.domain)
+            app_commands.Choice(name=fit(f"{org.name} (@{org.domain})", CHOICE_NAME), value=org.domain)
             for org in orgs
-            if needle in org.domain or needle in org.name.lower()
-        ][:25]
+            # A choice's value is at most 100 characters: a longer domain can still be typed.
+            if (needle in org.domain or needle in org.name.lower()) and len(org.domain) <= CHOICE_NAME
+        ][:MAX_CHOICES]
 
 
 @staff_only()
@@ -260,7 +299,7 @@ class MembersGroup(app_commands.Group):
         self,
         interaction: discord.Interaction[CisipBot],
         user: discord.User,
-        reason: app_commands.Range[str, 1, 500],
+        reason: app_commands.Range[str, STAFF_REASON.min_length, STAFF_REASON.max_length],
     ) -> None:
         assert interaction.guild is not None
         t = await translator_for(interaction)
@@ -276,7 +315,7 @@ class MembersGroup(app_commands.Group):
         self,
         interaction: discord.Interaction[CisipBot],
         user: discord.User,
-        reason: app_commands.Range[str, 1, 500] | None = None,
+        reason: app_commands.Range[str, STAFF_REASON.min_length, STAFF_REASON.max_length] | None = None,
     ) -> None:
         assert interaction.guild is not None
         t = await translator_for(interaction)
@@ -353,9 +392,11 @@ class MembersGroup(app_commands.Group):
     async def settings(
         self,
         interaction: discord.Interaction[CisipBot],
-        months: app_commands.Range[int, 1, 120] | None = None,
-        reminders: app_commands.Range[str, 1, 64] | None = None,
-        grace_days: app_commands.Range[int, 0, 365] | None = None,
+        months: app_commands.Range[int, MEMBERSHIP_MONTHS.min_value, MEMBERSHIP_MONTHS.max_value]
+        | None = None,
+        reminders: app_commands.Range[str, MEMBERSHIP_REMINDERS.min_length, MEMBERSHIP_REMINDERS.max_length]
+        | None = None,
+        grace_days: app_commands.Range[int, GRACE_DAYS.min_value, GRACE_DAYS.max_value] | None = None,
         nicknames: bool | None = None,
     ) -> None:
         assert interaction.guild is not None
@@ -373,7 +414,14 @@ class MembersGroup(app_commands.Group):
                 grace_days=grace_days,
                 nicknames=nicknames,
             )
-            summary = ", ".join(f"{key}={value}" for key, value in changes.items() if value is not None)
+            # What was kept, not what was typed: the service cleaned it.
+            kept = {
+                "months": policy.months,
+                "reminders": ",".join(str(days) for days in policy.reminder_days),
+                "grace_days": policy.grace.days,
+                "nicknames": policy.nicknames,
+            }
+            summary = ", ".join(f"{key}={kept[key]}" for key, value in changes.items() if value is not None)
             await self.bot.audit(interaction.guild, interaction.user, "members.settings", summary)
             note = t("Saved. Memberships approved or renewed from now on follow these settings.")
         await interaction.response.send_message(note, embed=policy_embed(t, policy), ephemeral=True)

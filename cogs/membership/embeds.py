@@ -1,5 +1,6 @@
 """What membership looks like in Discord: the staff queue card, the member's status card, staff
-lists, and the lines written to the audit log. Rendering only."""
+lists, and the lines written to the audit log. Rendering only; every embed is fitted into Discord's
+limits (a staff reason or a long list must not make Discord refuse the card)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from bot.services.membership import (
     MembershipPolicy,
     email_domain,
 )
+from bot.ui.limits import EMBED_DESCRIPTION, FIELD_VALUE, fit, fit_embed
 from bot.ui.text import Translate
 from bot.ui.time import full_and_relative, timestamp
 
@@ -67,16 +69,16 @@ def queue_embed(t: Translate, row: Membership, note: str | None = None) -> disco
     )
     embed.add_field(name=t("Applied"), value=timestamp(row.applied_at, "R"))
     if note:
-        embed.add_field(name=t("Note"), value=note[:1024], inline=False)
+        embed.add_field(name=t("Note"), value=fit(note, FIELD_VALUE), inline=False)
     embed.set_footer(text=t("Application #{number}", number=row.id))
-    return embed
+    return fit_embed(embed)
 
 
 def decided_queue_embed(t: Translate, row: Membership, decision: str) -> discord.Embed:
     embed = queue_embed(t, row)
     embed.colour = discord.Colour.green() if row.status == APPROVED else discord.Colour.red()
-    embed.add_field(name=t("Decision"), value=decision[:1024], inline=False)
-    return embed
+    embed.add_field(name=t("Decision"), value=fit(decision, FIELD_VALUE), inline=False)
+    return fit_embed(embed)
 
 
 def status_embed(t: Translate, row: Membership) -> discord.Embed:
@@ -91,7 +93,7 @@ def status_embed(t: Translate, row: Membership) -> discord.Embed:
         embed.add_field(name=t("Valid until"), value=full_and_relative(row.expires_at), inline=False)
     if row.status == REJECTED and row.reason:
         embed.add_field(name=t("Reason"), value=row.reason, inline=False)
-    return embed
+    return fit_embed(embed)
 
 
 def staff_info_embed(t: Translate, row: Membership) -> discord.Embed:
@@ -100,7 +102,7 @@ def staff_info_embed(t: Translate, row: Membership) -> discord.Embed:
     embed.add_field(name=t("Applied"), value=full_and_relative(row.applied_at), inline=False)
     if row.decided_by is not None:
         embed.add_field(name=t("Decided by"), value=f"<@{row.decided_by}>")
-    return embed
+    return fit_embed(embed)
 
 
 def pending_embed(t: Translate, rows: list[Membership], total: int) -> discord.Embed:
@@ -118,10 +120,10 @@ def pending_embed(t: Translate, rows: list[Membership], total: int) -> discord.E
     embed = discord.Embed(
         title=t("Applications waiting: {count:n}", count=total), colour=discord.Colour.gold()
     )
-    embed.description = "\n".join(lines)[:4000]
+    embed.description = fit("\n".join(lines), EMBED_DESCRIPTION)
     if total > len(rows):
         embed.set_footer(text=t("The oldest {shown:n} are shown.", shown=len(rows)))
-    return embed
+    return fit_embed(embed)
 
 
 def organizations_embed(t: Translate, orgs: list[MemberOrganization]) -> discord.Embed:
@@ -132,8 +134,8 @@ def organizations_embed(t: Translate, orgs: list[MemberOrganization]) -> discord
         for org in orgs
     ]
     embed = discord.Embed(title=t("Member organizations"), colour=discord.Colour.blurple())
-    embed.description = "\n".join(lines)[:4000]
-    return embed
+    embed.description = fit("\n".join(lines), EMBED_DESCRIPTION)
+    return fit_embed(embed)
 
 
 def policy_embed(t: Translate, policy: MembershipPolicy) -> discord.Embed:

@@ -17,6 +17,17 @@ import discord
 
 from bot.db.models_members import Membership
 from bot.errors import DomainError
+from bot.fields import (
+    APPLICANT_COUNTRY,
+    EMAIL,
+    FULL_NAME,
+    ORGANIZATION,
+    STAFF_QUESTION,
+    STAFF_REASON,
+    VERIFICATION_CODE,
+    TextField,
+    canonical_text,
+)
 from bot.i18n import Message, _
 from bot.services.delivery import Outcome
 from bot.services.membership import MEMBER_TYPES, Erased
@@ -24,6 +35,7 @@ from bot.services.verification import Outcome as Step
 from bot.services.verification import validate_application
 from bot.ui.checks import require_staff
 from bot.ui.dm import send_dm
+from bot.ui.limits import INPUT_LABEL, MODAL_TITLE, fit
 from bot.ui.permissions import clauses
 from bot.ui.replies import send_ephemeral, think
 from bot.ui.text import Translate, language_of, member_translator, server_translator, translator_for
@@ -212,10 +224,7 @@ async def ask_for_info(
     question: str,
     t: Translate,
 ) -> str:
-    question = question.strip()
-    if not question:
-        raise DomainError(_("Write the question for the member."))
-    row = await bot.services.memberships.get_by_id(membership_id)
+    row, question = await bot.services.memberships.question_about(membership_id, question)
     mt = await member_translator(bot, row.user_id, guild.id)
     told = await send_dm(
         bot,
@@ -224,11 +233,11 @@ async def ask_for_info(
             "CISIP staff in {server} need more information about your membership application:\n> {question}\n"
             "Press Verify to update your application.",
             server=guild.name,
-            question=question[:500].replace("\n", "\n> "),
+            question=question.replace("\n", "\n> "),
         ),
         view=verify_view(mt, guild.id),
     )
-    await bot.audit(guild, actor, "members.ask", membership_line(row.user_id, row.id, question[:200]))
+    await bot.audit(guild, actor, "members.ask", membership_line(row.user_id, row.id, fit(question, 200)))
     return (
         t("Question sent to <@{user}>.", user=row.user_id)
         if told is Outcome.SENT
@@ -243,15 +252,19 @@ class ReasonModal(BotModal):
         self, bot: CisipBot, guild: discord.Guild, t: Translate, membership_id: int, what: str
     ) -> None:
         title = t("Reject the application") if what == "reject" else t("Ask the member for information")
-        super().__init__(title=title, custom_id=f"members:{what}-modal:{membership_id}")
+        super().__init__(title=fit(title, MODAL_TITLE), custom_id=f"members:{what}-modal:{membership_id}")
         self.bot, self.guild, self.membership_id, self.what = bot, guild, membership_id, what
+        field = STAFF_REASON if what == "reject" else STAFF_QUESTION
         self.text: discord.ui.TextInput[Any] = discord.ui.TextInput(
-            custom_id="text", style=discord.TextStyle.paragraph, min_length=1, max_length=500
+            custom_id="text",
+            style=discord.TextStyle.paragraph,
+            min_length=field.min_length,
+            max_length=field.max_length,
         )
         label = (
             t("Reason (sent to the member)") if what == "reject" else t("Your question (sent to the member)")
         )
-        self.add_item(discord.ui.Label(text=label, component=self.text))
+        self.add_item(discord.ui.Label(text=fit(label, INPUT_LABEL), component=self.text))
 
     async def on_submit(self, interaction: discord.Interaction[CisipBot]) -> None:  # type: ignore[override]
         await require_staff(interaction)
@@ -407,24 +420,30 @@ class ApplicationModal(BotModal):
         self, bot: CisipBot, guild: discord.Guild, t: Translate, current: Membership | None, *, renewing: bool
     ) -> None:
         title = t("Renew your CISIP membership") if renewing else t("Become a CISIP member")
-        super().__init__(title=title, custom_id=f"verify:apply:{guild.id}")
+        super().__init__(title=fit(title, MODAL_TITLE), custom_id=f"verify:apply:{guild.id}")
         self.bot, self.guild, self.renewing = bot, guild, renewing
 
         def text(
-            custom_id: str, label: str, low: int, high: int, default: str | None
+            custom_id: str, label: str, spec: TextField, default: str | None
         ) -> discord.ui.TextInput[Any]:
+            # What is on record, as the form may show it (Discord refuses a form whose default is
+            # longer than its input allows).
+            shown = fit(canonical_text(default), spec.max_length) if default else None
             field: discord.ui.TextInput[Any] = discord.ui.TextInput(
-                custom_id=custom_id, min_length=low, max_length=high, default=default
+                custom_id=custom_id,
+                min_length=spec.min_length,
+                max_length=spec.max_length,
+                default=shown or None,
             )
-            self.add_item(discord.ui.Label(text=label, component=field))
+            self.add_item(discord.ui.Label(text=fit(label, INPUT_LABEL), component=field))
             return field
 
-        self.full_name = text("full_name", t("Full name"), 2, 100, current.full_name if current else None)
+        self.full_name = text("full_name", t("Full name"), FULL_NAME, current.full_name if current else None)
         self.organization = text(
-            "organization", t("Organization"), 2, 100, current.organization if current else None
+            "organization", t("Organization"), ORGANIZATION, current.organization if current else None
         )
-        self.email = text("email", t("Work email"), 6, 254, current.email if current else None)
-        self.country = text("country", t("Country"), 2, 60, current.country if current else None)
+        self.email = text("email", t("Work email"), EMAIL, current.email if current else None)
+        self.country = text("country", t("Country"), APPLICANT_COUNTRY, current.country if current else None)
         self.member_type: discord.ui.Select[Any] = discord.ui.Select(
             custom_id="member_type",
             options=[
@@ -434,7 +453,7 @@ class ApplicationModal(BotModal):
                 for key, label in MEMBER_TYPES.items()
             ],
         )
-        self.add_item(discord.ui.Label(text=t("Member type"), component=self.member_type))
+        self.add_item(discord.ui.Label(text=fit(t("Member type"), INPUT_LABEL), component=self.member_type))
 
     async def on_submit(self, interaction: discord.Interaction[CisipBot]) -> None:  # type: ignore[override]
         verification = self.bot.services.verification
@@ -461,12 +480,19 @@ class ApplicationModal(BotModal):
 
 class CodeModal(BotModal):
     def __init__(self, bot: CisipBot, guild: discord.Guild, t: Translate) -> None:
-        super().__init__(title=t("Enter your code"), custom_id=f"verify:code-modal:{guild.id}")
+        super().__init__(
+            title=fit(t("Enter your code"), MODAL_TITLE), custom_id=f"verify:code-modal:{guild.id}"
+        )
         self.bot, self.guild = bot, guild
         self.code: discord.ui.TextInput[Any] = discord.ui.TextInput(
-            custom_id="code", min_length=1, max_length=10, placeholder="123456"
+            custom_id="code",
+            min_length=VERIFICATION_CODE.min_length,
+            max_length=VERIFICATION_CODE.max_length,
+            placeholder="123456",
         )
-        self.add_item(discord.ui.Label(text=t("The 6-digit code from the email"), component=self.code))
+        self.add_item(
+            discord.ui.Label(text=fit(t("The 6-digit code from the email"), INPUT_LABEL), component=self.code)
+        )
 
     async def on_submit(self, interaction: discord.Interaction[CisipBot]) -> None:  # type: ignore[override]
         await think(interaction)  # an approval gives roles and posts to the queue

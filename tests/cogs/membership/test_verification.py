@@ -422,7 +422,7 @@ async def test_organizations_can_be_linked_to_a_park_and_removed(cisip: BotHarne
     bad = await d.slash(
         server.staff, "members org add", name="Nowhere", domain="nowhere.example", park="Not a slug"
     )
-    assert bad.content.startswith("'not a slug' is not a park identifier")
+    assert bad.content.startswith("No park matches 'Not a slug'. Closest: ")
     bad = await d.slash(server.staff, "members org add", name="Example", domain="localhost")
     assert bad.content.startswith("'localhost' is not an email domain")
     choices = await d.autocomplete(server.staff, "members org remove", "domain", "")
