@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db.models import Base
 from bot.db.types import PERSON, BigIntPK
+from bot.fields import CALENDAR_NAME, TIMEZONE
 
 
 class CalendarEntry(Base):
@@ -19,15 +20,15 @@ class CalendarEntry(Base):
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     guild_id: Mapped[int] = mapped_column(BigInteger, index=True)
-    name: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(CALENDAR_NAME.max_length))
     month: Mapped[int] = mapped_column(Integer)
     day: Mapped[int] = mapped_column(Integer)
     hour: Mapped[int] = mapped_column(Integer)
     minute: Mapped[int] = mapped_column(Integer)
-    timezone: Mapped[str] = mapped_column(String(64))
+    timezone: Mapped[str] = mapped_column(String(TIMEZONE.max_length))
     channel_id: Mapped[int] = mapped_column(BigInteger)
     role_id: Mapped[int | None] = mapped_column(BigInteger)
-    template: Mapped[str] = mapped_column(Text)
+    template: Mapped[str] = mapped_column(Text)  # at most CALENDAR_MESSAGE.max_length
     # The year of the first occurrence ({edition} 1) and, optionally, of the last one.
     first_year: Mapped[int] = mapped_column(Integer)
     last_year: Mapped[int | None] = mapped_column(Integer)
@@ -49,5 +50,5 @@ class CalendarBuiltin(Base):
     day: Mapped[int | None] = mapped_column(Integer)
     hour: Mapped[int | None] = mapped_column(Integer)
     minute: Mapped[int | None] = mapped_column(Integer)
-    timezone: Mapped[str | None] = mapped_column(String(64))
+    timezone: Mapped[str | None] = mapped_column(String(TIMEZONE.max_length))
     updated_at: Mapped[datetime]

@@ -11,33 +11,52 @@ resolves them and checks its permissions). Nothing here imports discord.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.database import Database, claim_row
 from bot.db.models_calendar import CalendarBuiltin, CalendarEntry
 from bot.errors import DomainError, NotFound
+from bot.fields import (
+    CALENDAR_MESSAGE,
+    CALENDAR_NAME,
+    CALENDAR_REFERENCE,
+    CHANNEL_ID,
+    DAY,
+    LAST_YEAR,
+    MONTH,
+    ROLE_ID,
+    TIME_OF_DAY,
+    canonical_text,
+)
 from bot.i18n import Listing, Message, MonthDay, _
 from bot.scheduler import CronRule, JobContext, Scheduler, YearlyRule
 from bot.scheduler.clock import Clock
-from bot.scheduler.recurrence import Rule, zone
-from bot.services.guild_settings import CHANNEL_KINDS, GuildSettingsService
+from bot.scheduler.recurrence import Rule
+from bot.services.guild_settings import (
+    CHANNEL_KINDS,
+    GuildSettingsService,
+    check_zone,
+)
 from bot.services.personal_data import PersonalDataHolder
-from bot.services.templates import check_template
+from bot.services.templates import check_placeholders
 
 ENTRY_KIND = "calendar.entry"
 BUILTIN_KIND = "calendar.builtin"
 SWEEP_KIND = "membership.sweep"  # handled by the verification feature; the calendar only schedules it
 PLACEHOLDERS = ("year", "edition", "server", "date")
-MAX_TEMPLATE = 1800  # leaves room in Discord's 2,000 characters for a ping and a lateness note
-MAX_NAME = 100
 MAX_ENTRIES = 50
+# What the name option of /calendar edit, pause, resume, remove, preview and run-now takes: an
+# entry's name (autocomplete sends the name itself: names are unique in a server).
+_ELLIPSIS = "…"
+_TIME = re.compile(r"(\d{1,2})[:.h：](\d{2})")
 FOUNDING_YEAR = 2019  # the CISIP initiative was launched on 26 May 2019
 FIRST_WORKSHOP_YEAR = 2013  # the Science Park Management Workshop has been held every year since 2013
 
@@ -132,32 +151,49 @@ def builtin_key(guild_id: int, key: str) -> str:
 
 
 def parse_time(text: str) -> tuple[int, int]:
-    """'09:30' -> (9, 30)."""
-    match = re.fullmatch(r"\s*(\d{1,2})[:.h](\d{2})\s*", text)
+    """'09:30' -> (9, 30); the text is cleaned as a ``TIME_OF_DAY`` first."""
+    cleaned = TIME_OF_DAY.clean(text)
+    match = _TIME.fullmatch(cleaned)
     hour, minute = (int(match[1]), int(match[2])) if match else (-1, -1)
     if not (0 <= hour <= 23 and 0 <= minute <= 59):
         raise DomainError(
-            _("'{time}' is not a time of day: write it as HH:MM, for example 09:30."), time=text[:20]
+            _("'{time}' is not a time of day: write it as HH:MM, for example 09:30."), time=cleaned
         )
     return hour, minute
 
 
-def check_name(name: str) -> str:
-    cleaned = " ".join(name.split())
-    if not cleaned or len(cleaned) > MAX_NAME:
-        raise DomainError(_("A name has 1 to {max:n} characters."), max=MAX_NAME)
-    return cleaned
-
-
 def check_message(template: str) -> str:
-    text = check_template(template, PLACEHOLDERS)
-    if len(text) > MAX_TEMPLATE:
-        raise DomainError(
-            _("The message is {length:n} characters long; the most is {max:n}."),
-            length=len(text),
-            max=MAX_TEMPLATE,
-        )
+    """A message template as it is kept: cleaned as a ``CALENDAR_MESSAGE`` (visible, at most 1,800
+    characters, no control characters), with only the calendar's placeholders."""
+    text = CALENDAR_MESSAGE.clean(template)
+    check_placeholders(text, PLACEHOLDERS)
     return text
+
+
+def checked_last_year(last_year: int | None) -> int | None:
+    """``last_year`` within ``LAST_YEAR``'s bounds (None: no last year)."""
+    return None if last_year is None else LAST_YEAR.check(last_year)
+
+
+def check_target_ids(channel_id: int | None, role_id: int | None) -> None:
+    """Ids that fit the columns (a client can send any snowflake)."""
+    if channel_id is not None:
+        CHANNEL_ID.check(channel_id)
+    if role_id is not None:
+        ROLE_ID.check(role_id)
+
+
+def name_key(name: str) -> str:
+    """What two names must share to be the same name ("Spring Day" and " spring  day")."""
+    return canonical_text(name).casefold()
+
+
+def no_match(typed: str) -> NotFound:
+    """The one answer to a name that names no entry of the server."""
+    limit = CALENDAR_REFERENCE.max_length
+    shown = canonical_text(typed) if isinstance(typed, str) else ""
+    shown = shown if len(shown) <= limit else shown[: limit - 1].rstrip() + _ELLIPSIS
+    return NotFound(_("No calendar entry matches '{value}'."), value=shown)
 
 
 def local_year(when: datetime, timezone: str) -> int:
@@ -186,9 +222,10 @@ class Schedule:
 
 
 def check_schedule(month: int, day: int, time: str, timezone: str) -> Schedule:
+    month, day = MONTH.check(month), DAY.check(day)
     hour, minute = parse_time(time)
-    rule = YearlyRule(month, day, hour, minute)  # refuses 31 February, month 13, ...
-    return Schedule(rule, zone(timezone).key)
+    rule = YearlyRule(month, day, hour, minute)  # refuses 31 February
+    return Schedule(rule, check_zone(timezone))
 
 
 def entry_schedule(entry: CalendarEntry) -> Schedule:
@@ -260,6 +297,15 @@ class NewEntry:
 
 
 @dataclass(frozen=True)
+class EntryEdit:
+    """What ``/calendar edit`` checked before asking for the message (None: unchanged)."""
+
+    new_name: str | None
+    schedule: Schedule | None
+    last_year: int | None
+
+
+@dataclass(frozen=True)
 class Delivery:
     """What one occurrence posts, and where. ``translate``: the template is an English source string."""
 
@@ -271,6 +317,7 @@ class Delivery:
     translate: bool = False
     entry_id: int | None = None
     last: bool = False
+    due_at: datetime | None = None  # the occurrence it stands for
 
     def channel_missing(self) -> DomainError:
         return self.target.channel_missing(self.name)
@@ -332,12 +379,13 @@ class CalendarService(PersonalDataHolder):
         """Everything about a new entry but its message, checked before staff write the message:
         the name (well formed and free in the server), the schedule (in the server's time zone
         unless another is given) and the last year."""
-        name = check_name(name)
+        name = CALENDAR_NAME.clean(name)
         if timezone is None:
             timezone = await self._server_timezone(guild_id)
         schedule = check_schedule(month, day, time, timezone)
+        last_year = checked_last_year(last_year)
         async with self.db.session() as session:
-            await self._check_free(session, guild_id, name)
+            self._check_free(await self._rows(session, guild_id), name)
         self.check_last_year(schedule, last_year)
         return NewEntry(name, schedule, last_year)
 
@@ -354,19 +402,19 @@ class CalendarService(PersonalDataHolder):
         actor_id: int | None = None,
     ) -> CalendarEntry:
         """Validate everything, then store the entry and its recurrence (nothing stored on refusal)."""
-        name = check_name(name)
+        name = CALENDAR_NAME.clean(name)
         template = check_message(template)
+        check_target_ids(channel_id, role_id)
+        last_year = checked_last_year(last_year)
         now = self.clock.now()
         first_year = self.check_last_year(schedule, last_year)
         async with self.db.transaction() as session:
-            count = await session.scalar(
-                select(func.count()).select_from(CalendarEntry).where(CalendarEntry.guild_id == guild_id)
-            )
-            if (count or 0) >= MAX_ENTRIES:
+            rows = await self._rows(session, guild_id)
+            if len(rows) >= MAX_ENTRIES:
                 raise DomainError(
                     _("This server already has {max:n} calendar entries; remove one first."), max=MAX_ENTRIES
                 )
-            await self._check_free(session, guild_id, name)
+            self._check_free(rows, name)
             entry = CalendarEntry(
                 guild_id=guild_id,
                 name=name,
@@ -404,20 +452,23 @@ class CalendarService(PersonalDataHolder):
     def _taken(name: str) -> DomainError:
         return DomainError(_("There is already a calendar entry called '{name}'."), name=name)
 
-    async def _check_free(self, session: Any, guild_id: int, name: str, except_id: int | None = None) -> None:
-        clash = await session.scalar(
-            select(CalendarEntry.id).where(
-                CalendarEntry.guild_id == guild_id, func.lower(CalendarEntry.name) == name.lower()
-            )
-        )
-        if clash is not None and clash != except_id:
+    @staticmethod
+    async def _rows(session: AsyncSession, guild_id: int) -> Sequence[CalendarEntry]:
+        """The server's entries (at most ``MAX_ENTRIES``: names are compared here, in Python, where
+        letter case is Unicode's on every database)."""
+        query = select(CalendarEntry).where(CalendarEntry.guild_id == guild_id).order_by(CalendarEntry.name)
+        return (await session.scalars(query)).all()
+
+    def _check_free(self, rows: Sequence[CalendarEntry], name: str, except_id: int | None = None) -> None:
+        key = name_key(name)
+        if any(row.id != except_id and name_key(row.name) == key for row in rows):
             raise self._taken(name)
 
     def check_last_year(self, schedule: Schedule, last_year: int | None) -> int:
         """The year of the schedule's next occurrence, when ``last_year`` is not before it."""
         upcoming = schedule.rule.next_after(self.clock.now(), ZoneInfo(schedule.timezone))
         year = local_year(upcoming, schedule.timezone)
-        self._check_last_year(last_year, year)
+        self._check_last_year(checked_last_year(last_year), year)
         return year
 
     def _check_last_year(self, last_year: int | None, first_year: int) -> None:
@@ -457,38 +508,69 @@ class CalendarService(PersonalDataHolder):
         if month is None and day is None and time is None and timezone is None:
             return None
         return check_schedule(
-            month or entry.month,
-            day or entry.day,
-            time or f"{entry.hour:02d}:{entry.minute:02d}",
-            timezone or entry.timezone,
+            entry.month if month is None else month,
+            entry.day if day is None else day,
+            f"{entry.hour:02d}:{entry.minute:02d}" if time is None else time,
+            entry.timezone if timezone is None else timezone,
         )
 
-    async def get(self, guild_id: int, name: str) -> CalendarEntry:
-        async with self.db.session() as session:
-            entry = await session.scalar(
-                select(CalendarEntry).where(
-                    CalendarEntry.guild_id == guild_id,
-                    func.lower(CalendarEntry.name) == " ".join(name.split()).lower(),
-                )
+    async def check_edit(
+        self,
+        guild_id: int,
+        entry: CalendarEntry,
+        *,
+        new_name: str | None = None,
+        month: int | None = None,
+        day: int | None = None,
+        time: str | None = None,
+        timezone: str | None = None,
+        last_year: int | None = None,
+        clear_last_year: bool = False,
+    ) -> EntryEdit:
+        """What ``/calendar edit`` changes in ``entry``, checked before the message form opens: the
+        new name (well formed and free), the new schedule, the last year against it."""
+        new_name = CALENDAR_NAME.clean(new_name) if new_name is not None else None
+        schedule = self.changed_schedule(entry, month=month, day=day, time=time, timezone=timezone)
+        last_year = checked_last_year(last_year)
+        if new_name is not None:
+            async with self.db.session() as session:
+                self._check_free(await self._rows(session, guild_id), new_name, except_id=entry.id)
+        self._check_edited_years(entry, schedule, last_year, clear_last_year)
+        return EntryEdit(new_name, schedule, last_year)
+
+    def _check_edited_years(
+        self, entry: CalendarEntry, schedule: Schedule | None, last_year: int | None, clear_last_year: bool
+    ) -> None:
+        """The last year the edit leaves is not before the next occurrence of the schedule it leaves."""
+        if schedule is None and last_year is None:
+            return
+        kept = None if clear_last_year else last_year if last_year is not None else entry.last_year
+        effective = schedule or entry_schedule(entry)
+        upcoming = effective.rule.next_after(self.clock.now(), ZoneInfo(effective.timezone))
+        self._check_last_year(kept, local_year(upcoming, effective.timezone))
+
+    async def find(self, guild_id: int, text: str) -> CalendarEntry:
+        """The server's entry that ``text`` names: its name as stored, or written with other letter
+        case, spaces or invisible characters. Anything else is NotFound "No calendar entry matches
+        '...'" (a number of any size, a deleted entry's name, text with nothing visible)."""
+        wanted = name_key(text) if isinstance(text, str) else ""
+        if wanted:
+            async with self.db.session() as session:
+                rows = await self._rows(session, guild_id)
+            found = next((row for row in rows if row.name == text), None) or next(
+                (row for row in rows if name_key(row.name) == wanted), None
             )
-        if entry is None:
-            raise NotFound(
-                _("There is no calendar entry called '{name}'. See /calendar list."), name=name[:MAX_NAME]
-            )
-        return entry
+            if found is not None:
+                return found
+        raise no_match(text)
 
     async def names(self, guild_id: int, query: str = "", limit: int = 25) -> list[str]:
-        needle = query.strip().lower()
+        """For autocomplete: the server's entry names starting with ``query``, then containing it."""
+        needle = name_key(query) if isinstance(query, str) else ""
         async with self.db.session() as session:
-            names = (
-                await session.scalars(
-                    select(CalendarEntry.name)
-                    .where(CalendarEntry.guild_id == guild_id)
-                    .order_by(CalendarEntry.name)
-                )
-            ).all()
-        prefix = [n for n in names if n.lower().startswith(needle)]
-        contains = [n for n in names if needle in n.lower() and n not in prefix]
+            names = [row.name for row in await self._rows(session, guild_id)]
+        prefix = [n for n in names if name_key(n).startswith(needle)]
+        contains = [n for n in names if needle in name_key(n) and n not in prefix]
         return (prefix + contains)[:limit]
 
     async def entries(self, guild_id: int) -> list[EntryView]:
@@ -521,26 +603,18 @@ class CalendarService(PersonalDataHolder):
         clear_last_year: bool = False,
         template: str | None = None,
     ) -> CalendarEntry:
-        entry = await self.get(guild_id, name)
-        new_name = check_name(new_name) if new_name is not None else None
+        entry = await self.find(guild_id, name)
+        new_name = CALENDAR_NAME.clean(new_name) if new_name is not None else None
         template = check_message(template) if template is not None else None
-        if schedule is not None or last_year is not None:
-            effective = schedule or Schedule(
-                YearlyRule(entry.month, entry.day, entry.hour, entry.minute), entry.timezone
-            )
-            upcoming = effective.rule.next_after(self.clock.now(), ZoneInfo(effective.timezone))
-            self._check_last_year(
-                last_year if last_year is not None else entry.last_year,
-                local_year(upcoming, effective.timezone),
-            )
+        check_target_ids(channel_id, role_id)
+        last_year = checked_last_year(last_year)
+        self._check_edited_years(entry, schedule, last_year, clear_last_year)
         async with self.db.transaction() as session:
             row = await session.get(CalendarEntry, entry.id)
             if row is None:
-                raise NotFound(
-                    _("There is no calendar entry called '{name}'. See /calendar list."), name=name
-                )
+                raise no_match(name)
             if new_name is not None:
-                await self._check_free(session, guild_id, new_name, except_id=row.id)
+                self._check_free(await self._rows(session, guild_id), new_name, except_id=row.id)
                 row.name = new_name
             if schedule is not None:
                 row.month, row.day = schedule.rule.month, schedule.rule.day
@@ -565,10 +639,11 @@ class CalendarService(PersonalDataHolder):
         return entry
 
     async def set_enabled(self, guild_id: int, name: str, enabled: bool) -> CalendarEntry:
-        entry = await self.get(guild_id, name)
+        entry = await self.find(guild_id, name)
         async with self.db.transaction() as session:
             row = await session.get(CalendarEntry, entry.id)
-            assert row is not None
+            if row is None:
+                raise no_match(name)
             row.enabled = enabled
             row.updated_at = self.clock.now()
             entry = row
@@ -577,7 +652,7 @@ class CalendarService(PersonalDataHolder):
         return entry
 
     async def remove(self, guild_id: int, name: str) -> CalendarEntry:
-        entry = await self.get(guild_id, name)
+        entry = await self.find(guild_id, name)
         async with self.db.transaction() as session:
             row = await session.get(CalendarEntry, entry.id)
             if row is not None:
@@ -606,7 +681,22 @@ class CalendarService(PersonalDataHolder):
             target=Target(entry.channel_id, entry.role_id),
             entry_id=entry.id,
             last=entry.last_year is not None and local_year(occurrence, entry.timezone) >= entry.last_year,
+            due_at=occurrence,
         )
+
+    async def upcoming(self, entry: CalendarEntry) -> datetime:
+        """The entry's next occurrence: the one the scheduler holds, or (paused) the next by its
+        schedule. What ``/calendar preview`` shows and ``/calendar run-now`` posts."""
+        pending = await self.next_at(entry)
+        if pending is not None:
+            return pending
+        schedule = entry_schedule(entry)
+        return schedule.rule.next_after(self.clock.now(), ZoneInfo(schedule.timezone))
+
+    async def next_delivery(self, entry: CalendarEntry, server: str) -> Delivery:
+        """The entry's next occurrence as it will be posted: ``{year}``, ``{edition}`` and ``{date}``
+        are that occurrence's, for the preview and for a post made now alike."""
+        return self.entry_delivery(entry, await self.upcoming(entry), server)
 
     async def delivery_for(self, context: JobContext, server: str) -> Delivery | None:
         """What the occurrence in ``context`` posts, or None when it has nothing to do any more."""
@@ -641,6 +731,7 @@ class CalendarService(PersonalDataHolder):
             },
             target=target,
             translate=True,
+            due_at=context.due_at,
         )
 
     async def occurrence_name(self, payload: dict[str, Any]) -> str | Message:
@@ -669,11 +760,11 @@ class CalendarService(PersonalDataHolder):
 
     @staticmethod
     def builtin_cycle(key: str) -> BuiltinCycle:
-        cycle = BUILTINS.get(key)
+        cycle = BUILTINS.get(key) if isinstance(key, str) else None
         if cycle is None:
             raise NotFound(
                 _("There is no built-in cycle '{name}'; they are: {names}."),
-                name=key[:40],
+                name=canonical_text(str(key))[:40],
                 names=Listing.of(BUILTINS),
             )
         return cycle
@@ -748,9 +839,9 @@ class CalendarService(PersonalDataHolder):
         cycle = self.builtin_cycle(key)
         current = await self.builtin(guild_id, key)
         hour, minute = parse_time(time) if time is not None else (current.hour, current.minute)
-        month = current.month if month is None else month
-        day = current.day if day is None else day
-        tz = zone(timezone).key if timezone is not None else current.timezone
+        month = current.month if month is None else MONTH.check(month)
+        day = current.day if day is None else DAY.check(day)
+        tz = check_zone(timezone) if timezone is not None else current.timezone
         rule: YearlyRule | CronRule
         if cycle.daily:
             YearlyRule(1, 1, hour, minute)  # validates the time

@@ -9,9 +9,12 @@ from dataclasses import dataclass, field
 from bot.db.database import Database, claim_row
 from bot.db.models import GuildSettings
 from bot.errors import DomainError
+from bot.fields import CHANNEL_ID, ROLE_ID, TIMEZONE, canonical_text
 from bot.i18n import Listing, _, available_languages
 from bot.scheduler.clock import Clock
 from bot.scheduler.recurrence import zone
+
+# A channel or role chosen in Discord, as its column keeps it (a client can send any snowflake).
 
 # What each setting is for, in the order /setup shows them.
 CHANNEL_KINDS: dict[str, str] = {
@@ -45,6 +48,16 @@ class GuildConfig:
 
     def role(self, kind: str) -> int | None:
         return self.roles.get(kind)
+
+
+def check_zone(name: str) -> str:
+    """An IANA zone's own name (``asia/shanghai`` -> ``Asia/Shanghai``), cleaned as a ``TIMEZONE``."""
+    return zone(TIMEZONE.clean(name)).key
+
+
+def _shown(value: object) -> str:
+    """A setting's name as a refusal quotes it."""
+    return canonical_text(str(value))[:40]
 
 
 def _to_config(row: GuildSettings | None, guild_id: int) -> GuildConfig:
@@ -109,22 +122,26 @@ class GuildSettingsService:
 
     async def set_channel(self, guild_id: int, kind: str, channel_id: int | None) -> GuildConfig:
         if kind not in CHANNEL_KINDS:
-            raise DomainError(_("There is no '{kind}' channel setting."), kind=kind)
+            raise DomainError(_("There is no '{kind}' channel setting."), kind=_shown(kind))
+        if channel_id is not None:
+            channel_id = CHANNEL_ID.check(channel_id)
         return await self._update(guild_id, **{f"{kind}_channel_id": channel_id})
 
     async def set_role(self, guild_id: int, kind: str, role_id: int | None) -> GuildConfig:
         if kind not in ROLE_KINDS:
-            raise DomainError(_("There is no '{kind}' role setting."), kind=kind)
+            raise DomainError(_("There is no '{kind}' role setting."), kind=_shown(kind))
+        if role_id is not None:
+            role_id = ROLE_ID.check(role_id)
         return await self._update(guild_id, **{f"{kind}_role_id": role_id})
 
     async def set_timezone(self, guild_id: int, name: str) -> GuildConfig:
-        return await self._update(guild_id, timezone=zone(name).key)
+        return await self._update(guild_id, timezone=check_zone(name))
 
     async def set_language(self, guild_id: int, language: str) -> GuildConfig:
         if language not in available_languages():
             raise DomainError(
                 _("Language '{language}' is not available; choose one of: {languages}."),
-                language=language[:20],
+                language=_shown(language)[:20],
                 languages=Listing.of(available_languages()),
             )
         return await self._update(guild_id, language=language)

@@ -47,19 +47,18 @@ def placeholders_in(template: str) -> list[str]:
     return names
 
 
-def check_template(template: str, allowed: Collection[str]) -> str:
-    """``template`` stripped, when it is non-empty and uses only ``allowed`` placeholders."""
-    text = template.strip()
-    if not text:
-        raise DomainError(_("The message is empty."))
-    unknown = sorted({name for name in placeholders_in(text) if name not in allowed})
+def check_placeholders(template: str, allowed: Collection[str]) -> None:
+    """A DomainError unless ``template`` uses only ``allowed`` placeholders, well written.
+
+    The text itself (empty, too long, control characters) is the feature's field's to clean first.
+    """
+    unknown = sorted({name for name in placeholders_in(template) if name not in allowed})
     if unknown:
         raise DomainError(
             _("Unknown placeholder {placeholders}: you can use {allowed}."),
-            placeholders=Listing.of(f"{{{name}}}" for name in unknown),
+            placeholders=Listing.of(f"{{{name[:40]}}}" for name in unknown[:10]),
             allowed=Listing.of(f"{{{name}}}" for name in sorted(allowed)),
         )
-    return text
 
 
 def render(template: str, values: dict[str, Any], language: str = DEFAULT_LANGUAGE) -> str:

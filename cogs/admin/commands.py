@@ -12,12 +12,14 @@ from discord.app_commands import locale_str
 from discord.ext import commands
 
 from bot.errors import DomainError
+from bot.fields import TIMEZONE
 from bot.i18n import DEFAULT_LANGUAGE, Listing, Message, _, available_languages, language_name
 from bot.scheduler.recurrence import search_zones
 from bot.services import status as status_service
 from bot.services.guild_settings import ASSIGNABLE_ROLES, CHANNEL_KINDS, ROLE_KINDS
-from bot.ui.checks import staff_only
+from bot.ui.checks import is_staff, staff_only
 from bot.ui.permissions import channel_problems, clauses, role_problems
+from bot.ui.replies import send_ephemeral
 from bot.ui.text import Translate, translator_for
 from cogs.admin.views import settings_embed, status_embed
 
@@ -85,9 +87,7 @@ class SetupGroup(app_commands.Group):
     ) -> None:
         assert interaction.guild is not None
         config = await self.bot.services.guild_settings.get(interaction.guild.id)
-        await interaction.response.send_message(
-            note, embed=settings_embed(t, interaction.guild, config), ephemeral=True
-        )
+        await send_ephemeral(interaction, note, embed=settings_embed(t, interaction.guild, config))
 
     @app_commands.command(
         name="show", description=locale_str("Show the settings and what the bot can do with them")
@@ -171,7 +171,9 @@ class SetupGroup(app_commands.Group):
     @app_commands.command(name="timezone", description=locale_str("Set the server's default time zone"))
     @app_commands.describe(zone=locale_str("An IANA time zone such as Asia/Shanghai"))
     async def timezone(
-        self, interaction: discord.Interaction[CisipBot], zone: app_commands.Range[str, 1, 64]
+        self,
+        interaction: discord.Interaction[CisipBot],
+        zone: app_commands.Range[str, TIMEZONE.min_length, TIMEZONE.max_length],
     ) -> None:
         assert interaction.guild is not None
         t = await translator_for(interaction)
@@ -183,6 +185,9 @@ class SetupGroup(app_commands.Group):
     async def timezone_autocomplete(
         self, interaction: discord.Interaction[CisipBot], current: str
     ) -> list[app_commands.Choice[str]]:
+        # Autocomplete runs no checks: a staff command suggests nothing to anyone else.
+        if not await is_staff(interaction):
+            return []
         return [app_commands.Choice(name=name, value=name) for name in search_zones(current)]
 
     @app_commands.command(
@@ -239,4 +244,4 @@ class Admin(commands.Cog):
         t = await translator_for(interaction)
         health = await status_service.collect(self.bot.db, self.bot.scheduler)
         embed = status_embed(t, health, self.bot.started_at, self.bot.latency, self.bot.failed_extensions)
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+        await send_ephemeral(interaction, embed=embed)

@@ -10,6 +10,7 @@ import discord
 from bot.i18n import Listing, language_name
 from bot.services.guild_settings import ASSIGNABLE_ROLES, CHANNEL_KINDS, ROLE_KINDS, GuildConfig
 from bot.services.status import Health
+from bot.ui.limits import EMBED_TITLE, fit, fit_embed
 from bot.ui.permissions import channel_problems, clauses, role_problems
 from bot.ui.text import Translate
 from bot.ui.time import full_and_relative, timestamp
@@ -21,7 +22,8 @@ def settings_embed(t: Translate, guild: discord.Guild, config: GuildConfig) -> d
     """The server's settings, each with what the bot can or cannot do with it."""
     me = guild.me
     embed = discord.Embed(
-        title=t("CISIP bot settings for {server}", server=guild.name), colour=discord.Colour.blurple()
+        title=fit(t("CISIP bot settings for {server}", server=guild.name), EMBED_TITLE),
+        colour=discord.Colour.blurple(),
     )
     lines = []
     for kind, label in CHANNEL_KINDS.items():
@@ -54,7 +56,7 @@ def settings_embed(t: Translate, guild: discord.Guild, config: GuildConfig) -> d
     embed.set_footer(
         text=t("Change a setting with /setup channel, /setup role, /setup timezone or /setup language.")
     )
-    return embed
+    return fit_embed(embed)
 
 
 def status_embed(
@@ -97,4 +99,4 @@ def status_embed(
             value="\n".join(sorted(failed)),
             inline=False,
         )
-    return embed
+    return fit_embed(embed)

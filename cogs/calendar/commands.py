@@ -10,20 +10,25 @@ from discord import app_commands
 from discord.app_commands import locale_str
 from discord.ext import commands
 
+from bot.db.models_calendar import CalendarEntry
+from bot.fields import CALENDAR_NAME, CALENDAR_REFERENCE, DAY, LAST_YEAR, MONTH, TIME_OF_DAY, TIMEZONE
 from bot.i18n import Listing, Message, _
 from bot.scheduler.recurrence import search_zones
-from bot.services.calendar import BUILTINS, CalendarService, Target, check_name, entry_schedule
+from bot.services.calendar import BUILTINS, CalendarService, Target, entry_schedule
 from bot.ui.checks import is_staff, staff_only
+from bot.ui.limits import CONTENT, fit, fit_embed
 from bot.ui.permissions import check_channel, check_pingable
+from bot.ui.references import Reference
+from bot.ui.replies import send_ephemeral
+from bot.ui.services import services_of
 from bot.ui.text import translator_for
 from bot.ui.time import full_and_relative, timestamp
-from cogs.calendar.jobs import compose, post
+from cogs.calendar.jobs import post, post_content
 from cogs.calendar.views import ConfirmRemove, MessageModal, builtin_line, calendar_embed
 
 if TYPE_CHECKING:
     from bot.client import CisipBot
 
-MESSAGE_LIMIT = 2000  # Discord's limit for a message
 EXAMPLE_TEMPLATE = _("Happy {year} anniversary, {server}! This is edition {edition}.")
 BUILTIN_CHOICES = [app_commands.Choice(name=locale_str(c.label), value=c.key) for c in BUILTINS.values()]
 # What /calendar edit changed, for the audit log.
@@ -38,19 +43,43 @@ CHANGE_LABELS = {
     "message": _("message"),
 }
 
+# Every option declares the bounds of the field the service cleans it with (bot.fields).
+Name = app_commands.Range[str, CALENDAR_NAME.min_length, CALENDAR_NAME.max_length]
+Time = app_commands.Range[str, TIME_OF_DAY.min_length, TIME_OF_DAY.max_length]
+Zone = app_commands.Range[str, TIMEZONE.min_length, TIMEZONE.max_length]
+MonthNumber = app_commands.Range[int, MONTH.min_value, MONTH.max_value]
+DayNumber = app_commands.Range[int, DAY.min_value, DAY.max_value]
+LastYear = app_commands.Range[int, LAST_YEAR.min_value, LAST_YEAR.max_value]
 
-async def entry_names(
-    interaction: discord.Interaction[CisipBot], current: str
-) -> list[app_commands.Choice[str]]:
-    if interaction.guild_id is None or not await is_staff(interaction):
+
+async def find_entry(interaction: discord.Interaction[Any], typed: str, staff: bool) -> CalendarEntry:
+    """The entry the name option names (the service decides; anything else: "No calendar entry
+    matches '...'")."""
+    assert interaction.guild_id is not None
+    return await services_of(interaction.client).calendar.find(interaction.guild_id, typed)
+
+
+async def suggest_entries(
+    interaction: discord.Interaction[Any], typed: str, staff: bool
+) -> list[tuple[str, str]]:
+    if interaction.guild_id is None:
         return []
-    names = await interaction.client.services.calendar.names(interaction.guild_id, current)
-    return [app_commands.Choice(name=name, value=name) for name in names]
+    names = await services_of(interaction.client).calendar.names(interaction.guild_id, typed)
+    return [(name, name) for name in names]
+
+
+# An entry of the server, by name; its autocomplete answers staff only.
+Entry = app_commands.Transform[
+    CalendarEntry, Reference(CALENDAR_REFERENCE, find_entry, suggest_entries, staff_only=True)
+]
 
 
 async def zone_names(
     interaction: discord.Interaction[CisipBot], current: str
 ) -> list[app_commands.Choice[str]]:
+    """IANA zones for staff (every /calendar command is theirs); nothing for anyone else."""
+    if not await is_staff(interaction):
+        return []
     return [app_commands.Choice(name=name, value=name) for name in search_zones(current)]
 
 
@@ -94,14 +123,14 @@ class CalendarGroup(app_commands.Group):
     async def add(
         self,
         interaction: discord.Interaction[CisipBot],
-        name: app_commands.Range[str, 1, 100],
-        month: app_commands.Range[int, 1, 12],
-        day: app_commands.Range[int, 1, 31],
-        time: app_commands.Range[str, 1, 10],
+        name: Name,
+        month: MonthNumber,
+        day: DayNumber,
+        time: Time,
         channel: discord.TextChannel,
-        timezone: app_commands.Range[str, 1, 64] | None = None,
+        timezone: Zone | None = None,
         role: discord.Role | None = None,
-        last_year: app_commands.Range[int, 2000, 2200] | None = None,
+        last_year: LastYear | None = None,
     ) -> None:
         guild = interaction.guild
         assert guild is not None
@@ -137,7 +166,8 @@ class CalendarGroup(app_commands.Group):
                 ),
             )
             next_at = await self.service.next_at(entry)
-            await submit.response.send_message(
+            await send_ephemeral(
+                submit,
                 t(
                     "Added '{name}': {schedule} in {channel}, next {when}.",
                     name=entry.name,
@@ -145,7 +175,6 @@ class CalendarGroup(app_commands.Group):
                     channel=channel.mention,
                     when=full_and_relative(next_at) if next_at else "—",
                 ),
-                ephemeral=True,
             )
 
         await interaction.response.send_modal(
@@ -161,9 +190,7 @@ class CalendarGroup(app_commands.Group):
         t = await translator_for(interaction)
         entries = await self.service.entries(guild.id)
         builtins = await self.service.builtins(guild.id)
-        await interaction.response.send_message(
-            embed=calendar_embed(t, guild.name, entries, builtins), ephemeral=True
-        )
+        await send_ephemeral(interaction, embed=calendar_embed(t, guild.name, entries, builtins))
 
     # -- edit ---------------------------------------------------------------------------------
 
@@ -182,30 +209,39 @@ class CalendarGroup(app_commands.Group):
         no_last_year=locale_str("Post it every year again"),
         message=locale_str("Edit the message too (opens a form)"),
     )
-    @app_commands.autocomplete(name=entry_names, timezone=zone_names)
+    @app_commands.autocomplete(timezone=zone_names)
     async def edit(
         self,
         interaction: discord.Interaction[CisipBot],
-        name: app_commands.Range[str, 1, 100],
-        new_name: app_commands.Range[str, 1, 100] | None = None,
-        month: app_commands.Range[int, 1, 12] | None = None,
-        day: app_commands.Range[int, 1, 31] | None = None,
-        time: app_commands.Range[str, 1, 10] | None = None,
-        timezone: app_commands.Range[str, 1, 64] | None = None,
+        name: Entry,
+        new_name: Name | None = None,
+        month: MonthNumber | None = None,
+        day: DayNumber | None = None,
+        time: Time | None = None,
+        timezone: Zone | None = None,
         channel: discord.TextChannel | None = None,
         role: discord.Role | None = None,
         no_role: bool = False,
-        last_year: app_commands.Range[int, 2000, 2200] | None = None,
+        last_year: LastYear | None = None,
         no_last_year: bool = False,
         message: bool = False,
     ) -> None:
         guild = interaction.guild
         assert guild is not None
         t = await translator_for(interaction)
-        entry = await self.service.get(guild.id, name)
-        if new_name is not None:
-            check_name(new_name)
-        schedule = self.service.changed_schedule(entry, month=month, day=day, time=time, timezone=timezone)
+        entry = name
+        # Everything but the message is checked before the form opens.
+        plan = await self.service.check_edit(
+            guild.id,
+            entry,
+            new_name=new_name,
+            month=month,
+            day=day,
+            time=time,
+            timezone=timezone,
+            last_year=last_year,
+            clear_last_year=no_last_year,
+        )
         target = channel or guild.get_channel(entry.channel_id)
         if channel is not None:
             check_channel(channel, guild.me)
@@ -214,12 +250,12 @@ class CalendarGroup(app_commands.Group):
         if pinged is not None and target is not None:
             check_pingable(pinged, target, guild.me)
         changes: dict[str, Any] = {
-            "new_name": new_name,
-            "schedule": schedule,
+            "new_name": plan.new_name,
+            "schedule": plan.schedule,
             "channel_id": channel.id if channel else None,
             "role_id": role.id if role else None,
             "clear_role": no_role,
-            "last_year": last_year,
+            "last_year": plan.last_year,
             "clear_last_year": no_last_year,
         }
 
@@ -239,14 +275,14 @@ class CalendarGroup(app_commands.Group):
                 ),
             )
             next_at = await self.service.next_at(updated)
-            await reply.response.send_message(
+            await send_ephemeral(
+                reply,
                 t(
                     "Updated '{name}': {schedule}, next {when}.",
                     name=updated.name,
                     schedule=entry_schedule(updated).describe(),
                     when=full_and_relative(next_at) if next_at else t("paused"),
                 ),
-                ephemeral=True,
             )
 
         if message:
@@ -260,24 +296,20 @@ class CalendarGroup(app_commands.Group):
 
     @app_commands.command(name="pause", description=locale_str("Stop an announcement until resumed"))
     @app_commands.describe(name=locale_str("The announcement"))
-    @app_commands.autocomplete(name=entry_names)
-    async def pause(
-        self, interaction: discord.Interaction[CisipBot], name: app_commands.Range[str, 1, 100]
-    ) -> None:
+    async def pause(self, interaction: discord.Interaction[CisipBot], name: Entry) -> None:
         await self._switch(interaction, name, False)
 
     @app_commands.command(name="resume", description=locale_str("Resume a paused announcement"))
     @app_commands.describe(name=locale_str("The announcement"))
-    @app_commands.autocomplete(name=entry_names)
-    async def resume(
-        self, interaction: discord.Interaction[CisipBot], name: app_commands.Range[str, 1, 100]
-    ) -> None:
+    async def resume(self, interaction: discord.Interaction[CisipBot], name: Entry) -> None:
         await self._switch(interaction, name, True)
 
-    async def _switch(self, interaction: discord.Interaction[CisipBot], name: str, enabled: bool) -> None:
+    async def _switch(
+        self, interaction: discord.Interaction[CisipBot], entry: CalendarEntry, enabled: bool
+    ) -> None:
         assert interaction.guild is not None
         t = await translator_for(interaction)
-        entry = await self.service.set_enabled(interaction.guild.id, name, enabled)
+        entry = await self.service.set_enabled(interaction.guild.id, entry.name, enabled)
         await self.bot.audit(
             interaction.guild,
             interaction.user,
@@ -293,71 +325,57 @@ class CalendarGroup(app_commands.Group):
             )
         else:
             text = t("Paused '{name}': it will not be posted until you resume it.", name=entry.name)
-        await interaction.response.send_message(text, ephemeral=True)
+        await send_ephemeral(interaction, text)
 
     @app_commands.command(name="remove", description=locale_str("Remove an announcement (asks first)"))
     @app_commands.describe(name=locale_str("The announcement"))
-    @app_commands.autocomplete(name=entry_names)
-    async def remove(
-        self, interaction: discord.Interaction[CisipBot], name: app_commands.Range[str, 1, 100]
-    ) -> None:
-        assert interaction.guild is not None
+    async def remove(self, interaction: discord.Interaction[CisipBot], name: Entry) -> None:
         t = await translator_for(interaction)
-        entry = await self.service.get(interaction.guild.id, name)
-        await interaction.response.send_message(
-            t("Remove '{name}' from the calendar? This cannot be undone.", name=entry.name),
-            view=ConfirmRemove(t, interaction.user.id, entry.name),
-            ephemeral=True,
+        await send_ephemeral(
+            interaction,
+            t("Remove '{name}' from the calendar? This cannot be undone.", name=name.name),
+            view=ConfirmRemove(t, interaction.user.id, name.name),
         )
 
     # -- preview, run now ---------------------------------------------------------------------
+    # Both render the entry's next occurrence (the service's ``next_delivery``) into the post's
+    # text (``post_content``): what the preview shows is what run-now posts, character for character.
 
     @app_commands.command(
         name="preview", description=locale_str("Show privately how an announcement will look")
     )
     @app_commands.describe(name=locale_str("The announcement"))
-    @app_commands.autocomplete(name=entry_names)
-    async def preview(
-        self, interaction: discord.Interaction[CisipBot], name: app_commands.Range[str, 1, 100]
-    ) -> None:
+    async def preview(self, interaction: discord.Interaction[CisipBot], name: Entry) -> None:
         guild = interaction.guild
         assert guild is not None
         t = await translator_for(interaction)
-        entry = await self.service.get(guild.id, name)
-        when = await self.service.next_at(entry) or self.bot.clock.now()
-        delivery = self.service.entry_delivery(entry, when, guild.name)
-        text = (
-            t(
-                "Preview of '{name}' (next {when}) in <#{channel}>:",
-                name=entry.name,
-                when=timestamp(when),
-                channel=entry.channel_id,
-            )
-            + "\n\n"
-            + compose(t, delivery, delivery.target.role_id)
+        delivery = await self.service.next_delivery(name, guild.name)
+        content, _role = await post_content(self.bot, guild, delivery)
+        header = t(
+            "Preview of '{name}' (next {when}) in <#{channel}>:",
+            name=name.name,
+            when=timestamp(delivery.due_at) if delivery.due_at else "—",
+            channel=name.channel_id,
         )
-        # Discord's limit for a message; the post itself is cut the same way when it goes out.
-        text = text if len(text) <= MESSAGE_LIMIT else text[: MESSAGE_LIMIT - 1] + "…"
-        await interaction.response.send_message(text, ephemeral=True)
+        # The post as it will read, whole, in an embed below the note (an embed takes 4,096
+        # characters, a post at most 2,000; nobody is pinged from an embed or a private reply).
+        embed = discord.Embed(description=content, colour=discord.Colour.blurple())
+        await send_ephemeral(interaction, fit(header, CONTENT), embed=fit_embed(embed))
 
     @app_commands.command(
         name="run-now", description=locale_str("Post an announcement now (the schedule is unchanged)")
     )
     @app_commands.describe(name=locale_str("The announcement"))
-    @app_commands.autocomplete(name=entry_names)
-    async def run_now(
-        self, interaction: discord.Interaction[CisipBot], name: app_commands.Range[str, 1, 100]
-    ) -> None:
+    async def run_now(self, interaction: discord.Interaction[CisipBot], name: Entry) -> None:
         guild = interaction.guild
         assert guild is not None
         t = await translator_for(interaction)
-        entry = await self.service.get(guild.id, name)
-        delivery = self.service.entry_delivery(entry, self.bot.clock.now(), guild.name)
+        delivery = await self.service.next_delivery(name, guild.name)
         message = await post(self.bot, guild, delivery)
-        await self.bot.audit(guild, interaction.user, "calendar.run-now", entry.name)
-        await interaction.response.send_message(
-            t("Posted '{name}' in {channel}.", name=entry.name, channel=message.channel.mention),  # type: ignore[union-attr]
-            ephemeral=True,
+        await self.bot.audit(guild, interaction.user, "calendar.run-now", name.name)
+        await send_ephemeral(
+            interaction,
+            t("Posted '{name}' in {channel}.", name=name.name, channel=message.channel.mention),  # type: ignore[union-attr]
         )
 
     # -- built-in cycles ----------------------------------------------------------------------
@@ -378,10 +396,10 @@ class CalendarGroup(app_commands.Group):
         interaction: discord.Interaction[CisipBot],
         name: app_commands.Choice[str],
         enabled: bool,
-        month: app_commands.Range[int, 1, 12] | None = None,
-        day: app_commands.Range[int, 1, 31] | None = None,
-        time: app_commands.Range[str, 1, 10] | None = None,
-        timezone: app_commands.Range[str, 1, 64] | None = None,
+        month: MonthNumber | None = None,
+        day: DayNumber | None = None,
+        time: Time | None = None,
+        timezone: Zone | None = None,
     ) -> None:
         guild = interaction.guild
         assert guild is not None
@@ -403,7 +421,7 @@ class CalendarGroup(app_commands.Group):
                 schedule=view.describe(),
             ),
         )
-        await interaction.response.send_message(builtin_line(t, view), ephemeral=True)
+        await send_ephemeral(interaction, builtin_line(t, view))
 
 
 class Calendar(commands.Cog):

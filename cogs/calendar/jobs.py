@@ -13,6 +13,7 @@ from bot.errors import DomainError
 from bot.i18n import Message, _
 from bot.scheduler import JobContext, JobFailed
 from bot.services.calendar import CalendarService, Delivery
+from bot.ui.limits import CONTENT, fit
 from bot.ui.permissions import check_channel, ping_mentions
 from bot.ui.text import Translate, render_template, server_translator
 from bot.ui.time import timestamp
@@ -32,18 +33,32 @@ def compose(t: Translate, delivery: Delivery, role_id: int | None, late_since: d
     """The text of a post: the role's ping, the message filled in, and a note when it is late.
 
     ``t`` translates a built-in cycle's message and the note (the server's language in a channel).
+    The whole fits Discord's 2,000 characters: a message of 1,800 filled in with long values
+    (``{server}`` many times) is cut, never the ping or the note.
     """
     text = (
         t(delivery.template, **delivery.values)
         if delivery.translate
         else render_template(delivery.template, delivery.values)
     )
-    content = f"<@&{role_id}> {text}" if role_id else text
+    ping = f"<@&{role_id}> " if role_id else ""
+    note = ""
     if late_since is not None:
-        content += "\n\n-# " + t(
+        note = "\n\n-# " + t(
             "Sent late: this was due {when}, while the bot was offline.", when=timestamp(late_since)
         )
-    return content
+    return ping + fit(text, CONTENT - len(ping) - len(note)) + note
+
+
+async def post_content(
+    bot: CisipBot, guild: discord.Guild, delivery: Delivery, *, late_since: datetime | None = None
+) -> tuple[str, discord.Role | None]:
+    """What a post of ``delivery`` says, and the role it pings (a role deleted since it was chosen
+    pings nobody; the post still goes out). ``/calendar preview`` shows exactly this text."""
+    target = delivery.target
+    role = guild.get_role(target.role_id) if target.role_id else None
+    t = await server_translator(bot, guild.id)
+    return compose(t, delivery, role.id if role else None, late_since), role
 
 
 async def post(
@@ -60,16 +75,13 @@ async def post(
     if channel is None:
         raise delivery.channel_missing()
     check_channel(channel, guild.me)
-    # A role deleted since it was chosen pings nobody; the post still goes out.
-    role = guild.get_role(target.role_id) if target.role_id else None
-    t = await server_translator(bot, guild.id)
-    content = compose(t, delivery, role.id if role else None, late_since)
+    content, role = await post_content(bot, guild, delivery, late_since=late_since)
     assert isinstance(channel, discord.TextChannel | discord.Thread)
     # With a nonce discord.py asks Discord to enforce it: a post repeated after a crash (the
     # scheduler runs a row again when its claimer died) is answered with the first message.
     if nonce is None:
-        return await channel.send(content[:2000], allowed_mentions=ping_mentions(role))
-    return await channel.send(content[:2000], allowed_mentions=ping_mentions(role), nonce=nonce)
+        return await channel.send(content, allowed_mentions=ping_mentions(role))
+    return await channel.send(content, allowed_mentions=ping_mentions(role), nonce=nonce)
 
 
 class CalendarJobs:

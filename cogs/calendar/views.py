@@ -7,15 +7,26 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.services.calendar import MAX_TEMPLATE, PLACEHOLDERS, BuiltinView, EntryView
+from bot.fields import CALENDAR_MESSAGE
+from bot.services.calendar import PLACEHOLDERS, BuiltinView, EntryView
+from bot.ui.limits import (
+    BUTTON_LABEL,
+    CONTENT,
+    EMBED_DESCRIPTION,
+    EMBED_TITLE,
+    FIELD_VALUE,
+    INPUT_LABEL,
+    MODAL_TITLE,
+    PLACEHOLDER,
+    fit,
+    fit_embed,
+)
 from bot.ui.text import Translate, translator_for
 from bot.ui.time import full_and_relative
 from bot.ui.views import BotModal, BotView
 
 if TYPE_CHECKING:
     from bot.client import CisipBot
-
-MAX_DESCRIPTION = 4000
 
 
 def entry_line(t: Translate, view: EntryView) -> str:
@@ -36,33 +47,49 @@ def builtin_line(t: Translate, view: BuiltinView) -> str:
     return f"{mark} **{t(view.cycle.label)}** (`{view.cycle.key}`) — {t(view.describe())} · {state}"
 
 
+def whole_lines(lines: list[str], limit: int, more: Callable[[int], str]) -> str:
+    """As many whole ``lines`` as fit in ``limit`` characters with, when some are left out, the
+    line ``more(count)`` saying how many."""
+    shown: list[str] = []
+    used = 0
+    for index, line in enumerate(lines):
+        left = len(lines) - index - 1
+        # Room for this line, and for the "more" line should a later one not fit.
+        reserve = len(more(left)) + 1 if left else 0
+        if used + len(line) + 1 + reserve > limit:
+            tail = more(len(lines) - index)
+            return "\n".join([*shown, tail]) if used + len(tail) <= limit else "\n".join(shown)
+        shown.append(line)
+        used += len(line) + 1
+    return "\n".join(shown)
+
+
 def calendar_embed(
     t: Translate, server: str, entries: list[EntryView], builtins: list[BuiltinView]
 ) -> discord.Embed:
-    """/calendar list: the announcements (as many as fit), then the built-in cycles."""
+    """/calendar list: the announcements (as many whole lines as fit), then the built-in cycles."""
     lines = [entry_line(t, view) for view in entries]
     description = t("No announcements yet: add one with /calendar add.")
     if lines:
-        description, shown = "", 0
-        for line in lines:
-            if len(description) + len(line) > MAX_DESCRIPTION - 40:
-                break
-            description += line + "\n"
-            shown += 1
-        if shown < len(lines):
-            description += t("…and {count:n} more.", count=len(lines) - shown)
+        description = whole_lines(
+            lines, EMBED_DESCRIPTION, lambda count: t("…and {count:n} more.", count=count)
+        )
     embed = discord.Embed(
-        title=t("Calendar of {server}", server=server),
+        title=fit(t("Calendar of {server}", server=server), EMBED_TITLE),
         description=description,
         colour=discord.Colour.blurple(),
     )
     embed.add_field(
         name=t("Built-in cycles"),
-        value="\n".join(builtin_line(t, b) for b in builtins)[:1024],
+        value=whole_lines(
+            [builtin_line(t, b) for b in builtins],
+            FIELD_VALUE,
+            lambda count: t("…and {count:n} more.", count=count),
+        ),
         inline=False,
     )
     embed.set_footer(text=t("Switch a built-in cycle with /calendar builtin."))
-    return embed
+    return fit_embed(embed)
 
 
 Save = Callable[["discord.Interaction[CisipBot]", str], Awaitable[None]]
@@ -72,15 +99,19 @@ class MessageModal(BotModal):
     """The announcement's message; what happens on submit is the caller's ``save``."""
 
     def __init__(self, t: Translate, title: str, default: str, save: Save) -> None:
-        super().__init__(title=title[:45], timeout=900)
+        super().__init__(title=fit(title, MODAL_TITLE), timeout=900)
         self.save = save
         self.message: discord.ui.TextInput[MessageModal] = discord.ui.TextInput(
             custom_id="message",
-            label=t("Message")[:45],
+            label=fit(t("Message"), INPUT_LABEL),
             style=discord.TextStyle.paragraph,
-            default=default,
-            max_length=MAX_TEMPLATE,
-            placeholder=t("Placeholders: {names}", names=" ".join(f"{{{p}}}" for p in PLACEHOLDERS))[:100],
+            # A default longer than the form takes would make Discord refuse the whole form.
+            default=fit(default, CALENDAR_MESSAGE.max_length),
+            min_length=CALENDAR_MESSAGE.min_length,
+            max_length=CALENDAR_MESSAGE.max_length,
+            placeholder=fit(
+                t("Placeholders: {names}", names=" ".join(f"{{{p}}}" for p in PLACEHOLDERS)), PLACEHOLDER
+            ),
         )
         self.add_item(self.message)
 
@@ -94,8 +125,8 @@ class ConfirmRemove(BotView):
     def __init__(self, t: Translate, user_id: int, name: str) -> None:
         super().__init__(timeout=120, owner_id=user_id)
         self.name = name
-        self.remove.label = t("Remove")
-        self.keep.label = t("Keep it")
+        self.remove.label = fit(t("Remove"), BUTTON_LABEL)
+        self.keep.label = fit(t("Keep it"), BUTTON_LABEL)
 
     @discord.ui.button(style=discord.ButtonStyle.danger)
     async def remove(
@@ -107,7 +138,7 @@ class ConfirmRemove(BotView):
         await interaction.client.audit(interaction.guild, interaction.user, "calendar.remove", entry.name)
         self.stop()
         await interaction.response.edit_message(
-            content=t("Removed '{name}' from the calendar.", name=entry.name), view=None
+            content=fit(t("Removed '{name}' from the calendar.", name=entry.name), CONTENT), view=None
         )
 
     @discord.ui.button(style=discord.ButtonStyle.secondary)
@@ -115,5 +146,6 @@ class ConfirmRemove(BotView):
         t = await translator_for(interaction)
         self.stop()
         await interaction.response.edit_message(
-            content=t("Nothing removed: '{name}' stays on the calendar.", name=self.name), view=None
+            content=fit(t("Nothing removed: '{name}' stays on the calendar.", name=self.name), CONTENT),
+            view=None,
         )

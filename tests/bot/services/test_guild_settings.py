@@ -44,6 +44,14 @@ async def test_defaults_then_changes(database: Database) -> None:
         (lambda s: s.set_role(1, "admin", 5), "There is no 'admin' role setting."),
         (lambda s: s.set_timezone(1, "Moon/Base"), "Unknown time zone 'Moon/Base'"),
         (lambda s: s.set_language(1, "xx"), "Language 'xx' is not available"),
+        (lambda s: s.set_timezone(1, "\u200b\x00"), "The time zone cannot be empty."),
+        (lambda s: s.set_timezone(1, "UTC" * 2000), "The time zone can be at most 64 characters long"),
+        (lambda s: s.set_channel(1, "welcome", 2**64), "The channel must be from 1 to"),
+        (lambda s: s.set_role(1, "staff", 2**63), "The role must be from 1 to"),
+        (
+            lambda s: s.set_channel(1, "\x00" + "x" * 6000, 5),
+            "There is no '" + "x" * 40 + "' channel setting.",
+        ),
     ],
 )
 async def test_bad_values_are_refused_and_nothing_is_stored(
@@ -87,3 +95,9 @@ async def test_a_read_racing_a_write_does_not_cache_the_old_value(
     gate.set()
     assert (await read).language == "en"  # that read saw the old row...
     assert (await service.get(1)).language == "zh-CN"  # ...but did not cache it over the write
+
+
+async def test_a_zone_is_cleaned_before_it_is_looked_up(database: Database) -> None:
+    service = GuildSettingsService(database, MovableClock())
+    config = await service.set_timezone(1, "\u200b asia/SHANGHAI\x00 ")
+    assert config.timezone == "Asia/Shanghai"

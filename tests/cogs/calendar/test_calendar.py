@@ -108,7 +108,9 @@ async def job_count(cisip: BotHarness) -> int:
         ({"timezone": "Mars/Olympus"}, "Unknown time zone 'Mars/Olympus': use an IANA name"),
         ({"time": "25:00"}, "'25:00' is not a time of day: write it as HH:MM, for example 09:30."),
         ({"time": "noon"}, "'noon' is not a time of day"),
-        ({"name": "   "}, "A name has 1 to 100 characters."),
+        ({"name": "   "}, "The name cannot be empty."),
+        ({"name": "\u200b\u200b\u3164"}, "The name cannot be empty."),
+        ({"time": "\u200b"}, "The time cannot be empty."),
     ],
 )
 async def test_bad_options_are_refused_before_the_form_and_nothing_is_saved(
@@ -288,7 +290,7 @@ async def test_pause_resume_and_remove_with_confirmation(cisip: BotHarness) -> N
     await run_until(cisip, datetime(2028, 3, 16, tzinfo=UTC))
     assert discord.messages_in("general") == []
     assert (await discord.slash(admin, "calendar pause", name="Spring")).content == (
-        "There is no calendar entry called 'Spring'. See /calendar list."
+        "No calendar entry matches 'Spring'."
     )
     assert await audit_actions(cisip) == [
         "calendar.add",
@@ -308,13 +310,17 @@ async def test_preview_is_private_and_run_now_posts_without_changing_the_schedul
 
     preview = await discord.slash(admin, "calendar preview", name="Spring")
     assert preview.ephemeral
-    assert preview.content.endswith(f"<@&{members.id}> Year 2027, edition 1 on {stamp(due, 'D')}")
+    assert (
+        preview.content == f"Preview of 'Spring' (next {stamp(due)}) in <#{discord.channel('general').id}>:"
+    )
+    assert preview.embeds[0]["description"] == f"<@&{members.id}> Year 2027, edition 1 on {stamp(due, 'D')}"
     assert preview.pinged == set()
     assert discord.messages_in("general") == []
 
     ran = await discord.slash(admin, "calendar run-now", name="Spring")
     assert ran.content == f"Posted 'Spring' in <#{discord.channel('general').id}>."
-    assert len(discord.messages_in("general")) == 1
+    [posted] = discord.messages_in("general")
+    assert posted.content == preview.embeds[0]["description"]
     assert await cisip.bot.scheduler.next_occurrence(f"calendar:{discord.guild.id}:1") == due
 
 
@@ -506,7 +512,12 @@ async def test_an_occurrence_run_again_after_a_crash_is_posted_once(cisip: BotHa
     due = datetime(2027, 3, 15, 9, 0, tzinfo=UTC)
     cisip.clock.set(due)
     async with cisip.bot.db.session() as session:
-        job = (await session.scalars(select(ScheduledJob).where(ScheduledJob.status == "pending"))).one()
+        # Only the entry's job: the members' welcomes are scheduled rows too.
+        job = (
+            await session.scalars(
+                select(ScheduledJob).where(ScheduledJob.status == "pending", ScheduledJob.kind == ENTRY_KIND)
+            )
+        ).one()
     context = JobContext(job.id, job.kind, job.payload, job.due_at, due, 1, False)
     jobs = CalendarJobs(cisip.bot)
 

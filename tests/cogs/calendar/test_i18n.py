@@ -90,7 +90,8 @@ async def test_chinese_staff_add_and_list_in_chinese_with_chinese_dates(cisip: B
     assert "(`membership-renewal`) — daily at 03:00 UTC · off" in english.embeds[0]["fields"][0]["value"]
 
     preview = await discord.slash(wang, "calendar preview", name="Spring")
-    assert preview.content == f"“Spring”的预览（下次 {stamp(due)}，发布到 <#{general.id}>）：\n\nSpring 2027"
+    assert preview.content == f"“Spring”的预览（下次 {stamp(due)}，发布到 <#{general.id}>）："
+    assert preview.embeds[0]["description"] == "Spring 2027"
 
 
 async def test_audit_lines_follow_the_server_language_and_are_stored_in_english(cisip: BotHarness) -> None:
