@@ -2,17 +2,21 @@
 
 Database tests run on SQLite always and on PostgreSQL too when ``TEST_DATABASE_URL`` names one
 (`.ci/run` sets it when a server answers on 127.0.0.1:5432). Each PostgreSQL test starts from an
-empty ``public`` schema.
+empty ``public`` schema, so the suite refuses to start unless that database's name marks it as a
+test database (``is_test_database_name``).
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import AsyncIterator
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.config import normalise_database_url
@@ -23,6 +27,31 @@ pytest_plugins = ["tests.fakediscord.pytest_plugin"]
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 BACKENDS = ["sqlite", *(["postgresql"] if POSTGRES_URL else [])]
+
+
+def is_test_database_name(name: str) -> bool:
+    """True when the name, split on ``_``, ``-`` and ``.``, has a part that is or starts with ``test``."""
+    return any(part.lower().startswith("test") for part in re.split(r"[_.-]", name))
+
+
+def database_guard_refusal(url: str) -> str | None:
+    """Why the suite must not run on ``url`` (its schema is dropped by every test), or None."""
+    try:
+        database = make_url(url).database or ""
+    except ArgumentError:
+        return f"TEST_DATABASE_URL is not a database URL ({url.split('://', 1)[0][:20]!r}): fix or unset it"
+    name = PurePosixPath(database).name
+    if is_test_database_name(name):
+        return None
+    return (
+        f"TEST_DATABASE_URL names database {name!r}, and the tests drop its public schema: "
+        "use a database whose name marks it as one for tests (a part 'test...', e.g. cisip_test)"
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if POSTGRES_URL and (refusal := database_guard_refusal(POSTGRES_URL)):
+        raise pytest.UsageError(refusal)
 
 
 async def reset_postgres(url: str) -> None:
