@@ -2,7 +2,7 @@
 
     python bench/parks_bench.py [--sizes 1000,10000,100000] [--queries 400] [--database-url URL]
 
-For the real directory (data/parks.csv) and for 1,000 / 10,000 / 100,000 synthetic parks (plus the
+For the real directory (bot/seed/parks.csv) and for 1,000 / 10,000 / 100,000 synthetic parks (plus the
 real ones mixed in), it imports a CSV the way ``cisip-bot parks import`` does (validate, write in one
 transaction, rebuild the index), then times ``ParkService.search`` (what /park search runs) and
 ``ParkService.autocomplete`` (what every keystroke in /park info runs) per query: exact names,

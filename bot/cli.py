@@ -200,15 +200,24 @@ async def _db_upgrade(settings: Settings, revision: str) -> int:
     from alembic.util import CommandError
 
     from bot.db.database import Database
-    from bot.db.migrate import upgrade
+    from bot.db.migrate import head_revision, upgrade
+    from bot.scheduler import Clock
+    from bot.services.parks import ParkService
 
     database = Database(settings.database_url)
     try:
-        before, after = await upgrade(database, revision)
-    except CommandError as exc:
-        fail(_one_line(exc), 2)
-    except Exception as exc:
-        fail(f"could not upgrade the database: {_one_line(exc)}")
+        try:
+            before, after = await upgrade(database, revision)
+        except CommandError as exc:
+            fail(_one_line(exc), 2)
+        except Exception as exc:
+            fail(f"could not upgrade the database: {_one_line(exc)}")
+        if after == head_revision():
+            # The shipped parks, by the rule the bot follows at every start (never undoing staff).
+            try:
+                await ParkService(database, Clock()).seed()
+            except Exception as exc:
+                fail(f"could not seed the park directory: {_one_line(exc)}")
     finally:
         await database.dispose()
     if before == after:
@@ -253,7 +262,7 @@ def parks() -> None:
 @click.option("--dry-run", is_flag=True, help="Check every row and report; write nothing.")
 @click.pass_obj
 def parks_import(env_file: Path | None, file: Path, dry_run: bool) -> None:
-    """Add or replace the parks of FILE (columns as in data/parks.csv); all rows or none."""
+    """Add or replace the parks of FILE (columns as in bot/seed/parks.csv); all rows or none."""
     settings = load_settings(env_file)
     try:
         text = file.read_text(encoding="utf-8-sig")
@@ -298,7 +307,7 @@ async def _parks_import(settings: Settings, file: Path, text: str, dry_run: bool
 @click.argument("file", type=click.Path(dir_okay=False, writable=True, path_type=Path))
 @click.pass_obj
 def parks_export(env_file: Path | None, file: Path) -> None:
-    """Write every park of the directory to FILE (CSV, the columns of data/parks.csv)."""
+    """Write every park of the directory to FILE (CSV, the columns of bot/seed/parks.csv)."""
     settings = load_settings(env_file)
     exported: list[str] = []
     code = run_async(_parks_export(settings, exported))
@@ -318,6 +327,7 @@ async def _parks_export(settings: Settings, exported: list[str]) -> int:
 
     database, service = await _park_service(settings, Clock())
     try:
+        await service.seed_once()  # a database `db upgrade` never seeded: the shipped parks
         exported.extend([await service.export_csv(), str(len(service.records))])
     except Exception as exc:
         fail(f"could not read the directory: {_one_line(exc)}")

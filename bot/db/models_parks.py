@@ -1,4 +1,4 @@
-"""The park directory: science and technology parks, seeded from data/parks.csv and curated by staff."""
+"""The park directory: science and technology parks, seeded from bot/seed/parks.csv and curated by staff."""
 
 from __future__ import annotations
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import importlib.resources
 import io
 import re
 import urllib.parse
@@ -16,7 +17,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
-from pathlib import Path
+from importlib.resources.abc import Traversable
 from typing import Any, TypeGuard
 
 import babel
@@ -56,7 +57,8 @@ from bot.scheduler import Clock
 from bot.services.membership import LinkedMember, MembershipService
 from bot.services.park_search import FUZZY, ParkDoc, ParkIndex, normalise
 
-SEED_CSV = Path(__file__).resolve().parents[2] / "data" / "parks.csv"
+# The shipped directory: package data (pyproject's package-data), so an installed copy carries it.
+SEED_CSV: Traversable = importlib.resources.files("bot") / "seed" / "parks.csv"
 
 COLUMNS = (
     "slug",
@@ -656,7 +658,7 @@ class ParkService:
         by_slug = {r.slug: r for r in sorted(records, key=lambda r: r.name.casefold())}
         return by_slug, ParkIndex(r.doc() for r in by_slug.values())
 
-    async def seed(self, path: Path = SEED_CSV) -> SeedResult:
+    async def seed(self, path: Traversable = SEED_CSV) -> SeedResult:
         """Add the shipped parks; refresh the ones staff never touched; never undo a staff change."""
         text = await asyncio.to_thread(path.read_text, encoding="utf-8")
         check = read_csv(text, self.clock.now().year)
@@ -683,6 +685,13 @@ class ParkService:
                     updated += 1
         await self.load()
         return SeedResult(added, updated, kept)
+
+    async def seed_once(self) -> SeedResult | None:
+        """:meth:`seed` a directory that was never seeded (no park ever came from the shipped file,
+        even one staff removed since). None when it was seeded before."""
+        async with self.db.session() as session:
+            seeded = await session.scalar(select(Park.slug).where(Park.origin == "seed").limit(1))
+        return await self.seed() if seeded is None else None
 
     # -- reading ----------------------------------------------------------------------------------
 

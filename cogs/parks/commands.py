@@ -70,7 +70,7 @@ Year = app_commands.Range[int, PARK_ESTABLISHED.min_value, PARK_ESTABLISHED.max_
 
 
 class Parks(commands.Cog):
-    """Loads the directory (seeding it from data/parks.csv) when the extension loads."""
+    """Loads the directory (seeding it from the shipped bot/seed/parks.csv) when the extension loads."""
 
     def __init__(self, bot: CisipBot) -> None:
         self.bot = bot

@@ -1,4 +1,4 @@
-"""Validation of the seed data file ``data/parks.csv`` (science and technology parks)."""
+"""Validation of the seed data file ``bot/seed/parks.csv`` (science and technology parks)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ import datetime as dt
 import re
 import urllib.parse
 from collections import Counter
-from pathlib import Path
 
 import babel
 import pytest
 
-PARKS_CSV = Path(__file__).resolve().parents[2] / "data" / "parks.csv"
+from bot.services.parks import SEED_CSV
+
+PARKS_CSV = SEED_CSV  # the packaged file, as the bot reads it
 
 COLUMNS = [
     "slug",

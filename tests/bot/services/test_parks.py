@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bot.config import Settings
 from bot.db.database import Database
@@ -193,6 +193,19 @@ async def test_seeding_is_idempotent_and_keeps_staff_changes(database: Database)
     assert fresh.get("zhongguancun").city == "Haidian"
     assert "tuspark" not in fresh.records
     assert await count(database) == 166
+
+
+async def test_seed_once_seeds_only_a_directory_never_seeded(database: Database) -> None:
+    """What `cisip-bot parks export` runs first: the shipped file once, even when staff have since
+    removed every park it seeded."""
+    service = ParkService(database, MovableClock(NOW))
+    first = await service.seed_once()
+    assert first is not None and (first.added, len(service.records)) == (166, 166)
+    async with database.transaction() as session:  # staff removed every one of them
+        await session.execute(update(Park).values(removed_at=NOW, staff_edited=True))
+    assert await ParkService(database, MovableClock(NOW)).seed_once() is None
+    await service.load()
+    assert service.records == {}
 
 
 async def test_seeding_refreshes_untouched_rows_from_a_newer_file(database: Database, tmp_path: Path) -> None:

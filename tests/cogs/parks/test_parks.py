@@ -1,4 +1,4 @@
-"""/park end to end: the real bot, seeded with data/parks.csv, through the loopback Discord."""
+"""/park end to end: the real bot, seeded with bot/seed/parks.csv, through the loopback Discord."""
 
 from __future__ import annotations
 
