@@ -146,7 +146,7 @@ async def running_bot(world: World) -> Any:
 async def publish(world: World) -> None:
     reply = await world.fake.slash(
         world.admin,
-        "report publish",
+        "report-admin publish",
         title=TITLE,
         year=2026,
         summary="Parks grew again.",

@@ -227,7 +227,7 @@ def told(inter: Interaction) -> tuple[str, int] | None:
 
 async def registration_rush(run: Run, clicks: int, capacity: int, within: float) -> None:
     fake = run.fake
-    created = await fake.slash(run.staff, "workshop create", capacity=capacity, reminders="none")
+    created = await fake.slash(run.staff, "workshop-admin create", capacity=capacity, reminders="none")
     assert created.modal is not None, created.content
     start = datetime.now(UTC) + timedelta(days=30)
     done = await fake.submit_modal(

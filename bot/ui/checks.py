@@ -1,14 +1,15 @@
 """Who is asking: a Discord user as a ``Person``, and the staff check for commands.
 
-``default_permissions`` only hides a command: a server admin can show it to anyone in Server
-Settings > Integrations. So every staff command is also checked here, on the bot's side, with
-the one staff rule (``bot.services.access``):
+Every staff command lives in a top-level command or group of its own (``/setup``, ``/members``,
+``/calendar``, ``/park-admin``, ...), hidden from members by one default, ``STAFF_DEFAULT_PERMISSIONS``
+(Discord applies ``default_member_permissions`` to top-level commands only, so a staff subcommand in
+a group members use could not be hidden). That only hides it: a server admin can show it to anyone
+in Server Settings > Integrations. So every staff command is also checked here, on the bot's side,
+with the one staff rule (``bot.services.access``):
 
     @staff_only()
-    @app_commands.command(...)
-    async def publish(self, interaction, ...): ...
-
-    @staff_only()
+    @app_commands.guild_only()
+    @app_commands.default_permissions(STAFF_DEFAULT_PERMISSIONS)
     class SetupGroup(app_commands.Group): ...   # every subcommand of the group
 """
 
@@ -25,6 +26,9 @@ from bot.services.access import Person
 from bot.ui.services import services_of
 
 T = TypeVar("T")
+
+# The one default that hides staff commands from members: Manage Server, as the staff rule reads it.
+STAFF_DEFAULT_PERMISSIONS = discord.Permissions(manage_guild=True)
 
 
 class NotStaff(app_commands.CheckFailure):
@@ -83,7 +87,20 @@ def staff_only() -> Callable[[T], T]:
                 return await checked(self, interaction)
 
             target.interaction_check = interaction_check  # type: ignore[method-assign]
+            target.__cisip_staff_only__ = True  # type: ignore[attr-defined]
             return target
         return cast(T, app_commands.check(_staff_predicate)(cast(Any, target)))
 
     return decorate
+
+
+def needs_staff(command: app_commands.Command[Any, ..., Any] | app_commands.Group) -> bool:
+    """Whether ``staff_only`` guards ``command``, on itself or on a group above it."""
+    node: app_commands.Command[Any, ..., Any] | app_commands.Group | None = command
+    while node is not None:
+        if getattr(type(node), "__cisip_staff_only__", False):
+            return True
+        if isinstance(node, app_commands.Command) and _staff_predicate in node.checks:
+            return True
+        node = node.parent
+    return False

@@ -15,7 +15,7 @@ from bot.fields import CALENDAR_NAME, CALENDAR_REFERENCE, DAY, LAST_YEAR, MONTH,
 from bot.i18n import Listing, Message, _
 from bot.scheduler.recurrence import search_zones
 from bot.services.calendar import BUILTINS, CalendarService, Target, entry_schedule
-from bot.ui.checks import is_staff, staff_only
+from bot.ui.checks import STAFF_DEFAULT_PERMISSIONS, is_staff, staff_only
 from bot.ui.limits import CONTENT, fit, fit_embed
 from bot.ui.permissions import check_channel, check_pingable
 from bot.ui.references import Reference
@@ -96,7 +96,7 @@ def check_target(guild: discord.Guild, target: Target, name: str) -> None:
 
 @staff_only()
 @app_commands.guild_only()
-@app_commands.default_permissions(manage_guild=True)
+@app_commands.default_permissions(STAFF_DEFAULT_PERMISSIONS)
 class CalendarGroup(app_commands.Group):
     def __init__(self, bot: CisipBot) -> None:
         super().__init__(name="calendar", description=locale_str("The yearly calendar of announcements"))

@@ -28,7 +28,7 @@ from bot.fields import (
 from bot.i18n import Message, _
 from bot.services.membership import MEMBER_TYPES
 from bot.services.parks import ParkRecord
-from bot.ui.checks import is_staff, staff_only
+from bot.ui.checks import STAFF_DEFAULT_PERMISSIONS, is_staff, staff_only
 from bot.ui.limits import CHOICE_NAME, fit
 from bot.ui.permissions import clauses, role_problems
 from bot.ui.references import Reference
@@ -257,7 +257,7 @@ class OrgGroup(app_commands.Group):
 
 @staff_only()
 @app_commands.guild_only()
-@app_commands.default_permissions(manage_roles=True)
+@app_commands.default_permissions(STAFF_DEFAULT_PERMISSIONS)
 class MembersGroup(app_commands.Group):
     def __init__(self, bot: CisipBot) -> None:
         super().__init__(name="members", description=locale_str("Review and manage CISIP members"))

@@ -1,5 +1,6 @@
-"""The /park group: search, info, list and stats for everyone; add, edit and remove for staff. Every
-rule (what matches, which parks count as members, what may be listed or saved) is the park service's."""
+"""/park (search, info, list and stats, for everyone) and /park-admin (add, edit and remove, for staff,
+hidden from members by ``STAFF_DEFAULT_PERMISSIONS``). Every rule (what matches, which parks count as
+members, what may be listed or saved) is the park service's."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from bot.fields import (
     canonical_text,
 )
 from bot.services.parks import REGIONS, ParkCard, ParkDraft, ParkRecord, ParkService, flag
-from bot.ui.checks import staff_only
+from bot.ui.checks import STAFF_DEFAULT_PERMISSIONS, staff_only
 from bot.ui.limits import CHOICE_NAME, fit, fit_embed
 from bot.ui.references import Reference
 from bot.ui.services import services_of
@@ -78,7 +79,9 @@ class Parks(commands.Cog):
     async def cog_load(self) -> None:
         service = self.bot.services.parks
         result = await service.seed()
-        log.info(
+        # At INFO only when the shipped file changed the directory; every other start says nothing new.
+        log.log(
+            logging.INFO if result.added or result.updated else logging.DEBUG,
             "park directory: %d parks (%d seeded, %d refreshed, %d kept as staff left them)",
             len(service.records),
             result.added,
@@ -94,8 +97,31 @@ async def card_of(
     return park_card(t, await interaction.client.services.parks.card(interaction.guild_id, park))
 
 
+async def country_choices(
+    interaction: discord.Interaction[CisipBot], current: str
+) -> list[app_commands.Choice[str]]:
+    """The countries a park option may name, in the reader's language (both groups' autocomplete)."""
+    language = await language_of(interaction)
+    return [
+        app_commands.Choice(name=fit(f"{flag(code)} {name} ({code})", CHOICE_NAME), value=code)
+        for code, name in services_of(interaction.client).parks.country_choices(current, language)
+    ]
+
+
+async def focus_choices(
+    interaction: discord.Interaction[CisipBot], current: str
+) -> list[app_commands.Choice[str]]:
+    language = await language_of(interaction)
+    return [
+        app_commands.Choice(name=fit(name, CHOICE_NAME), value=fit(focus, CHOICE_NAME))
+        for focus, name in services_of(interaction.client).parks.focus_choices(current, language)
+    ]
+
+
 @app_commands.guild_only()
 class ParkGroup(app_commands.Group):
+    """/park: the directory for everyone."""
+
     def __init__(self, bot: CisipBot) -> None:
         super().__init__(name="park", description=locale_str("Find science and technology parks"))
         self.bot = bot
@@ -103,28 +129,6 @@ class ParkGroup(app_commands.Group):
     @property
     def service(self) -> ParkService:
         return self.bot.services.parks
-
-    # -- autocomplete ---------------------------------------------------------------------------
-
-    async def countries(
-        self, interaction: discord.Interaction[CisipBot], current: str
-    ) -> list[app_commands.Choice[str]]:
-        language = await language_of(interaction)
-        return [
-            app_commands.Choice(name=fit(f"{flag(code)} {name} ({code})", CHOICE_NAME), value=code)
-            for code, name in self.service.country_choices(current, language)
-        ]
-
-    async def focuses(
-        self, interaction: discord.Interaction[CisipBot], current: str
-    ) -> list[app_commands.Choice[str]]:
-        language = await language_of(interaction)
-        return [
-            app_commands.Choice(name=fit(name, CHOICE_NAME), value=fit(focus, CHOICE_NAME))
-            for focus, name in self.service.focus_choices(current, language)
-        ]
-
-    # -- members --------------------------------------------------------------------------------
 
     @app_commands.command(name="search", description=locale_str("Search the park directory"))
     @app_commands.describe(
@@ -134,6 +138,7 @@ class ParkGroup(app_commands.Group):
         focus=locale_str("Only parks with this focus industry"),
     )
     @app_commands.choices(region=REGION_CHOICES)
+    @app_commands.autocomplete(country=country_choices, focus=focus_choices)
     async def search(
         self,
         interaction: discord.Interaction[CisipBot],
@@ -167,18 +172,6 @@ class ParkGroup(app_commands.Group):
         view = Pager(t, interaction.user.id, len(found), render)
         await interaction.response.send_message(embed=view.show(0), view=view, ephemeral=True)
 
-    @search.autocomplete("country")
-    async def search_country(
-        self, interaction: discord.Interaction[CisipBot], current: str
-    ) -> list[app_commands.Choice[str]]:
-        return await self.countries(interaction, current)
-
-    @search.autocomplete("focus")
-    async def search_focus(
-        self, interaction: discord.Interaction[CisipBot], current: str
-    ) -> list[app_commands.Choice[str]]:
-        return await self.focuses(interaction, current)
-
     @app_commands.command(name="info", description=locale_str("Show a park's card"))
     @app_commands.describe(name=locale_str("The park"))
     async def info(self, interaction: discord.Interaction[CisipBot], name: ParkOption) -> None:
@@ -190,6 +183,7 @@ class ParkGroup(app_commands.Group):
     @app_commands.command(name="list", description=locale_str("List the parks of a country or a region"))
     @app_commands.describe(country=locale_str("A country"), region=locale_str("A region"))
     @app_commands.choices(region=REGION_CHOICES)
+    @app_commands.autocomplete(country=country_choices)
     async def list_(
         self,
         interaction: discord.Interaction[CisipBot],
@@ -202,12 +196,6 @@ class ParkGroup(app_commands.Group):
             t, interaction.user.id, list_pages(listing), lambda page: (list_page(t, listing, page), None)
         )
         await interaction.response.send_message(embed=view.show(0), view=view, ephemeral=True)
-
-    @list_.autocomplete("country")
-    async def list_country(
-        self, interaction: discord.Interaction[CisipBot], current: str
-    ) -> list[app_commands.Choice[str]]:
-        return await self.countries(interaction, current)
 
     @app_commands.command(name="stats", description=locale_str("A chart of the directory"))
     async def stats(self, interaction: discord.Interaction[CisipBot]) -> None:
@@ -228,7 +216,20 @@ class ParkGroup(app_commands.Group):
             ephemeral=True,
         )
 
-    # -- staff ----------------------------------------------------------------------------------
+
+@staff_only()
+@app_commands.guild_only()
+@app_commands.default_permissions(STAFF_DEFAULT_PERMISSIONS)
+class ParkAdminGroup(app_commands.Group):
+    """/park-admin: staff curate the directory."""
+
+    def __init__(self, bot: CisipBot) -> None:
+        super().__init__(name="park-admin", description=locale_str("Staff: curate the park directory"))
+        self.bot = bot
+
+    @property
+    def service(self) -> ParkService:
+        return self.bot.services.parks
 
     @app_commands.command(name="add", description=locale_str("Staff: add a park to the directory"))
     @app_commands.describe(
@@ -241,7 +242,7 @@ class ParkGroup(app_commands.Group):
         cisip_member=locale_str("Whether the park is a CISIP member"),
     )
     @app_commands.choices(region=REGION_CHOICES)
-    @staff_only()
+    @app_commands.autocomplete(country=country_choices)
     async def add(
         self,
         interaction: discord.Interaction[CisipBot],
@@ -278,12 +279,6 @@ class ParkGroup(app_commands.Group):
 
         await interaction.response.send_modal(ParkModal(t, t("Add a park"), draft, done))
 
-    @add.autocomplete("country")
-    async def add_country(
-        self, interaction: discord.Interaction[CisipBot], current: str
-    ) -> list[app_commands.Choice[str]]:
-        return await self.countries(interaction, current)
-
     @app_commands.command(name="edit", description=locale_str("Staff: edit a park"))
     @app_commands.describe(
         name=locale_str("The park"),
@@ -296,7 +291,7 @@ class ParkGroup(app_commands.Group):
         cisip_member=locale_str("Whether the park is a CISIP member"),
     )
     @app_commands.choices(region=REGION_CHOICES)
-    @staff_only()
+    @app_commands.autocomplete(country=country_choices)
     async def edit(
         self,
         interaction: discord.Interaction[CisipBot],
@@ -337,15 +332,8 @@ class ParkGroup(app_commands.Group):
 
         await interaction.response.send_modal(ParkModal(t, t("Edit {name}", name=park.name), draft, done))
 
-    @edit.autocomplete("country")
-    async def edit_country(
-        self, interaction: discord.Interaction[CisipBot], current: str
-    ) -> list[app_commands.Choice[str]]:
-        return await self.countries(interaction, current)
-
     @app_commands.command(name="remove", description=locale_str("Staff: remove a park from the directory"))
     @app_commands.describe(name=locale_str("The park"))
-    @staff_only()
     async def remove(self, interaction: discord.Interaction[CisipBot], name: StaffParkOption) -> None:
         t = await translator_for(interaction)
         await interaction.response.send_message(

@@ -1,5 +1,6 @@
-"""/report: members subscribe, list, fetch the latest or one report; staff publish, edit, withdraw and
-follow deliveries. Options are parsed, the reports service decides, the result is shown; the
+"""/report: members subscribe, list, fetch the latest or one report; /report-admin: staff publish,
+edit, withdraw and follow deliveries (hidden from members by ``STAFF_DEFAULT_PERMISSIONS``, checked by
+``staff_only``). Options are parsed, the reports service decides, the result is shown; the
 announcement in the reports channel is posted and kept up to date here."""
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from bot.services.reports import (
     StoredFile,
     safe_filename,
 )
-from bot.ui.checks import asker, staff_only
+from bot.ui.checks import STAFF_DEFAULT_PERMISSIONS, asker, staff_only
 from bot.ui.limits import CONTENT, fit
 from bot.ui.permissions import channel_problems
 from bot.ui.references import Reference
@@ -164,10 +165,16 @@ class Reports(commands.Cog):
             log.warning("report %s: could not update the announcement: %s", report.id, exc)
 
 
+@staff_only()
 @app_commands.guild_only()
-class ReportGroup(app_commands.Group):
+@app_commands.default_permissions(STAFF_DEFAULT_PERMISSIONS)
+class ReportAdminGroup(app_commands.Group):
+    """/report-admin: staff publish reports and follow their deliveries."""
+
     def __init__(self, cog: Reports) -> None:
-        super().__init__(name="report", description=locale_str("CISIP reports: read, subscribe, publish"))
+        super().__init__(
+            name="report-admin", description=locale_str("Staff: publish reports and follow their deliveries")
+        )
         self.cog = cog
         self.bot = cog.bot
 
@@ -175,9 +182,6 @@ class ReportGroup(app_commands.Group):
     def service(self) -> ReportService:
         return self.cog.service
 
-    # -- staff ------------------------------------------------------------------------------------
-
-    @staff_only()
     @app_commands.command(
         name="publish", description=locale_str("Publish a report and send it to subscribers")
     )
@@ -282,7 +286,6 @@ class ReportGroup(app_commands.Group):
             )
         await send_ephemeral(interaction, "\n".join(filter(None, [text, note])))
 
-    @staff_only()
     @app_commands.command(name="edit", description=locale_str("Correct a published report"))
     @app_commands.describe(
         report=locale_str("The report"),
@@ -324,7 +327,6 @@ class ReportGroup(app_commands.Group):
             interaction, t("{title} is updated.", title=updated.title), embed=report_embed(t, updated)
         )
 
-    @staff_only()
     @app_commands.command(
         name="withdraw", description=locale_str("Withdraw a report; undelivered DMs are not sent")
     )
@@ -349,7 +351,6 @@ class ReportGroup(app_commands.Group):
             ),
         )
 
-    @staff_only()
     @app_commands.command(name="deliveries", description=locale_str("Show how a report's DMs went"))
     @app_commands.describe(report=locale_str("The report"))
     async def deliveries(self, interaction: discord.Interaction[CisipBot], report: StaffReport) -> None:
@@ -359,7 +360,18 @@ class ReportGroup(app_commands.Group):
             interaction, embed=counts_embed(t, report, counts), view=deliveries_view(t, report, counts)
         )
 
-    # -- members ----------------------------------------------------------------------------------
+
+@app_commands.guild_only()
+class ReportGroup(app_commands.Group):
+    """/report: members read and subscribe."""
+
+    def __init__(self, cog: Reports) -> None:
+        super().__init__(name="report", description=locale_str("CISIP reports: read and subscribe"))
+        self.cog = cog
+
+    @property
+    def service(self) -> ReportService:
+        return self.cog.service
 
     @app_commands.command(name="subscribe", description=locale_str("Get new reports by DM"))
     async def subscribe(self, interaction: discord.Interaction[CisipBot]) -> None:

@@ -1,4 +1,5 @@
-"""Workshops: staff create and run them; members register with persistent buttons.
+"""Workshops: staff create and run them (/workshop-admin); members register with persistent buttons
+and see them (/workshop).
 
 The rules (seats, the waitlist, reminders, who may see and register) are the workshop service's;
 this package posts the announcement and the Discord event, answers commands and buttons, and sends
@@ -11,7 +12,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot.services.workshops import CALL_JOB, ENDED_JOB, REMINDER_JOB
-from cogs.workshops.commands import WorkshopGroup, Workshops
+from cogs.workshops.commands import WorkshopAdminGroup, WorkshopGroup, Workshops
 from cogs.workshops.jobs import WorkshopJobs
 from cogs.workshops.views import LeaveButton, RegisterButton
 
@@ -24,7 +25,8 @@ JOB_KINDS = (REMINDER_JOB, ENDED_JOB, CALL_JOB)
 async def setup(bot: CisipBot) -> None:
     cog = Workshops(bot)
     await bot.add_cog(cog)
-    bot.tree.add_command(WorkshopGroup(bot, cog.announcements))
+    bot.tree.add_command(WorkshopGroup(bot))
+    bot.tree.add_command(WorkshopAdminGroup(bot, cog.announcements))
     bot.add_dynamic_items(RegisterButton, LeaveButton)
     jobs = WorkshopJobs(bot, cog.announcements)
     # Reminders are judged by the service (late before the start, skipped after), not by grace.
@@ -35,6 +37,7 @@ async def setup(bot: CisipBot) -> None:
 
 async def teardown(bot: CisipBot) -> None:
     bot.tree.remove_command("workshop")
+    bot.tree.remove_command("workshop-admin")
     bot.remove_dynamic_items(RegisterButton, LeaveButton)
     for kind in JOB_KINDS:
         bot.unregister_job(kind)

@@ -53,7 +53,7 @@ class Announcements:
             return Message.of(
                 _(
                     "No workshops channel is set, so nothing was announced: "
-                    "set one with /setup channel, then use /workshop announce."
+                    "set one with /setup channel, then use /workshop-admin announce."
                 )
             )
         role = guild.get_role(workshop.ping_role_id) if workshop.ping_role_id else None

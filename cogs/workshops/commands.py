@@ -1,10 +1,9 @@
-"""/workshop: staff create and run workshops, members list, look up and see theirs. Options are
-parsed and checked by the workshop service; this module asks Discord what it alone knows (who is
-staff, whether a role can be pinged in the workshops channel) and shows the answers.
+"""/workshop: members list, look up and see theirs; /workshop-admin: staff create and run workshops.
+Options are parsed and checked by the workshop service; this module asks Discord what it alone knows
+(who is staff, whether a role can be pinged in the workshops channel) and shows the answers.
 
-Staff subcommands share the group with the members' ``list``, ``info`` and ``mine``, so the group
-cannot hide itself with ``default_permissions``: each staff subcommand is checked on the bot's side
-with ``staff_only()``, and the autocompletes of staff-only options answer others with nothing.
+/workshop-admin is hidden from members by ``STAFF_DEFAULT_PERMISSIONS`` and checked on the bot's
+side with ``staff_only()``; the autocompletes of its options answer others with nothing.
 
 Every option declares its bounds from ``bot.fields`` (the command tree checks them before a command
 runs); the workshop option is the shared ``Reference`` converter, so a command receives the workshop
@@ -37,7 +36,7 @@ from bot.services.access import ping_refusal
 from bot.services.delivery import Outcome
 from bot.services.personal_data import Erasure
 from bot.services.workshops import SCHEDULED, WorkshopForm, WorkshopsErased, no_match, not_open
-from bot.ui.checks import is_staff, staff_only
+from bot.ui.checks import STAFF_DEFAULT_PERMISSIONS, is_staff, staff_only
 from bot.ui.limits import CONTENT, fit
 from bot.ui.permissions import check_pingable, role_facts
 from bot.ui.references import Reference
@@ -83,7 +82,7 @@ async def suggest_workshops(
     return [(choice_label(w), str(w.id)) for w in found]
 
 
-# Anyone may name a workshop to /workshop info; the staff subcommands suggest nothing to others.
+# Anyone may name a workshop to /workshop info; /workshop-admin's options suggest nothing to others.
 WorkshopOption = app_commands.Transform[
     Workshop, Reference(WORKSHOP_REFERENCE, find_workshop, suggest_workshops)
 ]
@@ -124,17 +123,17 @@ async def check_ping_role(bot: CisipBot, guild: discord.Guild, role: discord.Rol
         raise refusal
 
 
+@staff_only()
 @app_commands.guild_only()
-class WorkshopGroup(app_commands.Group):
+@app_commands.default_permissions(STAFF_DEFAULT_PERMISSIONS)
+class WorkshopAdminGroup(app_commands.Group):
+    """/workshop-admin: staff create, change, cancel and announce workshops."""
+
     def __init__(self, bot: CisipBot, announcements: Announcements) -> None:
-        super().__init__(
-            name="workshop", description=locale_str("Workshops: register, see yours, and (staff) run them")
-        )
+        super().__init__(name="workshop-admin", description=locale_str("Staff: create and run workshops"))
         self.bot = bot
         self.service = bot.services.workshops
         self.announcements = announcements
-
-    # -- staff --
 
     @app_commands.command(name="create", description=locale_str("Staff: create a workshop (a form opens)"))
     @app_commands.describe(
@@ -147,7 +146,6 @@ class WorkshopGroup(app_commands.Group):
         yearly=locale_str("Part of a yearly series: next year's edition is drafted when it ends"),
     )
     @app_commands.autocomplete(timezone=zone_autocomplete)
-    @staff_only()
     async def create(
         self,
         interaction: discord.Interaction[CisipBot],
@@ -216,7 +214,6 @@ class WorkshopGroup(app_commands.Group):
         members_only=locale_str("Only verified members may register"),
     )
     @app_commands.autocomplete(timezone=zone_autocomplete)
-    @staff_only()
     async def edit(
         self,
         interaction: discord.Interaction[CisipBot],
@@ -274,7 +271,6 @@ class WorkshopGroup(app_commands.Group):
         name="cancel", description=locale_str("Staff: cancel a workshop and tell its registrants")
     )
     @app_commands.describe(workshop=locale_str("The workshop"), reason=locale_str("Why (shown to members)"))
-    @staff_only()
     async def cancel(
         self,
         interaction: discord.Interaction[CisipBot],
@@ -309,7 +305,6 @@ class WorkshopGroup(app_commands.Group):
 
     @app_commands.command(name="attendees", description=locale_str("Staff: the registrants as a CSV file"))
     @app_commands.describe(workshop=locale_str("The workshop"))
-    @staff_only()
     async def attendees(
         self, interaction: discord.Interaction[CisipBot], workshop: StaffWorkshopOption
     ) -> None:
@@ -342,7 +337,6 @@ class WorkshopGroup(app_commands.Group):
 
     @app_commands.command(name="announce", description=locale_str("Staff: post the announcement again"))
     @app_commands.describe(workshop=locale_str("The workshop"))
-    @staff_only()
     async def announce(
         self, interaction: discord.Interaction[CisipBot], workshop: StaffWorkshopOption
     ) -> None:
@@ -366,7 +360,6 @@ class WorkshopGroup(app_commands.Group):
         workshop=locale_str("The drafted workshop"),
         call_weeks=locale_str("Weeks before the start to announce the call for participants (default 8)"),
     )
-    @staff_only()
     async def confirm(
         self,
         interaction: discord.Interaction[CisipBot],
@@ -391,7 +384,16 @@ class WorkshopGroup(app_commands.Group):
             ephemeral=True,
         )
 
-    # -- members --
+
+@app_commands.guild_only()
+class WorkshopGroup(app_commands.Group):
+    """/workshop: what members see and do."""
+
+    def __init__(self, bot: CisipBot) -> None:
+        super().__init__(
+            name="workshop", description=locale_str("Workshops: see what is planned and your registrations")
+        )
+        self.service = bot.services.workshops
 
     @app_commands.command(name="list", description=locale_str("Upcoming workshops"))
     async def list_(self, interaction: discord.Interaction[CisipBot]) -> None:

@@ -77,7 +77,7 @@ class WorkshopJobs:
         summary = Message.of(
             _(
                 "Next year's edition of **{title}** is drafted as workshop #{id} for {start}. "
-                "Check it with /workshop edit, then confirm it with /workshop confirm."
+                "Check it with /workshop-admin edit, then confirm it with /workshop-admin confirm."
             ),
             title=draft.title,
             id=draft.id,

@@ -189,7 +189,7 @@ def text_input(
 
 
 class WorkshopModal(BotModal):
-    """The form of /workshop create and edit; ``submit`` gets what staff typed with the options."""
+    """The form of /workshop-admin create and edit; ``submit`` gets what staff typed with the options."""
 
     def __init__(
         self,

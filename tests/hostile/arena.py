@@ -208,7 +208,7 @@ class Arena:
         counts = await self.counts("workshops", "reports", "calendar_entries", "member_organizations")
         staff = self.staff
         if not counts["workshops"]:
-            opened = await self.discord.slash(staff, "workshop create", capacity=2)
+            opened = await self.discord.slash(staff, "workshop-admin create", capacity=2)
             if opened.modal is not None:
                 await self.discord.submit_modal(
                     staff,
@@ -224,7 +224,7 @@ class Arena:
         if not counts["reports"]:
             await self.discord.slash(
                 staff,
-                "report publish",
+                "report-admin publish",
                 title="Development Report",
                 year=2026,
                 summary="Parks grew.",

@@ -87,7 +87,7 @@ async def test_staff_type_focus_industries_in_their_language_and_read_problems_i
 ) -> None:
     discord = cisip.discord
     wang = chinese_staff(cisip)
-    opened = await discord.slash(wang, "park add", country="KE", region="Africa")
+    opened = await discord.slash(wang, "park-admin add", country="KE", region="Africa")
     assert opened.modal is not None
     assert opened.modal.title == "添加园区"
     assert opened.modal.inputs["park:focus"]["placeholder"] == "信息通信技术; 人工智能; 生物技术"
@@ -96,11 +96,11 @@ async def test_staff_type_focus_industries_in_their_language_and_read_problems_i
     )
     assert wrong.content.startswith("无法保存该园区：\n• 未知的重点产业：魔法（可选：信息通信技术、")
 
-    opened = await discord.slash(wang, "park add", country="KE", region="Africa", website="不是网址")
+    opened = await discord.slash(wang, "park-admin add", country="KE", region="Africa", website="不是网址")
     assert opened.modal is None
     assert opened.content == "无法保存该园区：\n• 网站“不是网址”不是 http(s) 网址"
 
-    opened = await discord.slash(wang, "park add", country="KE", region="Africa")
+    opened = await discord.slash(wang, "park-admin add", country="KE", region="Africa")
     added = await discord.submit_modal(
         wang, opened.modal, {"park:name": "Nairobi Test Park", "park:focus": "人工智能；生物技术"}
     )
@@ -110,7 +110,7 @@ async def test_staff_type_focus_industries_in_their_language_and_read_problems_i
     alice = discord.add_member("alice")
     card = (await discord.slash(alice, "park info", name="nairobi-test-park")).embeds[0]
     assert field(card, "Focus") == "AI and Biotechnology"
-    edit = await discord.slash(wang, "park edit", name="nairobi-test-park")
+    edit = await discord.slash(wang, "park-admin edit", name="nairobi-test-park")
     assert edit.modal is not None
     assert edit.modal.inputs["park:focus"]["value"] == "人工智能; 生物技术"
 

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.e2e
 ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
 HANGUL_FILLER = "\u3164\u3164\u3164"
 BIDI = "\u202e\u2066"
-PARK_COMMANDS = ("park info", "park edit", "park remove")
+PARK_COMMANDS = ("park info", "park-admin edit", "park-admin remove")
 STAFF_COMMANDS = PARK_COMMANDS[1:]
 
 
@@ -41,9 +41,12 @@ async def unchecked(
 
 
 async def test_every_park_option_declares_its_bounds(cisip: BotHarness) -> None:
-    park = next(c for c in cisip.discord.commands() if c["name"] == "park")
+    groups = [c for c in cisip.discord.commands() if c["name"] in ("park", "park-admin")]
     declared = {
-        (sub["name"], option["name"]): option for sub in park["options"] for option in sub.get("options", [])
+        (sub["name"], option["name"]): option
+        for group in groups
+        for sub in group["options"]
+        for option in sub.get("options", [])
     }
     for (sub, name), option in declared.items():
         if option["type"] == 3 and not option.get("choices"):
@@ -90,10 +93,10 @@ async def test_a_park_option_names_a_park_or_answers_privately(cisip: BotHarness
         .embeds[0]["title"]
         .endswith("Zhongguancun Science Park")
     )
-    edit = await discord.slash(sam, "park edit", name="Hsinchu Science Park")
+    edit = await discord.slash(sam, "park-admin edit", name="Hsinchu Science Park")
     assert edit.modal is not None
     assert edit.modal.inputs["park:name"]["value"] == "Hsinchu Science Park"
-    ask = await discord.slash(sam, "park remove", name="skolkovo innovation centre")
+    ask = await discord.slash(sam, "park-admin remove", name="skolkovo innovation centre")
     assert ask.content.startswith("Remove Skolkovo")
     # A member is refused a staff command before the park is even looked up.
     for command in STAFF_COMMANDS:
@@ -118,7 +121,7 @@ async def test_the_park_autocomplete_answers_any_text_and_staff_suggestions_are_
         (BIDI + "skolkovo", "skolkovo"),
         (str(2**64), "none"),
     ):
-        for who, command in ((mallory, "park info"), (sam, "park edit"), (sam, "park remove")):
+        for who, command in ((mallory, "park info"), (sam, "park-admin edit"), (sam, "park-admin remove")):
             choices = await discord.autocomplete(who, command, "name", typed)
             if first is None:
                 assert choices == [], (command, typed)
@@ -166,7 +169,7 @@ async def test_hostile_options_are_refused_with_a_clear_message(cisip: BotHarnes
         ({"established": 1899}, "The option `established` takes a number from 1900 to 2100."),
     )
     for sent, message in hostile:
-        reply = await unchecked(cisip, sam, "park add", add, sent)
+        reply = await unchecked(cisip, sam, "park-admin add", add, sent)
         assert reply.ephemeral and reply.modal is None
         assert reply.content == message
     for options, message in (
@@ -177,7 +180,7 @@ async def test_hostile_options_are_refused_with_a_clear_message(cisip: BotHarnes
         reply = await discord.slash(alice, "park search", options=options)
         assert reply.ephemeral and reply.content.startswith(message), options
     # An option given with nothing visible in it is refused; it never clears a field.
-    for command, values in (("park add", {}), ("park edit", {"name": "konza-technopolis"})):
+    for command, values in (("park-admin add", {}), ("park-admin edit", {"name": "konza-technopolis"})):
         for option in ("city", "website", "source", "country"):
             given = {"country": "KE", "region": "Africa", **values, option: HANGUL_FILLER}
             reply = await discord.slash(sam, command, options=given)
@@ -192,12 +195,12 @@ async def test_an_invisible_name_is_refused_in_the_form_and_nothing_is_stored(ci
     discord = cisip.discord
     sam = staff(cisip)
     for name in (ZERO_WIDTH, HANGUL_FILLER, BIDI, "\x00\x00"):
-        opened = await discord.slash(sam, "park add", country="KE", region="Africa")
+        opened = await discord.slash(sam, "park-admin add", country="KE", region="Africa")
         assert opened.modal is not None
         refused = await discord.submit_modal(sam, opened.modal, {"park:name": name})
         assert refused.ephemeral
         assert refused.content == "This park cannot be saved:\n• The park name cannot be empty."
-    edit = await discord.slash(sam, "park edit", name="konza-technopolis")
+    edit = await discord.slash(sam, "park-admin edit", name="konza-technopolis")
     refused = await discord.submit_modal(sam, edit.modal, {"park:name": ZERO_WIDTH, "park:aliases": "\u3164"})
     assert refused.content == (
         "This park cannot be saved:\n• The park name cannot be empty.\n• The aliases cannot be empty."
@@ -208,7 +211,9 @@ async def test_an_invisible_name_is_refused_in_the_form_and_nothing_is_stored(ci
     assert konza.embeds[0]["title"] == "🇰🇪 Konza Technopolis"
 
     # Invisible and control characters inside a name are dropped, not stored.
-    opened = await discord.slash(sam, "park add", country="KE", region="Africa", city=f"Nai\x00robi{BIDI}")
+    opened = await discord.slash(
+        sam, "park-admin add", country="KE", region="Africa", city=f"Nai\x00robi{BIDI}"
+    )
     added = await discord.submit_modal(
         sam,
         opened.modal,
@@ -260,7 +265,7 @@ async def test_the_longest_park_fits_every_message_and_form(cisip: BotHarness) -
         assert listed.embeds and len(listed.embeds[0]["description"]) <= 4096
         found = await discord.slash(who, "park search", query="longest 1 " + "ą" * 90)
         assert found.embeds
-    edit = await discord.slash(sam, "park edit", name="longest-2")
+    edit = await discord.slash(sam, "park-admin edit", name="longest-2")
     assert edit.modal is not None
     inputs = edit.modal.inputs
     for custom_id, limit in (

@@ -44,16 +44,9 @@ def staff(cisip: BotHarness) -> Any:
 async def test_the_directory_is_seeded_once_and_registered(cisip: BotHarness) -> None:
     assert cisip.bot.failed_extensions == {}
     assert await park_count(cisip) == 166
-    park = next(c for c in cisip.discord.commands() if c["name"] == "park")
-    assert {o["name"] for o in park["options"]} == {
-        "search",
-        "info",
-        "list",
-        "stats",
-        "add",
-        "edit",
-        "remove",
-    }
+    registered = {c["name"]: c for c in cisip.discord.commands()}
+    assert {o["name"] for o in registered["park"]["options"]} == {"search", "info", "list", "stats"}
+    assert {o["name"] for o in registered["park-admin"]["options"]} == {"add", "edit", "remove"}
     await cisip.restart()
     assert await park_count(cisip) == 166
 
@@ -180,22 +173,22 @@ async def test_stats_attaches_a_png_chart(cisip: BotHarness) -> None:
 async def test_members_cannot_curate(cisip: BotHarness) -> None:
     discord = cisip.discord
     mallory = discord.add_member("mallory")
-    reply = await discord.slash(mallory, "park remove", name="zhongguancun")
+    reply = await discord.slash(mallory, "park-admin remove", name="zhongguancun")
     assert reply.content.startswith("Only CISIP staff can do this")
     assert reply.modal is None
-    add = await discord.slash(mallory, "park add", country="CN", region="East Asia")
+    add = await discord.slash(mallory, "park-admin add", country="CN", region="East Asia")
     assert add.modal is None and add.content.startswith("Only CISIP staff")
 
 
 async def test_only_staff_get_park_names_for_edit_and_remove(cisip: BotHarness) -> None:
     discord = cisip.discord
     mallory, sam = discord.add_member("mallory"), staff(cisip)
-    assert await discord.autocomplete(mallory, "park edit", "name", "hsinchu") == []
-    assert await discord.autocomplete(mallory, "park remove", "name", "hsinchu") == []
+    assert await discord.autocomplete(mallory, "park-admin edit", "name", "hsinchu") == []
+    assert await discord.autocomplete(mallory, "park-admin remove", "name", "hsinchu") == []
     assert (await discord.autocomplete(mallory, "park info", "name", "hsinchu"))[0]["value"] == (
         "hsinchu-science-park"
     )
-    for command in ("park edit", "park remove"):
+    for command in ("park-admin edit", "park-admin remove"):
         choices = await discord.autocomplete(sam, command, "name", "hsinchu")
         assert choices[0]["value"] == "hsinchu-science-park"
 
@@ -203,7 +196,9 @@ async def test_only_staff_get_park_names_for_edit_and_remove(cisip: BotHarness) 
 async def test_staff_add_edit_and_remove_a_park_audited(cisip: BotHarness) -> None:
     discord = cisip.discord
     sam = staff(cisip)
-    opened = await discord.slash(sam, "park add", country="Kazakhstan", region="Central Asia", city="Almaty")
+    opened = await discord.slash(
+        sam, "park-admin add", country="Kazakhstan", region="Central Asia", city="Almaty"
+    )
     assert opened.modal is not None
     added = await discord.submit_modal(
         sam, opened.modal, {"park:name": "Almaty Test Tech Park", "park:focus": "ICT; AI"}
@@ -213,14 +208,14 @@ async def test_staff_add_edit_and_remove_a_park_audited(cisip: BotHarness) -> No
     found = await discord.slash(discord.add_member("alice"), "park search", query="almaty tst tech")
     assert found.embeds[0]["title"] == "🇰🇿 Almaty Test Tech Park"
 
-    edit = await discord.slash(sam, "park edit", name="almaty-test-tech-park", established=2020)
+    edit = await discord.slash(sam, "park-admin edit", name="almaty-test-tech-park", established=2020)
     assert edit.modal is not None
     assert edit.modal.inputs["park:name"]["value"] == "Almaty Test Tech Park"
     edited = await discord.submit_modal(sam, edit.modal, {"park:description": "A test park."})
     assert edited.content == "Almaty Test Tech Park was updated."
     assert field(edited.embeds[0], "Founded") == "2020"
 
-    ask = await discord.slash(sam, "park remove", name="almaty-test-tech-park")
+    ask = await discord.slash(sam, "park-admin remove", name="almaty-test-tech-park")
     assert ask.content == "Remove Almaty Test Tech Park from the directory?"
     done = await discord.click(sam, ask, label="Remove")
     assert done.content == "Almaty Test Tech Park was removed from the directory."
@@ -232,10 +227,10 @@ async def test_staff_add_edit_and_remove_a_park_audited(cisip: BotHarness) -> No
 async def test_a_staff_edit_survives_reseeding(cisip: BotHarness) -> None:
     discord = cisip.discord
     sam = staff(cisip)
-    edit = await discord.slash(sam, "park edit", name="zhongguancun", city="Haidian, Beijing")
+    edit = await discord.slash(sam, "park-admin edit", name="zhongguancun", city="Haidian, Beijing")
     assert edit.modal is not None
     await discord.submit_modal(sam, edit.modal, {})
-    ask = await discord.slash(sam, "park remove", name="tuspark")
+    ask = await discord.slash(sam, "park-admin remove", name="tuspark")
     await discord.click(sam, ask, label="Remove")
     await cisip.restart()
     card = (await discord.slash(sam, "park info", name="zhongguancun")).embeds[0]
@@ -247,17 +242,17 @@ async def test_a_staff_edit_survives_reseeding(cisip: BotHarness) -> None:
 async def test_bad_staff_input_is_refused_before_anything_is_written(cisip: BotHarness) -> None:
     discord = cisip.discord
     sam = staff(cisip)
-    bad_country = await discord.slash(sam, "park add", country="Narnia", region="Africa")
+    bad_country = await discord.slash(sam, "park-admin add", country="Narnia", region="Africa")
     assert bad_country.modal is None
     assert bad_country.content.startswith("This park cannot be saved:\n• Unknown country 'Narnia'")
-    bad_site = await discord.slash(sam, "park add", country="KE", region="Africa", website="not a url")
+    bad_site = await discord.slash(sam, "park-admin add", country="KE", region="Africa", website="not a url")
     assert bad_site.modal is None
     assert "website 'not a url' is not an http(s) URL" in bad_site.content
-    opened = await discord.slash(sam, "park add", country="KE", region="Africa")
+    opened = await discord.slash(sam, "park-admin add", country="KE", region="Africa")
     assert opened.modal is not None
     dup = await discord.submit_modal(sam, opened.modal, {"park:name": "Konza Technopolis"})
     assert dup.content == "A park named 'Konza Technopolis' is already listed."
-    focus = await discord.slash(sam, "park add", country="KE", region="Africa")
+    focus = await discord.slash(sam, "park-admin add", country="KE", region="Africa")
     assert focus.modal is not None
     wrong = await discord.submit_modal(sam, focus.modal, {"park:name": "New Park", "park:focus": "Magic"})
     assert "unknown focus Magic" in wrong.content

@@ -144,7 +144,7 @@ async def test_a_chinese_publisher_gets_chinese_replies_and_progress_while_the_s
     ]
 
     report = await stored_report(cisip)
-    reply = await discord.slash(li, "report deliveries", report=str(report.id))
+    reply = await discord.slash(li, "report-admin deliveries", report=str(report.id))
     embed = reply.embeds[0]
     assert embed["title"] == "Science Park Development Report 的发送情况"
     assert fields(reply) == {
@@ -156,7 +156,7 @@ async def test_a_chinese_publisher_gets_chinese_replies_and_progress_while_the_s
         "等待中": "0",
     }
     assert embed["footer"]["text"] == "发送已完成。"
-    reply = await discord.slash(li, "report withdraw", report=str(report.id))
+    reply = await discord.slash(li, "report-admin withdraw", report=str(report.id))
     assert reply.content == "Science Park Development Report 已撤回；尚未发送的 0 条私信将不再发送。"
 
 

@@ -33,7 +33,7 @@ from tests.fakediscord.state import Member
 pytestmark = pytest.mark.e2e
 
 ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
-REPORT_COMMANDS = ("report get", "report edit", "report withdraw", "report deliveries")
+REPORT_COMMANDS = ("report get", "report-admin edit", "report-admin withdraw", "report-admin deliveries")
 STAFF_COMMANDS = REPORT_COMMANDS[1:]
 
 
@@ -113,11 +113,15 @@ async def test_a_report_option_takes_an_id_or_an_exact_title_and_answers_anythin
     # A title typed in full without picking is the report, in any letter case.
     reply = await discord.slash(member, "report get", report="science park development report")
     assert reply.embeds[0]["title"] == "Science Park Development Report (2026)"
-    reply = await discord.slash(admin, "report deliveries", report=f"#{report.id}")
+    reply = await discord.slash(admin, "report-admin deliveries", report=f"#{report.id}")
     assert reply.embeds[0]["title"] == "Deliveries of Science Park Development Report"
-    reply = await discord.slash(admin, "report edit", report="Science Park Development Report", year=2025)
+    reply = await discord.slash(
+        admin, "report-admin edit", report="Science Park Development Report", year=2025
+    )
     assert reply.content == "Science Park Development Report is updated."
-    reply = await discord.slash(admin, "report withdraw", report="Science Park Development Report (2025)")
+    reply = await discord.slash(
+        admin, "report-admin withdraw", report="Science Park Development Report (2025)"
+    )
     assert reply.content.startswith("Science Park Development Report is withdrawn")
     assert (await stored_report(cisip)).status == "withdrawn"
 
@@ -146,7 +150,9 @@ async def test_the_same_title_in_two_years_must_be_picked(cisip: BotHarness) -> 
     await reports_channel(cisip, admin)
     await publish(cisip, admin, year=2019, url="https://cisip.org/2019.pdf")
     await publish(cisip, admin, year=2020, url="https://cisip.org/2020.pdf")
-    reply = await cisip.discord.slash(admin, "report withdraw", report="Science Park Development Report")
+    reply = await cisip.discord.slash(
+        admin, "report-admin withdraw", report="Science Park Development Report"
+    )
     assert reply.content == (
         "Several reports match 'Science Park Development Report': pick one from the list."
     )
@@ -216,7 +222,7 @@ async def test_invisible_or_oversized_text_is_refused_with_the_fields_message(ci
     assert not (cisip.settings.data_dir / "reports").exists()
     for name, length in (("title", 200), ("summary", 1500), ("url", 500)):
         values = {"title": "T", "year": 2026, "summary": "S", "language": "en", "url": "https://cisip.org/r"}
-        reply = await unchecked(cisip, admin, "report publish", values, sent={name: "h" * 6000})
+        reply = await unchecked(cisip, admin, "report-admin publish", values, sent={name: "h" * 6000})
         assert reply.ephemeral
         assert reply.content == f"The option `{name}` takes at most {length:,} characters."
     assert await counts(cisip) == (0, 0)
@@ -224,11 +230,13 @@ async def test_invisible_or_oversized_text_is_refused_with_the_fields_message(ci
 
     await publish(cisip, admin, url="https://cisip.org/r.pdf")
     report = await stored_report(cisip)
-    reply = await discord.slash(admin, "report edit", report=str(report.id), year=2020, summary=ZERO_WIDTH)
+    reply = await discord.slash(
+        admin, "report-admin edit", report=str(report.id), year=2020, summary=ZERO_WIDTH
+    )
     assert reply.content == "The summary cannot be empty."
     assert (await stored_report(cisip)).year == 2026  # nothing changed half-way
     reply = await discord.slash(
-        admin, "report edit", report=str(report.id), title=f"Re\x00port{ZERO_WIDTH} 2026\u202e"
+        admin, "report-admin edit", report=str(report.id), title=f"Re\x00port{ZERO_WIDTH} 2026\u202e"
     )
     assert reply.content == "Report 2026 is updated."
     assert discord.messages_in(channel)[-1].embeds[0]["title"] == "Report 2026 (2026)"
@@ -248,7 +256,7 @@ async def test_a_file_discord_did_not_send_is_refused_and_nothing_is_published(c
         "language": "en",
         "file": ("report.pdf", PDF),
     }
-    reply = await unchecked(cisip, admin, "report publish", values, drop_resolved="attachments")
+    reply = await unchecked(cisip, admin, "report-admin publish", values, drop_resolved="attachments")
 
     assert reply.ephemeral
     assert reply.content == (
@@ -272,7 +280,7 @@ async def test_a_file_discord_no_longer_serves_is_refused_and_nothing_is_publish
         "language": "en",
         "file": ("report\u200b 2026.pdf", PDF),
     }
-    reply = await unchecked(cisip, admin, "report publish", values, forget_files=True)
+    reply = await unchecked(cisip, admin, "report-admin publish", values, forget_files=True)
     assert reply.ephemeral
     assert reply.content == "I could not download report 2026.pdf from Discord: attach it again."
     assert await counts(cisip) == (0, 0)
@@ -317,6 +325,6 @@ async def test_the_longest_report_fits_everywhere_it_is_shown(cisip: BotHarness)
     report = await stored_report(cisip, titles[2025])
     got = await discord.slash(alice, "report get", report=str(report.id))
     assert got.embeds[0]["description"] == summary
-    deliveries = await discord.slash(admin, "report deliveries", report=str(report.id))
+    deliveries = await discord.slash(admin, "report-admin deliveries", report=str(report.id))
     assert deliveries.embeds[0]["title"] == f"Deliveries of {titles[2025]}"
     assert progress_dms(discord, admin)[-1].content.startswith(f"**{titles[2025]}**: delivery finished.")

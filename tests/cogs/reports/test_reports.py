@@ -93,7 +93,7 @@ async def publish(cisip: BotHarness, admin: Member, **options: Any) -> Any:
         "language": "en",
     }
     values.update(options)
-    return await cisip.discord.slash(admin, "report publish", **values)
+    return await cisip.discord.slash(admin, "report-admin publish", **values)
 
 
 async def stored_report(cisip: BotHarness, title: str = "Science Park Development Report") -> Report:
@@ -229,7 +229,7 @@ async def test_every_status_closed_dms_failed_after_retries_skipped_and_retried(
     )
 
     report = await stored_report(cisip)
-    reply = await discord.slash(admin, "report deliveries", report=str(report.id))
+    reply = await discord.slash(admin, "report-admin deliveries", report=str(report.id))
     fields = {f["name"]: f["value"] for f in reply.embeds[0]["fields"]}
     assert fields == {
         "Subscribers": "5",
@@ -409,7 +409,7 @@ async def test_a_reupload_is_recognised(cisip: BotHarness) -> None:
     reply = await publish(cisip, admin, title="Same file", file=("b.pdf", PDF))
     assert reply.content == "This PDF is already published as Science Park Development Report (2026)."
     report = await stored_report(cisip)
-    await cisip.discord.slash(admin, "report withdraw", report=str(report.id))
+    await cisip.discord.slash(admin, "report-admin withdraw", report=str(report.id))
     reply = await publish(cisip, admin, title="Same file", file=("b.pdf", PDF))
     assert reply.content.endswith("This PDF was uploaded before: the stored copy is reused.")
 
@@ -454,15 +454,17 @@ async def test_edit_and_withdraw_update_the_announcement(cisip: BotHarness) -> N
     await publish(cisip, admin, file=("report.pdf", PDF))
     report = await stored_report(cisip)
 
-    choices = await discord.autocomplete(admin, "report edit", "report", "science")
+    choices = await discord.autocomplete(admin, "report-admin edit", "report", "science")
     assert choices == [{"name": "Science Park Development Report (2026)", "value": str(report.id)}]
-    reply = await discord.slash(admin, "report edit", report=str(report.id), year=2025, summary="Corrected.")
+    reply = await discord.slash(
+        admin, "report-admin edit", report=str(report.id), year=2025, summary="Corrected."
+    )
     assert reply.content == "Science Park Development Report is updated."
     announcement = discord.messages_in(channel)[-1]
     assert announcement.embeds[0]["title"] == "Science Park Development Report (2025)"
     assert announcement.embeds[0]["description"] == "Corrected."
 
-    reply = await discord.slash(admin, "report withdraw", report=str(report.id))
+    reply = await discord.slash(admin, "report-admin withdraw", report=str(report.id))
     assert reply.content.startswith("Science Park Development Report is withdrawn")
     announcement = discord.messages_in(channel)[-1]
     assert announcement.content == "This report was withdrawn."
@@ -616,7 +618,7 @@ async def test_staff_report_options_are_for_staff_and_oversized_numbers_are_unkn
     await publish(cisip, admin, url="https://cisip.org/r.pdf")
     report = await stored_report(cisip)
 
-    for command in ("report edit", "report withdraw", "report deliveries"):
+    for command in ("report-admin edit", "report-admin withdraw", "report-admin deliveries"):
         assert await discord.autocomplete(member, command, "report", "science") == []
         choices = await discord.autocomplete(admin, command, "report", "science")
         assert [c["value"] for c in choices] == [str(report.id)]

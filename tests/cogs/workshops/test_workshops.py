@@ -72,7 +72,9 @@ class World:
         return self.cisip.discord.add_member(name, roles=[self.verified], **kwargs)
 
     async def create(self, form: dict[str, str] | None = None, **options: Any) -> Any:
-        opened = await self.cisip.discord.slash(self.staff, "workshop create", **{"capacity": 2, **options})
+        opened = await self.cisip.discord.slash(
+            self.staff, "workshop-admin create", **{"capacity": 2, **options}
+        )
         assert opened.modal is not None, opened.content
         return await self.cisip.discord.submit_modal(self.staff, opened.modal, {**FORM, **(form or {})})
 
@@ -181,7 +183,7 @@ async def test_a_workshop_from_announcement_to_cancellation(cisip: BotHarness, w
     assert len(dms(d.messages_in(world.channel), "Workshop reminder: **Science Park")) == 3
 
     world.fast_edits()
-    cancelled = await d.slash(world.staff, "workshop cancel", workshop="1", reason="Venue flooded")
+    cancelled = await d.slash(world.staff, "workshop-admin cancel", workshop="1", reason="Venue flooded")
     assert cancelled.content == "Workshop #1 is cancelled. 2 of 2 registrants were told by direct message."
     for member in (alice, carol):
         (last,) = dms(d.dms_to(member), "**Science Park Management Workshop 2027** (")
@@ -213,7 +215,7 @@ async def test_bad_input_is_refused_and_nothing_is_created(cisip: BotHarness, wo
         ({"reminders": "\u2060\u200b"}, "The reminders cannot be empty."),
     ]
     for options, message in option_cases:
-        reply = await d.slash(world.staff, "workshop create", options={"capacity": 2, **options})
+        reply = await d.slash(world.staff, "workshop-admin create", options={"capacity": 2, **options})
         assert reply.modal is None and reply.ephemeral
         assert reply.content.startswith(message), reply.content
     # Names made of nothing visible: zero-width characters, a direction override, Hangul filler.
@@ -235,7 +237,7 @@ async def test_bad_input_is_refused_and_nothing_is_created(cisip: BotHarness, wo
         ({"capacity": 2, "reminders": "1d," * 34}, "The option `reminders` takes at most 100 characters."),
     ]
     for options, message in unchecked_cases:
-        reply = await world.unchecked(world.staff, "workshop create", **options)
+        reply = await world.unchecked(world.staff, "workshop-admin create", **options)
         assert reply.modal is None and reply.ephemeral
         assert reply.content == message, reply.content
     assert await world.workshops() == 0
@@ -249,7 +251,7 @@ async def test_members_only_staff_only_and_the_deadline(cisip: BotHarness, world
     refused = await d.click(stranger, world.announcement(), label="Register")
     assert refused.ephemeral
     assert refused.content == "This is for verified CISIP members: press Verify to become one."
-    not_staff = await d.slash(world.member("alice"), "workshop cancel", workshop="1")
+    not_staff = await d.slash(world.member("alice"), "workshop-admin cancel", workshop="1")
     assert not_staff.content.startswith("Only CISIP staff can do this")
 
     cisip.clock.set(datetime(2027, 4, 10, 10, 1, tzinfo=UTC))  # 18:01 in Shanghai
@@ -278,7 +280,7 @@ async def test_attendees_csv_and_role_ping(cisip: BotHarness, world: World) -> N
     assert post.mention_roles == [parks.id]
     alice = world.member("alice", nick="Alice Chen")
     await d.click(alice, post, label="Register")
-    reply = await d.slash(world.staff, "workshop attendees", workshop="1")
+    reply = await d.slash(world.staff, "workshop-admin attendees", workshop="1")
     (name, data) = reply.files[0]
     assert name == "workshop-1-attendees.csv"
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
@@ -350,7 +352,7 @@ async def test_edit_moves_the_workshop_and_a_larger_capacity_promotes(
     await d.click(alice, world.announcement(), label="Register")
     await d.click(bob, world.announcement(), label="Register")
 
-    opened = await d.slash(world.staff, "workshop edit", workshop="1", capacity=2)
+    opened = await d.slash(world.staff, "workshop-admin edit", workshop="1", capacity=2)
     assert opened.modal is not None
     assert opened.modal.inputs["starts"]["value"] == "2027-04-20 09:00"  # pre-filled, in the workshop's zone
     done = await d.submit_modal(
@@ -378,7 +380,7 @@ async def test_announce_list_info_and_mine(cisip: BotHarness, world: World) -> N
     d = cisip.discord
     assert (await d.slash(world.member("alice"), "workshop list")).content == "No workshops are planned yet."
     await world.create()
-    again = await d.slash(world.staff, "workshop announce", workshop="1")
+    again = await d.slash(world.staff, "workshop-admin announce", workshop="1")
     assert again.content == "Announcement posted."
     assert len([m for m in d.messages_in(world.channel) if m.embeds]) == 2
     alice = d.member("alice")
@@ -423,7 +425,7 @@ async def test_a_yearly_series_drafts_next_year_and_announces_the_call(
     assert drafted[0].startswith(f"`workshop.draft` by <@{d.bot_member.id}>:")  # the bot drafted it
     assert "seats" not in (await d.slash(world.staff, "workshop list")).content  # drafts are not listed
 
-    confirmed = await d.slash(world.staff, "workshop confirm", workshop="2", call_weeks=4)
+    confirmed = await d.slash(world.staff, "workshop-admin confirm", workshop="2", call_weeks=4)
     next_start = START_UTC.replace(year=2028)
     call = next_start - timedelta(weeks=4)
     assert confirmed.content.startswith(f"Workshop #2 is confirmed for {ts(next_start)}")
@@ -459,7 +461,7 @@ async def test_attendees_take_name_organization_and_country_from_verification(
         )
     await d.click(wei, world.announcement(), label="Register")
     await d.click(zoe, world.announcement(), label="Register")
-    reply = await d.slash(world.staff, "workshop attendees", workshop="1")
+    reply = await d.slash(world.staff, "workshop-admin attendees", workshop="1")
     assert reply.content == "2 registrations for Science Park Management Workshop 2027."
     rows = list(csv.reader(io.StringIO(reply.files[0][1].decode("utf-8-sig"))))
     assert rows[1][:3] == ["Li Wei", "'=Zhongguancun Science Park", "China"]
@@ -495,10 +497,12 @@ async def test_a_role_that_could_not_be_pinged_is_refused_before_the_form(
 ) -> None:
     d = cisip.discord
     quiet = d.add_role("Quiet", mentionable=False)
-    refused = await d.slash(world.staff, "workshop create", capacity=2, ping_role=quiet)
+    refused = await d.slash(world.staff, "workshop-admin create", capacity=2, ping_role=quiet)
     assert refused.modal is None and refused.ephemeral
     assert refused.content.startswith(f"I cannot ping <@&{quiet.id}> in <#{world.channel.id}>")
-    everyone = await d.slash(world.staff, "workshop create", capacity=2, ping_role=d.guild.roles[d.guild.id])
+    everyone = await d.slash(
+        world.staff, "workshop-admin create", capacity=2, ping_role=d.guild.roles[d.guild.id]
+    )
     assert everyone.content == "The bot never pings @everyone: choose a role."
 
     # With Mention @everyone, @here and All Roles in the workshops channel the bot can ping it.
@@ -522,9 +526,9 @@ async def test_drafts_and_staff_options_are_shown_to_staff_only(cisip: BotHarnes
     assert draft.embeds[0]["title"] == "Science Park Management Workshop 2027" and draft.components == []
 
     # The options of staff commands offer nothing to members.
-    assert await d.autocomplete(alice, "workshop cancel", "workshop", "science") == []
-    assert await d.autocomplete(alice, "workshop create", "timezone", "Asia/Sh", capacity=2) == []
-    assert await d.autocomplete(world.staff, "workshop cancel", "workshop", "science") != []
+    assert await d.autocomplete(alice, "workshop-admin cancel", "workshop", "science") == []
+    assert await d.autocomplete(alice, "workshop-admin create", "timezone", "Asia/Sh", capacity=2) == []
+    assert await d.autocomplete(world.staff, "workshop-admin cancel", "workshop", "science") != []
 
     for typed in ("0", "99999999999999999999", "１２x"):
         refused = await d.slash(alice, "workshop info", workshop=typed)
@@ -588,6 +592,7 @@ async def test_unloading_makes_the_waiting_edit_and_removes_the_handlers(
     assert seats(world) == "1 / 5"  # made at once rather than lost
     assert not [kind for kind in cisip.bot.scheduler.kinds if kind.startswith("workshop.")]
     assert cisip.bot.tree.get_command("workshop") is None
+    assert cisip.bot.tree.get_command("workshop-admin") is None
 
 
 async def test_a_ping_that_became_impossible_is_left_out_and_staff_are_told(
@@ -599,7 +604,7 @@ async def test_a_ping_that_became_impossible_is_left_out_and_staff_are_told(
     await world.create(ping_role=parks)
     d.edit_role(parks, mentionable=False)
 
-    again = await d.slash(world.staff, "workshop announce", workshop="1")
+    again = await d.slash(world.staff, "workshop-admin announce", workshop="1")
 
     post = world.announcement()
     assert post.content == "" and post.mention_roles == [] and post.pinged == set()
@@ -622,11 +627,11 @@ async def test_the_workshop_option_takes_a_number_a_choice_or_a_title(
     huge = "9" * 100
     commands: list[tuple[Member, str, dict[str, Any]]] = [
         (alice, "workshop info", {}),
-        (world.staff, "workshop edit", {}),
-        (world.staff, "workshop cancel", {"reason": "Rain"}),
-        (world.staff, "workshop attendees", {}),
-        (world.staff, "workshop announce", {}),
-        (world.staff, "workshop confirm", {"call_weeks": 4}),
+        (world.staff, "workshop-admin edit", {}),
+        (world.staff, "workshop-admin cancel", {"reason": "Rain"}),
+        (world.staff, "workshop-admin attendees", {}),
+        (world.staff, "workshop-admin announce", {}),
+        (world.staff, "workshop-admin confirm", {"call_weeks": 4}),
     ]
     for who, command, extra in commands:
         for typed in (huge, "99", "Science Park"):
@@ -641,11 +646,11 @@ async def test_the_workshop_option_takes_a_number_a_choice_or_a_title(
     assert await d.autocomplete(alice, "workshop info", "workshop", huge) == []
     (choice,) = await d.autocomplete(alice, "workshop info", "workshop", "#1")
     assert choice == {"name": f"#1 {title} (2027-04-20)", "value": "1"}
-    # The staff subcommands suggest nothing to members, whatever they type.
+    # /workshop-admin's options suggest nothing to members, whatever they type.
     for command in ("edit", "cancel", "attendees", "announce", "confirm"):
         for typed in ("", "1", "science"):
-            assert await d.autocomplete(alice, f"workshop {command}", "workshop", typed) == [], command
-        staff_choices = await d.autocomplete(world.staff, f"workshop {command}", "workshop", "")
+            assert await d.autocomplete(alice, f"workshop-admin {command}", "workshop", typed) == [], command
+        staff_choices = await d.autocomplete(world.staff, f"workshop-admin {command}", "workshop", "")
         assert [c["value"] for c in staff_choices] == ["1"], command
     async with cisip.bot.db.session() as session:
         assert (await session.get(Workshop, 1)).status == "scheduled"  # type: ignore[union-attr]
@@ -656,13 +661,13 @@ async def test_numbers_out_of_bounds_are_refused_by_their_option(cisip: BotHarne
     await world.create(yearly=True)
     await world.run_at(END_UTC + timedelta(minutes=1))  # workshop #2 is drafted
     for weeks in (53, -1, 10**30):
-        refused = await world.unchecked(world.staff, "workshop confirm", workshop="2", call_weeks=weeks)
+        refused = await world.unchecked(world.staff, "workshop-admin confirm", workshop="2", call_weeks=weeks)
         assert refused.ephemeral
         assert refused.content == "The option `call_weeks` takes a number from 0 to 52.", refused.content
-    refused = await world.unchecked(world.staff, "workshop edit", workshop="2", capacity=10**30)
+    refused = await world.unchecked(world.staff, "workshop-admin edit", workshop="2", capacity=10**30)
     assert refused.modal is None
     assert refused.content == "The option `capacity` takes a number from 1 to 10,000."
-    confirmed = await d.slash(world.staff, "workshop confirm", workshop="2", call_weeks=52)
+    confirmed = await d.slash(world.staff, "workshop-admin confirm", workshop="2", call_weeks=52)
     assert confirmed.content.startswith("Workshop #2 is confirmed for")
 
 
@@ -685,7 +690,7 @@ async def test_the_longest_texts_and_a_500_character_reason_reach_everyone(
     assert len(dms(d.messages_in(world.channel), "Workshop reminder:")) == 1
 
     reason = ("Venue flooded, and the river is still rising. " * 11)[:500]
-    cancelled = await d.slash(world.staff, "workshop cancel", workshop="1", reason=reason)
+    cancelled = await d.slash(world.staff, "workshop-admin cancel", workshop="1", reason=reason)
     assert cancelled.content == "Workshop #1 is cancelled. 1 of 1 registrants were told by direct message."
     (told,) = dms(d.dms_to(alice), f"**{title.strip()}** (")
     assert told.content.endswith("Reason: " + reason.strip())
@@ -710,10 +715,10 @@ async def test_text_stored_before_the_limits_is_fitted_where_it_is_shown(
         )
     info = await d.slash(alice, "workshop info", workshop="1")
     assert len(info.embeds[0]["title"]) <= 256 and info.embeds[0]["title"].endswith("…")
-    again = await d.slash(world.staff, "workshop announce", workshop="1")
+    again = await d.slash(world.staff, "workshop-admin announce", workshop="1")
     assert again.content == "Announcement posted."
     mine = await d.slash(alice, "workshop mine")
     assert len(mine.content) <= 2000
-    cancelled = await d.slash(world.staff, "workshop cancel", workshop="1", reason="r" * 500)
+    cancelled = await d.slash(world.staff, "workshop-admin cancel", workshop="1", reason="r" * 500)
     assert cancelled.content.startswith("Workshop #1 is cancelled. 1 of 1")
     await eventually(lambda: world.announcement().embeds[0]["title"].startswith("CANCELLED: T T"))

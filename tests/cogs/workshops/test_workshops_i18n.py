@@ -123,7 +123,7 @@ async def test_dms_follow_each_members_last_used_language(cisip: BotHarness, w: 
     # last seen in English still gets English.
     await cisip.bot.services.user_locales.forget(dave.user.id)
     await cisip.bot.services.guild_settings.set_language(d.guild.id, "zh-CN")
-    cancelled = await d.slash(w.staff, "workshop cancel", workshop="1", reason="Venue flooded")
+    cancelled = await d.slash(w.staff, "workshop-admin cancel", workshop="1", reason="Venue flooded")
     assert cancelled.content == "Workshop #1 is cancelled. 3 of 3 registrants were told by direct message."
     for member in (carol, dave):
         (last,) = dms(d.dms_to(member), f"**{TITLE}**（")
@@ -136,15 +136,15 @@ async def test_dms_follow_each_members_last_used_language(cisip: BotHarness, w: 
 async def test_a_chinese_staff_member_creates_a_workshop_in_chinese(cisip: BotHarness, w: World) -> None:
     d = cisip.discord
     li = d.add_member("li", roles=[d.role("Admins")], locale="zh-CN")
-    too_small = await w.unchecked(li, "workshop create", capacity=0)
+    too_small = await w.unchecked(li, "workshop-admin create", capacity=0)
     assert too_small.content == "选项 `名额` 需要 1 到 10,000 之间的数字。"
     blank = await w.create({"title": "\u200b"})
     assert blank.content == "The title cannot be empty."  # sam reads English
-    opened = await d.slash(li, "workshop create", capacity=30)
+    opened = await d.slash(li, "workshop-admin create", capacity=30)
     blank = await d.submit_modal(li, opened.modal, {**FORM, "title": "\u200b\u3164"})
     assert blank.content == "标题不能为空。"
 
-    opened = await d.slash(li, "workshop create", capacity=30)
+    opened = await d.slash(li, "workshop-admin create", capacity=30)
     assert opened.modal is not None and opened.modal.title == "新建研讨会"
     form = {
         "title": TITLE,
@@ -155,7 +155,7 @@ async def test_a_chinese_staff_member_creates_a_workshop_in_chinese(cisip: BotHa
     impossible = await d.submit_modal(li, opened.modal, form)
     assert impossible.content == "2027年二月没有 30 日。"
 
-    opened = await d.slash(li, "workshop create", capacity=30)
+    opened = await d.slash(li, "workshop-admin create", capacity=30)
     created = await d.submit_modal(li, opened.modal, {**form, "starts": "2027年4月20日 上午9点"})
     assert created.content == f"研讨会 #1 已创建：{TITLE}。"
     post = w.announcement()  # the server's language, English
@@ -163,7 +163,7 @@ async def test_a_chinese_staff_member_creates_a_workshop_in_chinese(cisip: BotHa
     assert field(post.embeds[0], "Seats") == "0 / 30"
 
     d.edit_role(d.bot_role, permissions=Perm.VIEW_CHANNEL | Perm.SEND_MESSAGES | Perm.EMBED_LINKS)
-    opened = await d.slash(li, "workshop edit", workshop="1")
+    opened = await d.slash(li, "workshop-admin edit", workshop="1")
     edited = await d.submit_modal(li, opened.modal, {"location": "Tianjin"})
     assert edited.content == (
         "研讨会 #1 已更新。\n未创建 Discord 活动：我需要“管理活动”权限。没有它研讨会也能照常进行。"
