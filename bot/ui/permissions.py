@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import discord
 
@@ -40,6 +41,57 @@ PERMISSION_LABELS = {
     "use_application_commands": _("Use Application Commands"),
 }
 CHANNEL_NEEDS = ("view_channel", "send_messages", "embed_links")
+
+
+@dataclass(frozen=True, slots=True)
+class ServerPermission:
+    """A server-level permission the bot asks for when invited, and what it enables."""
+
+    attribute: str  # discord.Permissions' name for it
+    enables: str  # marked with _(): translated where it is shown
+    required: bool = True
+    also_met_by: tuple[str, ...] = ()  # another permission that does the same for the bot
+
+    def granted(self, permissions: discord.Permissions) -> bool:
+        return any(getattr(permissions, name) for name in (self.attribute, *self.also_met_by))
+
+
+# The one list of what the bot needs in a server: the invite link (`cisip-bot invite`) asks for all
+# of them, and /setup show names those the bot's roles lack.
+SERVER_PERMISSIONS: tuple[ServerPermission, ...] = (
+    ServerPermission("view_channel", _("see the channels chosen with /setup channel")),
+    ServerPermission(
+        "send_messages",
+        _("post welcomes, the review queue, announcements, reports, calendar posts and the audit log"),
+    ),
+    ServerPermission("embed_links", _("post cards and announcements as embeds")),
+    ServerPermission("attach_files", _("attach the report PDF to its announcement")),
+    ServerPermission("manage_roles", _("give and take the verified, unverified and member-type roles")),
+    ServerPermission(
+        "manage_nicknames",
+        _("set approved members' nicknames when nicknames are on, and reset them when data is erased"),
+    ),
+    ServerPermission(
+        "manage_events",
+        _("create and update the Discord event of each workshop"),
+        also_met_by=("create_events",),
+    ),
+    ServerPermission(
+        "mention_everyone",
+        _("ping a role that is not mentionable in calendar posts and workshop announcements"),
+        required=False,
+    ),
+)
+
+
+def invite_permissions() -> discord.Permissions:
+    """Every permission of ``SERVER_PERMISSIONS``: the invite link's ``permissions`` number."""
+    return discord.Permissions(**{need.attribute: True for need in SERVER_PERMISSIONS})
+
+
+def missing_server_permissions(me: discord.Member) -> list[ServerPermission]:
+    """The permissions of ``SERVER_PERMISSIONS`` the bot's roles do not give it in the server."""
+    return [need for need in SERVER_PERMISSIONS if not need.granted(me.guild_permissions)]
 
 
 def permission_label(name: str) -> Message:

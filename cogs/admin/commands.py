@@ -17,10 +17,11 @@ from bot.i18n import DEFAULT_LANGUAGE, Listing, Message, _, available_languages,
 from bot.scheduler.recurrence import search_zones
 from bot.services import status as status_service
 from bot.services.guild_settings import ASSIGNABLE_ROLES, CHANNEL_KINDS, ROLE_KINDS
-from bot.ui.checks import is_staff, staff_only
+from bot.ui.checks import STAFF_DEFAULT_PERMISSIONS, is_staff, staff_only
 from bot.ui.permissions import channel_problems, clauses, role_problems
 from bot.ui.replies import send_ephemeral
 from bot.ui.text import Translate, translator_for
+from cogs.admin._visibility import staff_visibility
 from cogs.admin.views import settings_embed, status_embed
 
 if TYPE_CHECKING:
@@ -72,7 +73,7 @@ LANGUAGE_CHOICES: list[app_commands.Choice[str]] = [LanguageChoice(code) for cod
 
 @staff_only()
 @app_commands.guild_only()
-@app_commands.default_permissions(manage_guild=True)
+@app_commands.default_permissions(STAFF_DEFAULT_PERMISSIONS)
 class SetupGroup(app_commands.Group):
     def __init__(self, bot: CisipBot) -> None:
         super().__init__(
@@ -85,9 +86,19 @@ class SetupGroup(app_commands.Group):
     async def _show(
         self, interaction: discord.Interaction[CisipBot], t: Translate, note: str | None = None
     ) -> None:
-        assert interaction.guild is not None
-        config = await self.bot.services.guild_settings.get(interaction.guild.id)
-        await send_ephemeral(interaction, note, embed=settings_embed(t, interaction.guild, config))
+        guild = interaction.guild
+        assert guild is not None
+        config = await self.bot.services.guild_settings.get(guild.id)
+        staff_id = config.role("staff")
+        staff = guild.get_role(staff_id) if staff_id else None
+        visibility = (
+            await staff_visibility(
+                self.bot, guild, staff, guild_commands=self.bot.settings.dev_guild_id == guild.id
+            )
+            if staff is not None
+            else None
+        )
+        await send_ephemeral(interaction, note, embed=settings_embed(t, guild, config, visibility))
 
     @app_commands.command(
         name="show", description=locale_str("Show the settings and what the bot can do with them")

@@ -11,15 +11,25 @@ from bot.i18n import Listing, language_name
 from bot.services.guild_settings import ASSIGNABLE_ROLES, CHANNEL_KINDS, ROLE_KINDS, GuildConfig
 from bot.services.status import Health
 from bot.ui.limits import EMBED_TITLE, fit, fit_embed
-from bot.ui.permissions import channel_problems, clauses, role_problems
+from bot.ui.permissions import (
+    channel_problems,
+    clauses,
+    missing_server_permissions,
+    permission_label,
+    role_problems,
+)
 from bot.ui.text import Translate
 from bot.ui.time import full_and_relative, timestamp
+from cogs.admin._visibility import StaffVisibility
 
 OK, WARN = "✅", "⚠️"
 
 
-def settings_embed(t: Translate, guild: discord.Guild, config: GuildConfig) -> discord.Embed:
-    """The server's settings, each with what the bot can or cannot do with it."""
+def settings_embed(
+    t: Translate, guild: discord.Guild, config: GuildConfig, staff: StaffVisibility | None = None
+) -> discord.Embed:
+    """The server's settings, each with what the bot can or cannot do with it, and, when Discord
+    told, whether the staff role's members see the staff commands."""
     me = guild.me
     embed = discord.Embed(
         title=fit(t("CISIP bot settings for {server}", server=guild.name), EMBED_TITLE),
@@ -51,12 +61,62 @@ def settings_embed(t: Translate, guild: discord.Guild, config: GuildConfig) -> d
             mark = f"{WARN} " + t("cannot manage: {problems}", problems=clauses(problems)) if problems else OK
             lines.append(f"• {t(label)}: {role.mention} {mark}")
     embed.add_field(name=t("Roles"), value="\n".join(lines), inline=False)
+    if staff is not None:
+        embed.add_field(name=t("Staff commands"), value=staff_commands_line(t, guild, staff), inline=False)
+    lines = []
+    for need in missing_server_permissions(me):
+        text = (
+            t(
+                "missing {permission}: {enables}",
+                permission=permission_label(need.attribute),
+                enables=t(need.enables),
+            )
+            if need.required
+            else t(
+                "missing {permission} (optional): {enables}",
+                permission=permission_label(need.attribute),
+                enables=t(need.enables),
+            )
+        )
+        lines.append(f"{WARN if need.required else '•'} {text}")
+    embed.add_field(
+        name=t("Server permissions"),
+        value="\n".join(lines) if lines else f"{OK} " + t("the bot has every permission it asks for"),
+        inline=False,
+    )
     embed.add_field(name=t("Time zone"), value=config.timezone)
     embed.add_field(name=t("Language"), value=language_name(config.language))
     embed.set_footer(
         text=t("Change a setting with /setup channel, /setup role, /setup timezone or /setup language.")
     )
     return fit_embed(embed)
+
+
+def staff_commands_line(t: Translate, guild: discord.Guild, staff: StaffVisibility) -> str:
+    """Whether Discord shows the staff commands to the staff role, and the clicks that fix it."""
+    role = staff.role.mention
+    if not staff.hidden:
+        return f"{OK} " + t("{role} can see every staff command", role=role)
+    commands = Listing.of(staff.hidden)
+    if staff.role.permissions.manage_guild or guild.default_role.permissions.manage_guild:
+        fix = t(
+            "Discord does not show {commands} to {role}: an overwrite denies them. To fix it: Server "
+            "Settings > Integrations > {bot} > Manage, then click each of these commands and allow "
+            "{role} under Roles & Members.",
+            commands=commands,
+            role=role,
+            bot=guild.me.name,
+        )
+    else:
+        fix = t(
+            "Discord does not show {commands} to {role}: they need Manage Server. To fix it: Server "
+            "Settings > Integrations > {bot} > Manage, then click each of these commands and allow "
+            "{role} under Roles & Members (allowing it for the whole app is not enough).",
+            commands=commands,
+            role=role,
+            bot=guild.me.name,
+        )
+    return f"{WARN} {fix}"
 
 
 def status_embed(

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .command_permissions import CHANNEL, ROLE, USER
 from .interactions import CallbackType, Interaction, InteractionType
 from .server import Emulator
 from .state import (
@@ -333,6 +334,27 @@ class FakeDiscord:
         kind = 0 if isinstance(target, Role) else 1
         channel.overwrites[target.id] = Overwrite(target.id, kind, allow, deny)
         self.em.channel_updated(channel)
+
+    def set_command_permission(
+        self, target: Role | Member | Channel, allowed: bool | None, *, command: str | None = None
+    ) -> None:
+        """What an admin does in Server Settings > Integrations > the bot > Manage: allow (True) or
+        deny (False) a role (``discord.guild.everyone`` for @everyone), a member or a channel, for one
+        top-level command by name or, without ``command``, for the whole app; None removes it."""
+        target_id = self.em.application_id if command is None else int(self._registered(command)["id"])
+        kind = CHANNEL if isinstance(target, Channel) else ROLE if isinstance(target, Role) else USER
+        self.em.command_permissions.set(self.guild.id, target_id, target.id, kind, allowed)
+
+    def refuse_command_permissions(self, refused: bool = True) -> None:
+        """Discord answers the app's reads of command permissions with 403 Missing Access."""
+        self.em.command_permissions.refused = refused
+
+    def _registered(self, name: str) -> dict[str, Any]:
+        for scope in (self.guild.id, None):
+            for candidate in self.em.commands.get(scope, []):
+                if candidate["name"] == name and candidate.get("type", 1) == 1:
+                    return candidate
+        raise AssertionError(f"/{name} is not registered")
 
     def permissions_in(self, who: Member, channel: Channel | str) -> int:
         if isinstance(channel, str):

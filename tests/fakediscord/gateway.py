@@ -81,6 +81,7 @@ class Gateway:
         self.connected = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
         self.received: list[dict[str, Any]] = []  # every frame clients sent, for assertions
+        self.refuse_next = 0  # this many next handshakes are answered 503, as in a Discord outage
 
     # -- dispatching -----------------------------------------------------------------------------
 
@@ -135,7 +136,10 @@ class Gateway:
 
     # -- connection handling ---------------------------------------------------------------------
 
-    async def handle(self, request: web.Request) -> web.WebSocketResponse:
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        if self.refuse_next > 0:
+            self.refuse_next -= 1
+            return web.Response(status=503, text="upstream connect error")
         ws = web.WebSocketResponse(autoping=True, max_msg_size=0)
         await ws.prepare(request)
         conn = Connection(ws, compress=request.query.get("compress") == "zlib-stream")

@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 from typing import TYPE_CHECKING, Any
 
+from .command_permissions import register_command_permission_routes
 from .errors import (
     CANNOT_SEND_TO_USER,
     MISSING_ACCESS,
@@ -199,6 +200,9 @@ def register_routes(em: Emulator) -> None:
         return em.commands.get(command_scope(api), [])
 
     route("GET", "/applications/{application_id}/guilds/{guild_id}/commands")(list_commands)
+
+    # Before ``.../commands/{command_id}``: "permissions" is not a command id.
+    register_command_permission_routes(em)
 
     @route("GET", "/applications/{application_id}/commands/{command_id}")
     async def get_command(api: ApiRequest) -> Any:

@@ -114,6 +114,7 @@ class Emulator:
         self.port = 0
         self.guild = self._create_default_guild(guild_name)
 
+        from .command_permissions import CommandPermissions
         from .interactions import Interactions
         from .messages import Messages
         from .rest import register_routes
@@ -121,6 +122,7 @@ class Emulator:
         self.messages = Messages(self)
         self.commands: dict[int | None, list[dict[str, Any]]] = {}  # scope (guild id or None) -> commands
         self.interactions = Interactions(self)
+        self.command_permissions = CommandPermissions(self)  # overwrites set in Server Settings
         register_routes(self)
 
     # -- time --------------------------------------------------------------------------------------
