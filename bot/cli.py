@@ -41,9 +41,11 @@ def load_settings(env_file: Path | None) -> Settings:
     else:
         load_dotenv(Path.cwd() / ".env", override=False)
     try:
-        return Settings.from_env()
+        settings = Settings.from_env()
+        settings.require_data_dir()
     except ConfigError as exc:
         fail(str(exc), 2)
+    return settings
 
 
 def run_async(coro: Coroutine[Any, Any, int], *, fast_loop: bool = False) -> int:
@@ -78,7 +80,7 @@ def run(env_file: Path | None, force_sync: bool) -> None:
         token = settings.require_token()
     except ConfigError as exc:
         fail(str(exc), 2)
-    configure_logging(settings.log_level)
+    configure_logging(settings)
     # The bot's own loop is uvloop where it is installed (Linux, macOS): a rush of interactions is
     # network work, which it does with a fraction of asyncio's overhead.
     sys.exit(run_async(_run(settings, token, force_sync), fast_loop=True))
@@ -97,7 +99,7 @@ async def _run(settings: Settings, token: str, force_sync: bool) -> int:
         before, after = await upgrade(database)
     except Exception as exc:
         await database.dispose()
-        fail(f"could not bring the database up to date: {_one_line(exc)}")
+        _database_failure("could not bring the database up to date", exc, settings)
     if before != after:
         log.info("database schema upgraded from %s to %s", before or "nothing", after)
     bot = CisipBot(settings, database=database, force_sync=force_sync)
@@ -137,6 +139,14 @@ def _one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0] if text else ''}"
 
 
+def _database_failure(doing: str, exc: BaseException, settings: Settings) -> NoReturn:
+    """One line naming why the database failed (bot.db.diagnose): exit 2 for bad settings, else 1."""
+    from bot.db.diagnose import describe_database_error
+
+    problem = describe_database_error(exc, settings.database_url)
+    fail(f"{doing}: {problem.message}", problem.exit_code)
+
+
 @cli.command()
 @click.pass_obj
 def check(env_file: Path | None) -> None:
@@ -164,12 +174,13 @@ async def _check(settings: Settings) -> int:
         report(False, str(exc))
     database = Database(settings.database_url)
     try:
-        ok, latency, revision = await database_health(database)
+        problem, latency, revision = await database_health(database)
         report(
-            ok,
-            f"database ({database.backend}) " + (f"answers in {latency:.1f} ms" if ok else "does not answer"),
+            problem is None,
+            f"database ({database.backend}) "
+            + (f"answers in {latency or 0:.1f} ms" if problem is None else f"fails: {problem.message}"),
         )
-        if ok:
+        if problem is None:
             head = head_revision()
             report(
                 revision == head,
@@ -180,6 +191,37 @@ async def _check(settings: Settings) -> int:
     finally:
         await database.dispose()
     return 1 if problems else 0
+
+
+@cli.command()
+@click.pass_obj
+def invite(env_file: Path | None) -> None:
+    """Print the link that adds the bot to a server, and the permissions it asks for."""
+    from bot.i18n import translate
+    from bot.ui.invite import NotABotToken, application_id_from_token, invite_url
+    from bot.ui.permissions import SERVER_PERMISSIONS, invite_permissions, permission_label
+
+    settings = load_settings(env_file)
+    try:
+        application_id = application_id_from_token(settings.require_token())
+    except ConfigError as exc:
+        fail(str(exc), 2)
+    except NotABotToken:
+        fail(
+            "DISCORD_TOKEN does not carry an application id: copy the bot token again from the "
+            "Developer Portal's Bot page (Reset Token) into .env",
+            2,
+        )
+    click.echo(invite_url(application_id))
+    click.echo(f"\nScopes: bot, applications.commands. Permissions ({invite_permissions().value}):")
+    for need in SERVER_PERMISSIONS:
+        optional = "" if need.required else " (optional)"
+        click.echo(f"  {translate(permission_label(need.attribute))}{optional}: {translate(need.enables)}")
+    click.echo(
+        "\nOptional permissions can be unticked on Discord's page. Then, in Server Settings > Roles, "
+        "drag the bot's role above the verified, unverified and member-type roles, and run /setup show."
+    )
+    sys.exit(0)
 
 
 @cli.group()
@@ -193,6 +235,7 @@ def db() -> None:
 def db_upgrade(env_file: Path | None, revision: str) -> None:
     """Upgrade the schema to REVISION (default: the newest)."""
     settings = load_settings(env_file)
+    configure_logging(settings)
     sys.exit(run_async(_db_upgrade(settings, revision)))
 
 
@@ -211,7 +254,7 @@ async def _db_upgrade(settings: Settings, revision: str) -> int:
         except CommandError as exc:
             fail(_one_line(exc), 2)
         except Exception as exc:
-            fail(f"could not upgrade the database: {_one_line(exc)}")
+            _database_failure("could not upgrade the database", exc, settings)
         if after == head_revision():
             # The shipped parks, by the rule the bot follows at every start (never undoing staff).
             try:
@@ -243,13 +286,49 @@ async def _db_current(settings: Settings) -> int:
     try:
         revision = await current_revision(database)
     except Exception as exc:
-        fail(f"could not read the database: {_one_line(exc)}")
+        _database_failure("could not read the database", exc, settings)
     finally:
         await database.dispose()
     head = head_revision()
     state = "current" if revision == head else f"out of date, newest is {head}"
     click.echo(f"{revision or 'empty'} ({state})")
     return 0 if revision == head else 1
+
+
+@db.command("backup")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="Replace FILE if it exists.")
+@click.pass_obj
+def db_backup(env_file: Path | None, file: Path, force: bool) -> None:
+    """Copy the database into FILE, safely while the bot runs (PostgreSQL: needs pg_dump)."""
+    from bot.db.backup import BackupError, backup, human_size
+
+    settings = load_settings(env_file)
+    try:
+        done = backup(settings.database_url, file, force=force)
+    except BackupError as exc:
+        fail(str(exc), exc.code)
+    revision = f"schema revision {done.revision}" if done.revision else "no schema yet"
+    database = f"the {settings.database_backend} database"
+    click.echo(f"backed up {database} to {file} ({human_size(done.size)}, {revision})")
+    sys.exit(0)
+
+
+@db.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_obj
+def db_restore(env_file: Path | None, file: Path) -> None:
+    """Replace the database with the backup in FILE (stop the bot first; PostgreSQL: needs pg_restore)."""
+    from bot.db.backup import BackupError, restore, revision_note
+
+    settings = load_settings(env_file)
+    try:
+        done = restore(settings.database_url, file)
+    except BackupError as exc:
+        fail(str(exc), exc.code)
+    note = revision_note(done.revision)
+    click.echo(f"restored {file} into the {settings.database_backend} database: {note}")
+    sys.exit(0)
 
 
 @cli.group()

@@ -145,6 +145,7 @@ class CisipBot(commands.Bot):
         self.synced_commands: bool | None = None
         self._audit_locks: dict[int, asyncio.Lock] = {}
         self._stopping: asyncio.Future[None] | None = None
+        self._was_ready = False
         use_discord_endpoints(settings.discord_api_base_url, settings.discord_gateway_url)
         parse_json_tolerantly()
 
@@ -169,7 +170,7 @@ class CisipBot(commands.Bot):
                 # One broken cog must not take the others down with it.
                 self.failed_extensions[name] = f"{type(exc).__name__}: {exc}"
                 log.exception("could not load %s; the other cogs go on", name)
-        log.info("loaded %d cogs", len(self.extensions))
+        log.debug("loaded %d cogs", len(self.extensions))  # a cog that failed says so at ERROR
 
     async def sync_commands(self, *, force: bool = False) -> bool:
         """Sync the command tree (to DEV_GUILD_ID when set) only when it changed since the last sync."""
@@ -202,7 +203,10 @@ class CisipBot(commands.Bot):
 
     async def on_ready(self) -> None:
         assert self.user is not None
-        log.info("connected as %s (%s) to %d servers", self.user, self.user.id, len(self.guilds))
+        # READY comes again after a reconnect Discord could not resume: that one was its WARNING line.
+        level = logging.DEBUG if self._was_ready else logging.INFO
+        self._was_ready = True
+        log.log(level, "connected as %s (%s) to %d servers", self.user, self.user.id, len(self.guilds))
 
     async def close(self) -> None:
         """Stop once, however many ask (a SIGTERM and the end of ``async with bot`` both do): each

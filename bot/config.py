@@ -6,13 +6,14 @@ The token is never part of a message, a log line or ``repr``.
 
 from __future__ import annotations
 
-import logging
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from bot.logs import LOG_FORMATS, setup
 
 DISCORD_API_BASE_URL = "https://discord.com/api/v10"
 DISCORD_GATEWAY_URL = "wss://gateway.discord.gg/"
@@ -37,6 +38,7 @@ class Settings:
     dev_guild_id: int | None = None
     owner_ids: frozenset[int] = frozenset()
     log_level: str = "INFO"
+    log_format: str = "text"
     discord_api_base_url: str = DISCORD_API_BASE_URL
     discord_gateway_url: str = DISCORD_GATEWAY_URL
     scheduler_grace_seconds: int = 86_400
@@ -52,7 +54,7 @@ class Settings:
     membership_reminder_days: tuple[int, ...] = (30, 7)
     membership_grace_days: int = 7
     membership_nicknames: bool = False
-    # Reports: the largest PDF /report publish accepts (bytes).
+    # Reports: the largest PDF /report-admin publish accepts (bytes).
     report_max_bytes: int = 25 * 1024 * 1024
 
     @property
@@ -76,6 +78,15 @@ class Settings:
             )
         return self.discord_token
 
+    def require_data_dir(self) -> None:
+        """Raise ConfigError when DATA_DIR cannot hold the bot's files (it is made when needed)."""
+        blocker = unusable_folder(self.data_dir)
+        if blocker is not None:
+            raise ConfigError(
+                f"DATA_DIR {self.data_dir} cannot be used: {blocker}; "
+                "set DATA_DIR in .env to a folder this user can write"
+            )
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
@@ -97,6 +108,9 @@ class Settings:
         log_level = (get("LOG_LEVEL") or "INFO").upper()
         if log_level not in LOG_LEVELS:
             raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {log_level!r}")
+        log_format = (get("LOG_FORMAT") or "text").lower()
+        if log_format not in LOG_FORMATS:
+            raise ConfigError(f"LOG_FORMAT must be text or json, not {log_format!r}")
 
         smtp_host = get("SMTP_HOST")
         smtp_security = (get("SMTP_SECURITY") or "starttls").lower()
@@ -106,12 +120,22 @@ class Settings:
         mail_from = get("MAIL_FROM")
         secret_key = get("SECRET_KEY")
         if smtp_host is not None:
-            if mail_from is None or not _MAIL_SHAPE.match(mail_from):
+            if mail_from is None:
+                raise ConfigError(
+                    "SMTP_HOST is set but MAIL_FROM is not: set MAIL_FROM to the address verification "
+                    "emails come from (such as verify@cisip.org), or empty SMTP_HOST to skip email codes"
+                )
+            if secret_key is None:
+                raise ConfigError(
+                    "SMTP_HOST is set but SECRET_KEY is not: set SECRET_KEY to the output of "
+                    "python -c 'import secrets; print(secrets.token_hex(32))'"
+                )
+            if not _MAIL_SHAPE.match(mail_from):
                 raise ConfigError(
                     "MAIL_FROM must be the sender address of verification emails (such as "
                     f"verify@cisip.org) when SMTP_HOST is set, not {mail_from!r}"
                 )
-            if secret_key is None or len(secret_key) < 16:
+            if len(secret_key) < 16:
                 raise ConfigError(
                     "SECRET_KEY must be at least 16 random characters when SMTP_HOST is set: "
                     "run python -c 'import secrets; print(secrets.token_hex(32))' and paste the result"
@@ -126,6 +150,7 @@ class Settings:
             dev_guild_id=_snowflake("DEV_GUILD_ID", get("DEV_GUILD_ID")),
             owner_ids=frozenset(_snowflake_list("OWNER_IDS", get("OWNER_IDS"))),
             log_level=log_level,
+            log_format=log_format,
             discord_api_base_url=_url(
                 "DISCORD_API_BASE_URL", get("DISCORD_API_BASE_URL"), ("http", "https"), DISCORD_API_BASE_URL
             ),
@@ -165,6 +190,20 @@ def normalise_database_url(raw: str | None, data_dir: Path) -> str:
         f"DATABASE_URL must start with sqlite:/// or postgresql:// (got {scheme!r}): "
         "remove it from .env to use the built-in SQLite file"
     )
+
+
+def unusable_folder(folder: Path) -> str | None:
+    """Why ``folder`` cannot hold files written by this user, or be created, or None."""
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        if existing.is_symlink():  # a dangling link: mkdir would fail on it
+            return f"{existing} is a broken symbolic link"
+        existing = existing.parent
+    if not existing.is_dir():
+        return f"{existing} is a file, not a folder"
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return f"{existing} is not writable by this user"
+    return None
 
 
 def sqlite_path(database_url: str) -> Path | None:
@@ -257,11 +296,12 @@ def _flag(name: str, value: str | None) -> bool:
     raise ConfigError(f"{name} must be true or false, not {value!r}")
 
 
-def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level,
-        format="%(asctime)s %(levelname)-8s %(name)s: %(message)s",
+def configure_logging(settings: Settings) -> None:
+    """Log to stderr at LOG_LEVEL as LOG_FORMAT lines (see bot.logs); no line ever holds a secret."""
+    secrets = (
+        settings.discord_token,
+        settings.smtp_password,
+        settings.secret_key,
+        urlsplit(settings.database_url).password,
     )
-    # discord.py's HTTP debug logs include request bodies; keep them quiet unless asked for.
-    if level != "DEBUG":
-        logging.getLogger("discord.http").setLevel(logging.WARNING)
+    setup(settings.log_level, settings.log_format, [s for s in secrets if s])

@@ -8,9 +8,10 @@ test database (``is_test_database_name``).
 
 from __future__ import annotations
 
+import logging
 import os
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path, PurePosixPath
 
 import pytest
@@ -22,6 +23,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from bot.config import normalise_database_url
 from bot.db.database import Database
 from bot.db.migrate import upgrade
+from bot.logs import DISCORD_LOGGERS, QUIET_LOGGERS, StderrHandler
 
 pytest_plugins = ["tests.fakediscord.pytest_plugin"]
 
@@ -87,3 +89,29 @@ async def empty_database(backend: str, tmp_path: Path) -> AsyncIterator[Database
 async def database(empty_database: Database) -> Database:
     await upgrade(empty_database)
     return empty_database
+
+
+@pytest.fixture(autouse=True)
+def environment_restored() -> Iterator[None]:
+    """Commands run in-process read `.env` files with python-dotenv, which writes them into
+    ``os.environ``: the next test starts with the environment it had before."""
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+@pytest.fixture(autouse=True)
+def logging_restored() -> Iterator[None]:
+    """Commands run in-process (`run`, `db upgrade`) configure logging; the next test starts without it."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    loggers = [logging.getLogger(name) for name in (*QUIET_LOGGERS, *DISCORD_LOGGERS)]
+    saved = [(logger.level, logger.filters[:]) for logger in loggers]
+    yield
+    for handler in [h for h in root.handlers if isinstance(h, StderrHandler) and h not in handlers]:
+        root.removeHandler(handler)
+    root.setLevel(level)
+    for logger, (logger_level, filters) in zip(loggers, saved, strict=True):
+        logger.setLevel(logger_level)
+        logger.filters[:] = filters

@@ -17,6 +17,7 @@ runs at once (handlers queue rather than pile onto the pool).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -32,6 +33,7 @@ from bot.config import sqlite_path
 SQLITE_POOL = {"pool_size": 4, "max_overflow": 4}
 POSTGRES_POOL = {"pool_size": 10, "max_overflow": 10}
 POOL_TIMEOUT = 60  # seconds a caller may wait for a pooled connection
+POSTGRES_CONNECT_TIMEOUT = 10.0  # seconds a new PostgreSQL connection may take before it fails
 SQLITE_BUSY_TIMEOUT_MS = 30_000  # how long a writer waits for the write lock
 _IMMEDIATE = "cisip_immediate"
 
@@ -44,7 +46,10 @@ class Database:
         if self.backend == "sqlite":
             path = sqlite_path(url)
             if path is not None:
-                path.parent.mkdir(parents=True, exist_ok=True)
+                # A folder that cannot be made fails at the first connection, where
+                # bot.db.diagnose says why.
+                with contextlib.suppress(OSError):
+                    path.parent.mkdir(parents=True, exist_ok=True)
             options["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
             if url.endswith(":memory:") or path is None:
                 options["poolclass"] = NullPool
@@ -52,6 +57,7 @@ class Database:
                 options.update(SQLITE_POOL, pool_timeout=POOL_TIMEOUT)
         else:
             options.update(POSTGRES_POOL, pool_timeout=POOL_TIMEOUT, pool_pre_ping=True)
+            options["connect_args"] = {"timeout": POSTGRES_CONNECT_TIMEOUT}
         self.engine: AsyncEngine = create_async_engine(url, **options)
         writer = self.engine
         if self.backend == "sqlite":

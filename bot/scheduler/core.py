@@ -207,6 +207,14 @@ class Scheduler:
             misfire_grace_time=None,
         )
         await self._plan_wakeup()
+        async with self.db.session() as session:
+            pending, first = (await session.execute(self.pending_summary_query())).one()
+        log.info(
+            "scheduler started: %d scheduled item%s pending%s",
+            pending or 0,
+            "" if pending == 1 else "s",
+            f", the next due {first:%Y-%m-%d %H:%M} UTC" if first is not None else "",
+        )
 
     async def stop(self, grace_seconds: float = 30.0) -> None:
         """Stop waking up, and wait for work in flight to record how it ended.

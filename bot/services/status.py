@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from bot import __version__
 from bot.db.database import Database
+from bot.db.diagnose import DatabaseProblem, describe_database_error, sqlite_file_problem
 from bot.db.migrate import head_revision
 from bot.scheduler.core import Scheduler
 
@@ -30,14 +31,21 @@ class Health:
         return self.schema_revision == self.schema_head
 
 
-async def database_health(database: Database) -> tuple[bool, float | None, str | None]:
-    """(answers, round-trip in ms, schema revision)."""
-    health = await _probe(database, None)
-    return health[0], health[1], health[2]
+async def database_health(database: Database) -> tuple[DatabaseProblem | None, float | None, str | None]:
+    """(why the database cannot be used or None, round-trip in ms, schema revision)."""
+    if database.backend == "sqlite":
+        problem = sqlite_file_problem(database.url)  # reads pass on a file the bot cannot write
+        if problem is not None:
+            return problem, None, None
+    try:
+        _ok, latency, revision, _pending, _next_at = await _probe(database, None, reraise=True)
+    except Exception as exc:
+        return describe_database_error(exc, database.url), None, None
+    return None, latency, revision
 
 
 async def _probe(
-    database: Database, scheduler: Scheduler | None
+    database: Database, scheduler: Scheduler | None, *, reraise: bool = False
 ) -> tuple[bool, float | None, str | None, int, datetime | None]:
     """Everything /status reads, over one connection (each round trip costs a thread hop on SQLite)."""
     started = time.perf_counter()
@@ -56,6 +64,8 @@ async def _probe(
             async with database.engine.connect() as conn:
                 await conn.execute(text("SELECT 1"))
         except Exception:
+            if reraise:
+                raise
             return False, None, None, 0, None
         return True, (time.perf_counter() - started) * 1000, None, 0, None
 

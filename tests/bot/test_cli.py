@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -141,3 +142,52 @@ def test_run_with_discord_unreachable_is_one_line(
     assert code == 1
     assert err.startswith("cisip-bot: could not reach Discord at http://127.0.0.1:9/api/v10 (")
     assert err.count("\n") == 1 and TOKEN not in err
+
+
+@pytest.mark.parametrize("command", [["check"], ["run"], ["db", "upgrade"]])
+def test_a_data_dir_that_is_a_file_is_one_line_and_exit_2(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    clean_environment: Path,
+    command: list[str],
+) -> None:
+    (clean_environment / "data").write_text("a file where the folder should be")
+    monkeypatch.setenv("DISCORD_TOKEN", TOKEN)
+    code, out, err = run(capsys, *command)
+    assert (code, out) == (2, "")
+    assert err == (
+        f"cisip-bot: DATA_DIR {clean_environment}/data cannot be used: {clean_environment}/data is a "
+        "file, not a folder; set DATA_DIR in .env to a folder this user can write\n"
+    )
+
+
+def test_a_data_dir_under_a_file_is_one_line_and_exit_2(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, clean_environment: Path
+) -> None:
+    (clean_environment / "notes.txt").write_text("")
+    monkeypatch.setenv("DATA_DIR", str(clean_environment / "notes.txt" / "data"))
+    code, _out, err = run(capsys, "check")
+    assert code == 2
+    assert err == (
+        f"cisip-bot: DATA_DIR {clean_environment}/notes.txt/data cannot be used: "
+        f"{clean_environment}/notes.txt is a file, not a folder; set DATA_DIR in .env to a folder this "
+        "user can write\n"
+    )
+
+
+def test_a_data_dir_the_bot_cannot_write_is_one_line_and_exit_2(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, clean_environment: Path
+) -> None:
+    locked = clean_environment / "locked"
+    locked.mkdir()
+    real_access = os.access
+    # Root writes any folder whatever its mode, so the test stands in for an unprivileged user.
+    monkeypatch.setattr("os.access", lambda path, mode: Path(path) != locked and real_access(path, mode))
+    monkeypatch.setenv("DATA_DIR", str(locked / "data"))
+    code, _out, err = run(capsys, "db", "upgrade")
+    assert code == 2
+    assert err == (
+        f"cisip-bot: DATA_DIR {locked}/data cannot be used: {locked} is not writable by this user; "
+        "set DATA_DIR in .env to a folder this user can write\n"
+    )
+    assert not (locked / "data").exists()

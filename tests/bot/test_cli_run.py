@@ -42,6 +42,13 @@ async def test_run_migrates_connects_syncs_and_answers_status(tmp_path: Path) ->
         reply = await discord.slash(discord.add_member("alice"), "status")
         assert reply.ephemeral and reply.embeds[0]["title"] == "CISIP bot status"
         assert (tmp_path / "data" / "cisip.sqlite3").is_file()
+        # The gateway goes away and refuses the first attempt to come back (an outage): the bot waits,
+        # reconnects and resumes.
+        emulator.gateway.refuse_next = 1
+        await emulator.gateway.drop()
+        await discord.wait_connected(within=30)
+        reply = await discord.slash(discord.add_member("bob"), "status")
+        assert reply.embeds[0]["title"] == "CISIP bot status"
     finally:
         log = await stop(process)
         await emulator.stop()
@@ -50,6 +57,10 @@ async def test_run_migrates_connects_syncs_and_answers_status(tmp_path: Path) ->
     assert "synced" in log and "application commands" in log
     assert TOKEN not in log
     assert "Traceback" not in log and " ERROR " not in log, log
+    assert "alembic" not in log, log  # one line of the bot's own says what the upgrade did
+    (reconnect,) = [line for line in log.splitlines() if "reconnect" in line]
+    assert " WARNING  discord.client: Attempting a reconnect in " in reconnect
+    assert "s (WSServerHandshakeError: 503, message='Invalid response status', url=" in reconnect, log
 
 
 async def stop(process: asyncio.subprocess.Process, within: float = 30) -> str:

@@ -151,7 +151,8 @@ def test_smtp_defaults() -> None:
     [
         ({"SMTP_SECURITY": "ssl"}, "SMTP_SECURITY must be starttls, tls or none"),
         ({"SMTP_PORT": "99999"}, "SMTP_PORT must be a port number"),
-        ({"MAIL_FROM": ""}, "MAIL_FROM must be the sender address"),
+        ({"MAIL_FROM": ""}, "SMTP_HOST is set but MAIL_FROM is not: set MAIL_FROM to the address"),
+        ({"SECRET_KEY": ""}, "SMTP_HOST is set but SECRET_KEY is not: set SECRET_KEY to the output of"),
         ({"MAIL_FROM": "not an address"}, "MAIL_FROM must be the sender address"),
         ({"SECRET_KEY": "short"}, "SECRET_KEY must be at least 16 random characters"),
         ({"SMTP_USERNAME": "bot"}, "SMTP_USERNAME and SMTP_PASSWORD must be set together"),
@@ -167,3 +168,12 @@ def test_a_wrong_smtp_or_membership_variable_is_one_line(changes: dict[str, str]
     assert str(error.value).startswith(expected)
     assert "\n" not in str(error.value)
     assert SMTP_OK["SECRET_KEY"] not in str(error.value)
+
+
+def test_smtp_host_alone_names_the_missing_variable() -> None:
+    with pytest.raises(ConfigError) as error:
+        Settings.from_env({"SMTP_HOST": "localhost"})
+    assert str(error.value) == (
+        "SMTP_HOST is set but MAIL_FROM is not: set MAIL_FROM to the address verification emails come "
+        "from (such as verify@cisip.org), or empty SMTP_HOST to skip email codes"
+    )

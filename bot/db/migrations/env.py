@@ -1,4 +1,8 @@
-"""Alembic environment: async, and reuses a connection handed over by bot.db.migrate."""
+"""Alembic environment: async, and reuses a connection handed over by bot.db.migrate.
+
+No ``fileConfig`` and no alembic.ini ``[loggers]``: the bot's logging (bot.logs) stays as configured,
+and keeps Alembic's INFO chatter for LOG_LEVEL=DEBUG; the bot logs one line per upgrade itself.
+"""
 
 from __future__ import annotations
 
