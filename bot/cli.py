@@ -13,13 +13,17 @@ import sys
 from collections.abc import Coroutine
 from pathlib import Path
 from types import ModuleType
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 from dotenv import load_dotenv
 
 from bot import __version__
-from bot.config import ConfigError, Settings, configure_logging
+from bot.config import ConfigError, Settings, configure_logging, sqlite_path
+
+if TYPE_CHECKING:
+    from bot.db.database import Database
+    from bot.leadership import Leadership
 
 uvloop: ModuleType | None
 try:
@@ -87,22 +91,103 @@ def run(env_file: Path | None, force_sync: bool) -> None:
 
 
 async def _run(settings: Settings, token: str, force_sync: bool) -> int:
+    from bot.db.database import Database
+    from bot.db.migrate import upgrade
+    from bot.leadership import AnotherProcessRuns, Leadership, SqliteLock
+
+    loop = asyncio.get_running_loop()
+    # SIGTERM before this process leads (a standby) ends the wait quietly.
+    stop_requested = asyncio.Event()
+    with contextlib.suppress(NotImplementedError):
+        loop.add_signal_handler(signal.SIGTERM, stop_requested.set)
+
+    # SQLite: one process per file, or the second refuses at once (before touching the database).
+    file_lock: SqliteLock | None = None
+    if settings.database_backend == "sqlite" and (path := sqlite_path(settings.database_url)) is not None:
+        file_lock = SqliteLock(path)
+        try:
+            file_lock.acquire()
+        except AnotherProcessRuns as exc:
+            fail(str(exc), 2)
+        except OSError as exc:
+            fail(f"cannot create the lock file {file_lock.path}: {_one_line(exc)}", 2)
+    leadership: Leadership | None = None
+    try:
+        database = Database(settings.database_url)
+        try:
+            before, after = await upgrade(database)
+        except Exception as exc:
+            await database.dispose()
+            _database_failure("could not bring the database up to date", exc, settings)
+        if before != after:
+            log.info("database schema upgraded from %s to %s", before or "nothing", after)
+        if settings.database_backend == "postgresql":
+            leadership = Leadership(settings.database_url)
+            if not await _wait_to_lead(leadership, stop_requested, settings):
+                await database.dispose()
+                return 0  # a standby asked to stop
+        return await _lead(settings, token, force_sync, database, leadership)
+    finally:
+        if leadership is not None:
+            await leadership.release()
+        if file_lock is not None:
+            file_lock.release()
+
+
+async def _wait_to_lead(leadership: Leadership, stop_requested: asyncio.Event, settings: Settings) -> bool:
+    """Hold the leader's lock (True), or stop waiting on SIGTERM (False). A standby says so once."""
+    from bot.leadership import Leader
+
+    def on_standby(leader: Leader | None) -> None:
+        who = f"{leader.host} pid {leader.pid}" if leader else "nobody holds the lock yet"
+        log.info("standby: waiting for the leader (%s)", who)
+
+    waiting = asyncio.ensure_future(leadership.wait_to_lead(on_standby))
+    stopping = asyncio.ensure_future(stop_requested.wait())
+    await asyncio.wait({waiting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    stopping.cancel()
+    if not waiting.done():
+        waiting.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await waiting
+        return False
+    if (exc := waiting.exception()) is not None:
+        _database_failure("could not take the leader's lock", exc, settings)
+    assert leadership.leader is not None
+    log.info("leading: this process (%s) holds the leader's lock", leadership.leader.describe())
+    return True
+
+
+async def _lead(
+    settings: Settings, token: str, force_sync: bool, database: Database, leadership: Leadership | None
+) -> int:
+    """Run the bot as the leader: take back what the previous leader was running, then connect."""
     import aiohttp
     import discord
 
     from bot.client import CisipBot
-    from bot.db.database import Database
-    from bot.db.migrate import upgrade
 
-    database = Database(settings.database_url)
+    bot = CisipBot(settings, database=database, force_sync=force_sync)
     try:
-        before, after = await upgrade(database)
+        # Holding the lock proves the previous leader is gone: its running rows go back at once.
+        await bot.scheduler.reclaim_all_running()
     except Exception as exc:
         await database.dispose()
-        _database_failure("could not bring the database up to date", exc, settings)
-    if before != after:
-        log.info("database schema upgraded from %s to %s", before or "nothing", after)
-    bot = CisipBot(settings, database=database, force_sync=force_sync)
+        _database_failure("could not take back the previous leader's scheduled work", exc, settings)
+    lost: list[str] = []
+    closing: list[asyncio.Future[None]] = []
+    if leadership is not None:
+
+        def on_lost(reason: str) -> None:
+            lost.append(reason)
+            log.error(
+                "lost the leader's lock (%s): closing the gateway and the scheduler, then exiting "
+                "so that another process leads",
+                reason,
+            )
+            closing.append(asyncio.ensure_future(bot.close_at_once()))
+
+        leadership.watch(on_lost)
     # SIGTERM (systemd, docker stop) closes the bot like Ctrl-C: scheduled work is put back in order.
     loop = asyncio.get_running_loop()
     with contextlib.suppress(NotImplementedError):
@@ -124,14 +209,18 @@ async def _run(settings: Settings, token: str, force_sync: bool) -> int:
             "(Privileged Gateway Intents)"
         )
     except (OSError, aiohttp.ClientError, discord.GatewayNotFound, discord.HTTPException) as exc:
+        if lost:
+            return 1
         fail(
             f"could not reach Discord at {settings.discord_api_base_url} ({_one_line(exc)}): "
             "check the network, or DISCORD_API_BASE_URL / DISCORD_GATEWAY_URL in .env"
         )
     except Exception as exc:
+        if lost:
+            return 1
         log.exception("the bot stopped on an unexpected error")
         fail(f"the bot stopped on an unexpected error: {_one_line(exc)} (traceback in the log above)")
-    return 0
+    return 1 if lost else 0
 
 
 def _one_line(exc: BaseException) -> str:
@@ -188,9 +277,23 @@ async def _check(settings: Settings) -> int:
                 if revision == head
                 else f"schema is at {revision or 'nothing'}, needs {head}: run `cisip-bot db upgrade`",
             )
+            click.echo(f"     {await _leader_line(database)}")
     finally:
         await database.dispose()
     return 1 if problems else 0
+
+
+async def _leader_line(database: Database) -> str:
+    """Which process leads on this database (``bot.leadership``), for `cisip-bot check`."""
+    from bot.services.status import current_leader, is_this_process
+
+    try:
+        leader = await current_leader(database)
+    except Exception as exc:
+        return f"leader: unknown ({_one_line(exc)})"
+    if leader is None:
+        return "leader: none (no `cisip-bot run` is connected to this database)"
+    return f"leader: {leader.describe()}" + (" (this process)" if is_this_process(leader) else "")
 
 
 @cli.command()

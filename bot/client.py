@@ -60,6 +60,8 @@ def discover_cogs() -> list[str]:
 # interaction failed". Later than any handler's own first answer (bot.ui.replies.ACKNOWLEDGE_AFTER),
 # within Discord's 3 seconds.
 UNANSWERED_AFTER = 2.4
+# Seconds the work still running may take to finish when this process stops leading (close_at_once).
+AT_ONCE_GRACE = 2.0
 
 
 # discord.py names the tasks that run listeners, slash commands, view and persistent-button
@@ -145,6 +147,7 @@ class CisipBot(commands.Bot):
         self.synced_commands: bool | None = None
         self._audit_locks: dict[int, asyncio.Lock] = {}
         self._stopping: asyncio.Future[None] | None = None
+        self._at_once = False
         self._was_ready = False
         use_discord_endpoints(settings.discord_api_base_url, settings.discord_gateway_url)
         parse_json_tolerantly()
@@ -215,10 +218,25 @@ class CisipBot(commands.Bot):
             self._stopping = asyncio.ensure_future(self._stop())
         await asyncio.shield(self._stopping)
 
+    async def close_at_once(self) -> None:
+        """Stop because this process no longer leads (``bot.leadership``): another may connect within
+        seconds, so nothing more is claimed and the gateway is closed first; work still running gets
+        ``AT_ONCE_GRACE`` seconds, then is cancelled (its rows are taken back by the next leader)."""
+        self._at_once = True
+        self.scheduler.stopping.set()
+        await self.close()
+
     async def _stop(self) -> None:
-        await self.finish_in_flight()
-        await self.scheduler.stop()
-        await super().close()
+        if self._at_once:
+            await super().close()
+            # Briefly: work that outlives this is cancelled (and its rows taken back by the next leader).
+            self.shutdown_grace = min(self.shutdown_grace, AT_ONCE_GRACE)
+            await self.finish_in_flight()
+            await self.scheduler.stop(grace_seconds=AT_ONCE_GRACE)
+        else:
+            await self.finish_in_flight()
+            await self.scheduler.stop()
+            await super().close()
         await self.services.user_locales.flush()
         await self.db.dispose()
 

@@ -560,6 +560,25 @@ class Scheduler:
             log.warning("reclaimed %d scheduled rows whose claimer stopped", count)
         return count
 
+    async def reclaim_all_running(self) -> int:
+        """Return every ``running`` row to the queue, whatever its lease (``bot.leadership``: the
+        process that just took the leader's lock knows the previous leader is gone)."""
+        async with self.db.transaction() as session:
+            result = await session.execute(
+                update(ScheduledJob)
+                .where(ScheduledJob.status == RUNNING)
+                .values(status=PENDING, claimed_by=None)
+                .execution_options(synchronize_session=False)
+            )
+        count: int = result.rowcount  # type: ignore[attr-defined]
+        if count:
+            log.warning(
+                "took back %d scheduled row%s the previous leader was running",
+                count,
+                "" if count == 1 else "s",
+            )
+        return count
+
     async def _claim(self, now: datetime) -> list[_Claimed]:
         if not self._handlers:
             return []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,6 +13,7 @@ from bot import __version__
 from bot.db.database import Database
 from bot.db.diagnose import DatabaseProblem, describe_database_error, sqlite_file_problem
 from bot.db.migrate import head_revision
+from bot.leadership import Leader, me, postgres_leader, sqlite_leader
 from bot.scheduler.core import Scheduler
 
 
@@ -25,10 +27,29 @@ class Health:
     schema_head: str | None
     pending_jobs: int
     next_job_at: datetime | None
+    leader: Leader | None = None  # the process holding the leader's lock (bot.leadership)
 
     @property
     def schema_current(self) -> bool:
         return self.schema_revision == self.schema_head
+
+    @property
+    def this_process_leads(self) -> bool:
+        return is_this_process(self.leader)
+
+
+def is_this_process(leader: Leader | None) -> bool:
+    here = me()
+    return leader is not None and (leader.host, leader.pid) == (here.host, here.pid)
+
+
+async def current_leader(database: Database) -> Leader | None:
+    """Who leads on this database: the holder of the PostgreSQL advisory lock or of the SQLite
+    file's lock, None when no `cisip-bot run` holds it. Raises when the database cannot be read."""
+    if database.backend == "sqlite":
+        return sqlite_leader(database.url)
+    async with database.engine.connect() as conn:
+        return await postgres_leader(conn)
 
 
 async def database_health(database: Database) -> tuple[DatabaseProblem | None, float | None, str | None]:
@@ -72,6 +93,10 @@ async def _probe(
 
 async def collect(database: Database, scheduler: Scheduler) -> Health:
     ok, latency, revision, pending, next_at = await _probe(database, scheduler)
+    leader: Leader | None = None
+    if ok:
+        with contextlib.suppress(Exception):
+            leader = await current_leader(database)
     return Health(
         version=__version__,
         database_backend=database.backend,
@@ -81,4 +106,5 @@ async def collect(database: Database, scheduler: Scheduler) -> Health:
         schema_head=head_revision(),
         pending_jobs=pending,
         next_job_at=next_at,
+        leader=leader,
     )

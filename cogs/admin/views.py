@@ -147,6 +147,16 @@ def status_embed(
     else:
         database = f"{WARN} " + t("{backend} is not answering", backend=health.database_backend)
     embed.add_field(name=t("Database"), value=database, inline=False)
+    if health.leader is not None:
+        leader = t(
+            "{host}, process {pid}, since {since}",
+            host=health.leader.host,
+            pid=str(health.leader.pid),
+            since=timestamp(health.leader.since, "R") if health.leader.since else "—",
+        )
+        if health.this_process_leads:
+            leader = t("{leader} (this process)", leader=leader)
+        embed.add_field(name=t("Leader"), value=leader, inline=False)
     next_job = timestamp(health.next_job_at, "R") if health.next_job_at else t("nothing scheduled")
     embed.add_field(
         name=t("Scheduled"),
