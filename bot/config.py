@@ -62,8 +62,9 @@ class Settings:
         return self.smtp_host is not None
 
     @property
-    def reports_dir(self) -> Path:
-        """Where published report PDFs are kept, named by their SHA-256."""
+    def legacy_reports_dir(self) -> Path:
+        """Where versions before report PDFs were kept in the database stored them (named by their
+        SHA-256): read only to copy them into the database once (``ReportService.import_folder``)."""
         return self.data_dir / "reports"
 
     @property

@@ -1,10 +1,11 @@
-"""Report distribution: published reports, members' subscriptions and one delivery row per DM."""
+"""Report distribution: published reports, their PDFs, members' subscriptions and one delivery row
+per DM."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db.models import Base
@@ -13,7 +14,7 @@ from bot.fields import FILE_NAME, REPORT_TITLE, WEB_ADDRESS
 
 
 class Report(Base):
-    """A published report: a stored PDF (by SHA-256), a URL, or both.
+    """A published report: a PDF (its bytes in :class:`ReportFile`), a URL, or both.
 
     ``status``: ``published`` or ``withdrawn``. ``visibility``: ``members`` or ``public``.
     ``delivery_state``: ``running`` while DMs are going out (a restarted bot resumes these),
@@ -49,6 +50,23 @@ class Report(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     withdrawn_at: Mapped[datetime | None]
+
+
+class ReportFile(Base):
+    """A report's PDF, in the database so that every bot process on it serves the same file (a
+    report names at most one). Written in the transaction that creates the report; ``size`` is at
+    most ``REPORT_MAX_MB`` when written. ``sha256`` and ``size`` repeat the report's
+    ``file_sha256`` and ``file_size``, so the bytes can be checked on their own."""
+
+    __tablename__ = "report_files"
+
+    report_id: Mapped[int] = mapped_column(
+        BigIntPK, ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    content: Mapped[bytes] = mapped_column(LargeBinary)  # BYTEA on PostgreSQL, BLOB on SQLite
+    size: Mapped[int] = mapped_column(Integer)  # bytes; REPORT_MAX_MB is at most 500, far below 2 GiB
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
 
 
 class ReportSubscription(Base):

@@ -1,4 +1,4 @@
-"""Reports: publishing (PDF stored by SHA-256, or a URL), subscriptions and delivery rows, and who
+"""Reports: publishing (a PDF, kept in the database, or a URL), subscriptions and delivery rows, and who
 may read or receive a report (members-only ones go through the member gate of
 ``bot.services.membership``, one answer for browsing, fetching and DMs).
 
@@ -7,21 +7,21 @@ Nothing here knows discord.py. The cog announces and sends; this service decides
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import math
-import os
 import re
-import tempfile
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar, cast
 from urllib.parse import urlsplit
 
 from sqlalchemy import ColumnElement, Table, bindparam, delete, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.database import Database, claim_row
-from bot.db.models_reports import Report, ReportDelivery, ReportSubscription
+from bot.db.models_reports import Report, ReportDelivery, ReportFile, ReportSubscription
 from bot.errors import DomainError, NotFound
 from bot.fields import (
     FILE_NAME,
@@ -58,11 +58,27 @@ SEVERAL_MATCH = _("Several reports match '{value}': pick one from the list.")
 
 
 @dataclass(frozen=True)
-class StoredFile:
+class PdfFile:
+    """A PDF checked for publishing (:meth:`ReportService.check_pdf`), not stored yet."""
+
+    data: bytes = field(repr=False)
     sha256: str
     name: str
-    size: int
-    already_stored: bool
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+
+@dataclass(frozen=True)
+class FolderImport:
+    """What :meth:`ReportService.import_folder` did: reports whose PDF it copied in (``files``
+    files), reports whose file was not in the folder, and files whose bytes did not match."""
+
+    reports: int = 0
+    files: int = 0
+    missing: int = 0
+    damaged: tuple[Path, ...] = ()
 
 
 def check_url(url: str) -> str:
@@ -143,14 +159,12 @@ class ReportService(PersonalDataHolder):
         self,
         database: Database,
         clock: Clock,
-        reports_dir: Path,
         max_bytes: int,
         *,
         memberships: MembershipService,
     ) -> None:
         self.db = database
         self.clock = clock
-        self.reports_dir = reports_dir
         self.max_bytes = max_bytes
         self.memberships = memberships
 
@@ -164,29 +178,84 @@ class ReportService(PersonalDataHolder):
                 limit=round(self.max_bytes / 1024 / 1024, 1),
             )
 
-    def path_of(self, sha256: str) -> Path:
-        return self.reports_dir / f"{sha256}.pdf"
-
-    def store_pdf(self, data: bytes, filename: str) -> StoredFile:
-        """Check the bytes are a PDF within the limit and keep them under their SHA-256."""
+    def check_pdf(self, data: bytes, filename: str) -> PdfFile:
+        """The bytes as a PDF to publish: within ``REPORT_MAX_MB``, starting with ``%PDF-``, with its
+        SHA-256 and the name it is offered under. Nothing is stored: :meth:`publish` stores it."""
         name = safe_filename(filename)
         self.check_size(len(data))
         if not data.startswith(PDF_MAGIC):
             raise DomainError(_("{name} is not a PDF: attach the report as a PDF file."), name=name)
-        digest = hashlib.sha256(data).hexdigest()
-        path = self.path_of(digest)
-        already = path.is_file() and path.stat().st_size == len(data)
-        if not already:
-            self.reports_dir.mkdir(parents=True, exist_ok=True)
-            fd, temporary = tempfile.mkstemp(dir=self.reports_dir, suffix=".part")
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(data)
-                Path(temporary).replace(path)  # atomic: a reader never sees half a file
-            except BaseException:
-                Path(temporary).unlink(missing_ok=True)
-                raise
-        return StoredFile(digest, name, len(data), already)
+        return PdfFile(data, hashlib.sha256(data).hexdigest(), name)
+
+    async def pdf(self, report: Report) -> bytes | None:
+        """The report's PDF, read from the database (the same for every bot process on it), or None
+        when it has none (a URL only, or a file an older version kept in a folder not imported yet)."""
+        if report.file_sha256 is None:
+            return None
+        async with self.db.session() as session:
+            return await session.scalar(select(ReportFile.content).where(ReportFile.report_id == report.id))
+
+    async def uploaded_before(self, guild_id: int, sha256: str) -> Report | None:
+        """The newest withdrawn report of the server that had this PDF (a re-upload), if any."""
+        async with self.db.session() as session:
+            return await session.scalar(
+                select(Report)
+                .where(
+                    Report.guild_id == guild_id, Report.file_sha256 == sha256, Report.status == "withdrawn"
+                )
+                .order_by(Report.id.desc())
+                .limit(1)
+            )
+
+    async def import_folder(self, folder: Path) -> FolderImport:
+        """Copy into the database the PDFs that older versions kept in ``folder``
+        (``DATA_DIR/reports/<sha256>.pdf``) for the reports that have no file row yet, then delete
+        each file copied. The one place that still reads that folder; run at every start, it reads
+        nothing once every report's PDF is in the database (a second run, or another process, finds
+        nothing to do). A file whose bytes do not match its name is left where it is."""
+        async with self.db.session() as session:
+            rows = (
+                await session.execute(
+                    select(Report.id, Report.file_sha256)
+                    .outerjoin(ReportFile, ReportFile.report_id == Report.id)
+                    .where(Report.file_sha256.is_not(None), ReportFile.report_id.is_(None))
+                    .order_by(Report.id)
+                )
+            ).all()
+        wanted: dict[str, list[int]] = {}
+        for report_id, sha256 in rows:
+            wanted.setdefault(str(sha256), []).append(int(report_id))
+        result = FolderImport()
+        for sha256, report_ids in wanted.items():
+            path = folder / f"{sha256}.pdf"
+            if not await asyncio.to_thread(path.is_file):
+                result = replace(result, missing=result.missing + len(report_ids))
+                continue
+            data = await asyncio.to_thread(path.read_bytes)
+            if hashlib.sha256(data).hexdigest() != sha256:
+                result = replace(result, damaged=(*result.damaged, path))
+                continue
+            async with self.db.transaction() as session:
+                dialect = postgresql if (await session.connection()).dialect.name == "postgresql" else sqlite
+                await session.execute(
+                    dialect.insert(ReportFile)
+                    .values(
+                        [
+                            {
+                                "report_id": report_id,
+                                "content": data,
+                                "size": len(data),
+                                "sha256": sha256,
+                                "created_at": self.clock.now(),
+                            }
+                            for report_id in report_ids
+                        ]
+                    )
+                    .on_conflict_do_nothing()
+                )
+            await asyncio.to_thread(path.unlink, missing_ok=True)
+            result = replace(result, reports=result.reports + len(report_ids), files=result.files + 1)
+        return result
 
     def check_source(self, *, file_size: int | None, url: str | None, upload_limit: int) -> str | None:
         """Before anything is stored: a PDF within the size limit, or a web address, or both; a PDF
@@ -228,17 +297,19 @@ class ReportService(PersonalDataHolder):
         language: str,
         publisher_id: int,
         visibility: str | None = None,
-        file: StoredFile | None = None,
+        file: PdfFile | None = None,
         url: str | None = None,
     ) -> tuple[Report, int]:
-        """Create the report and, in the same transaction, one pending delivery per subscriber.
-        Reports are for members unless staff say otherwise."""
+        """Create the report and, in the same transaction, its PDF's row (``report_files``) and one
+        pending delivery per subscriber. Reports are for members unless staff say otherwise."""
         visibility = visibility or DEFAULT_VISIBILITY
         title, summary = REPORT_TITLE.clean(title), REPORT_SUMMARY.clean(summary)
         year = _check_fields(year, language, visibility)
         if file is None and url is None:
             raise DomainError(_("Attach the report as a PDF or give its URL."))
         url = check_url(url) if url is not None else None
+        if file is not None:
+            self.check_size(file.size)
         now = self.clock.now()
         async with self.db.transaction() as session:
             if file is not None:
@@ -275,6 +346,16 @@ class ReportService(PersonalDataHolder):
             )
             session.add(report)
             await session.flush()
+            if file is not None:
+                session.add(
+                    ReportFile(
+                        report_id=report.id,
+                        content=file.data,
+                        size=file.size,
+                        sha256=file.sha256,
+                        created_at=now,
+                    )
+                )
             subscribers = (
                 await session.scalars(
                     select(ReportSubscription.user_id)

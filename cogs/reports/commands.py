@@ -6,6 +6,7 @@ announcement in the reports channel is posted and kept up to date here."""
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -23,9 +24,9 @@ from bot.services.personal_data import Erasure
 from bot.services.reports import (
     LANGUAGES,
     VISIBILITIES,
+    PdfFile,
     ReportsErased,
     ReportService,
-    StoredFile,
     safe_filename,
 )
 from bot.ui.checks import STAFF_DEFAULT_PERMISSIONS, asker, staff_only
@@ -113,7 +114,30 @@ class Reports(commands.Cog):
         self.deliveries = DeliveryRunner(bot)
 
     async def cog_load(self) -> None:
+        await self._import_old_files()
         self.deliveries.resume_when_ready()
+
+    async def _import_old_files(self) -> None:
+        """Once: the PDFs older versions kept in DATA_DIR/reports/ go into the database."""
+        folder = self.bot.settings.legacy_reports_dir
+        try:
+            done = await self.service.import_folder(folder)
+        except Exception:
+            log.exception(
+                "could not copy the report PDFs of %s into the database (next start retries)", folder
+            )
+            return
+        if done.files:
+            log.info("copied %d report PDFs of %s into the database", done.files, folder)
+        if done.missing:
+            log.warning(
+                "%d reports name a PDF that is neither in the database nor in %s: start the bot once where "
+                "that folder is, or publish them again",
+                done.missing,
+                folder,
+            )
+        for path in done.damaged:
+            log.warning("left %s where it is: its content does not match its name", path)
 
     async def cog_unload(self) -> None:
         await self.deliveries.close()
@@ -131,11 +155,7 @@ class Reports(commands.Cog):
 
     async def announce(self, report: Report, guild: discord.Guild, channel: discord.TextChannel) -> None:
         t = await server_translator(self.bot, guild.id)
-        file = None
-        if report.file_sha256 and report.file_size is not None and report.file_size <= guild.filesize_limit:
-            file = discord.File(
-                self.service.path_of(report.file_sha256), filename=report.file_name or "report.pdf"
-            )
+        file = await self.attachment(report, guild.filesize_limit)
         content = fit(t("A new CISIP report is out."), CONTENT)
         embed, view = report_embed(t, report), announcement_view(t, report)
         if file is not None:
@@ -144,6 +164,15 @@ class Reports(commands.Cog):
             message = await channel.send(content, embed=embed, view=view)
         report.announcement_channel_id, report.announcement_message_id = channel.id, message.id
         await self.service.set_announcement(report.id, channel.id, message.id)
+
+    async def attachment(self, report: Report, limit: int) -> discord.File | None:
+        """The report's PDF, from the database, when it has one and it fits ``limit`` bytes."""
+        if report.file_size is None or report.file_size > limit:
+            return None
+        data = await self.service.pdf(report)
+        if data is None:
+            return None
+        return discord.File(io.BytesIO(data), filename=report.file_name or "report.pdf")
 
     async def refresh_announcement(self, report: Report, guild: discord.Guild, *, withdrawn: bool) -> None:
         if not (report.announcement_channel_id and report.announcement_message_id):
@@ -232,7 +261,7 @@ class ReportAdminGroup(app_commands.Group):
             file_size=file.size if file is not None else None, url=url, upload_limit=guild.filesize_limit
         )
         await interaction.response.defer(ephemeral=True, thinking=True)
-        stored: StoredFile | None = None
+        pdf: PdfFile | None = None
         if file is not None:
             try:
                 data = await file.read()
@@ -242,7 +271,8 @@ class ReportAdminGroup(app_commands.Group):
                     _("I could not download {name} from Discord: attach it again."),
                     name=safe_filename(file.filename),
                 ) from exc
-            stored = await asyncio.to_thread(self.service.store_pdf, data, file.filename)
+            pdf = await asyncio.to_thread(self.service.check_pdf, data, file.filename)
+        earlier = await self.service.uploaded_before(guild.id, pdf.sha256) if pdf is not None else None
         report, subscribers = await self.service.publish(
             guild.id,
             title=title,
@@ -251,7 +281,7 @@ class ReportAdminGroup(app_commands.Group):
             language=language.value,
             visibility=visibility.value if visibility else None,
             publisher_id=interaction.user.id,
-            file=stored,
+            file=pdf,
             url=link,
         )
         try:
@@ -265,8 +295,12 @@ class ReportAdminGroup(app_commands.Group):
             ) from exc
         await self.bot.audit(guild, interaction.user, "report.publish", f"{report.title} ({report.year})")
         note = (
-            t("This PDF was uploaded before: the stored copy is reused.")
-            if stored is not None and stored.already_stored
+            t(
+                "This PDF was published before as {title} ({year}), which is withdrawn.",
+                title=earlier.title,
+                year=earlier.year,
+            )
+            if earlier is not None
             else None
         )
         if subscribers:
@@ -408,12 +442,11 @@ class ReportGroup(app_commands.Group):
         """The report as a private reply, with its PDF when it fits what the member may download."""
         assert interaction.guild is not None
         embed, view = private_report(t, report)
-        path = self.service.path_of(report.file_sha256) if report.file_sha256 else None
         limit = min(
             interaction.guild.filesize_limit, getattr(interaction, "attachment_size_limit", 0) or 1 << 62
         )
-        if path is not None and report.file_size is not None and report.file_size <= limit and path.is_file():
-            file = discord.File(path, filename=report.file_name or "report.pdf")
+        file = await self.cog.attachment(report, limit)
+        if file is not None:
             await send_ephemeral(interaction, embed=embed, view=view, file=file)
         else:
             await send_ephemeral(interaction, embed=embed, view=view)

@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import delete, select
 
 from bot.db.database import Database
 from bot.db.models_members import Membership
+from bot.db.models_reports import ReportFile
 from bot.errors import DomainError, NotFound
 from bot.fields import REPORT_REFERENCE
 from bot.scheduler import MovableClock, Scheduler
@@ -30,7 +32,7 @@ from bot.services.delivery import (
 )
 from bot.services.guild_settings import GuildSettingsService
 from bot.services.membership import MembershipPolicy, MembershipService
-from bot.services.reports import ReportService, check_url, number_in, safe_filename
+from bot.services.reports import FolderImport, PdfFile, ReportService, check_url, number_in, safe_filename
 
 GUILD = 1_000_000_000_000_001
 PDF = b"%PDF-1.4\nhello\n%%EOF\n"
@@ -51,14 +53,14 @@ def memberships_of(database: Database, clock: MovableClock) -> MembershipService
     )
 
 
-def report_service(database: Database, reports_dir: Path, max_bytes: int) -> ReportService:
+def report_service(database: Database, max_bytes: int) -> ReportService:
     clock = MovableClock(NOW)
-    return ReportService(database, clock, reports_dir, max_bytes, memberships=memberships_of(database, clock))
+    return ReportService(database, clock, max_bytes, memberships=memberships_of(database, clock))
 
 
 @pytest.fixture
-def service(database: Database, tmp_path: Path) -> ReportService:
-    return report_service(database, tmp_path / "reports", 1024)
+def service(database: Database) -> ReportService:
+    return report_service(database, 1024)
 
 
 async def publish(service: ReportService, title: str = "Report", **options: object) -> int:
@@ -76,18 +78,100 @@ async def publish(service: ReportService, title: str = "Report", **options: obje
     return report.id
 
 
-def test_pdfs_are_checked_by_magic_bytes_and_size_and_stored_by_sha256(service: ReportService) -> None:
+def test_pdfs_are_checked_by_magic_bytes_and_size(service: ReportService) -> None:
     with pytest.raises(DomainError, match="is not a PDF"):
-        service.store_pdf(b"<html>not a pdf</html>", "report.pdf")
+        service.check_pdf(b"<html>not a pdf</html>", "report.pdf")
     with pytest.raises(DomainError, match="reports can be at most"):
-        service.store_pdf(PDF + b"x" * 2000, "big.pdf")
-    first = service.store_pdf(PDF, "Annual report 2026!.pdf")
+        service.check_pdf(PDF + b"x" * 2000, "big.pdf")
+    first = service.check_pdf(PDF, "Annual report 2026!.pdf")
     assert first.sha256 == hashlib.sha256(PDF).hexdigest()
-    assert first.name == "Annual report 2026.pdf"
-    assert not first.already_stored
-    assert service.path_of(first.sha256).read_bytes() == PDF
-    assert service.store_pdf(PDF, "again.pdf").already_stored  # a re-upload is recognised
-    assert list(service.reports_dir.glob("*.part")) == []
+    assert (first.name, first.size, first.data) == ("Annual report 2026.pdf", len(PDF), PDF)
+    assert PDF not in repr(first).encode()
+
+
+async def test_a_pdf_is_stored_in_the_database_with_its_report_and_any_process_reads_it(
+    service: ReportService, database: Database, tmp_path: Path
+) -> None:
+    report, _count = await service.publish(
+        GUILD,
+        title="Report",
+        year=2026,
+        summary="Summary",
+        language="en",
+        publisher_id=7,
+        file=service.check_pdf(PDF, "r.pdf"),
+    )
+    async with database.session() as session:
+        row = await session.get(ReportFile, report.id)
+    assert row is not None
+    assert (row.content, row.size, row.sha256) == (PDF, len(PDF), hashlib.sha256(PDF).hexdigest())
+    assert row.created_at == report.created_at
+    # Another process: its own Database object on the same database, and nothing on disk.
+    elsewhere = Database(database.url)
+    try:
+        other = report_service(elsewhere, 1024)
+        assert await other.pdf(await other.get(GUILD, report.id)) == PDF
+        linked = await other.get(GUILD, await publish(other, "Linked"))
+        assert await other.pdf(linked) is None
+    finally:
+        await elsewhere.dispose()
+    # Withdrawing keeps the file (as before); the same PDF is then recognised as published before.
+    await service.withdraw(GUILD, report.id)
+    assert await service.pdf(report) == PDF
+    earlier = await service.uploaded_before(GUILD, row.sha256)
+    assert earlier is not None and earlier.id == report.id
+    assert await service.uploaded_before(GUILD + 1, row.sha256) is None
+
+
+async def test_report_max_mb_bounds_what_is_stored(database: Database) -> None:
+    service = report_service(database, 1024)
+    big = PdfFile(PDF + b"x" * 1024, "0" * 64, "big.pdf")  # past check_pdf: publish checks again
+    with pytest.raises(DomainError, match="reports can be at most"):
+        await publish(service, file=big)
+    exactly = PDF + b"x" * (1024 - len(PDF))
+    await publish(service, file=service.check_pdf(exactly, "max.pdf"))
+    async with database.session() as session:
+        sizes = (await session.scalars(select(ReportFile.size))).all()
+    assert sizes == [1024]
+
+
+async def test_pdfs_an_older_version_kept_in_a_folder_are_moved_into_the_database_once(
+    service: ReportService, database: Database, tmp_path: Path
+) -> None:
+    folder = tmp_path / "reports"
+    first = await service.get(GUILD, await publish(service, file=service.check_pdf(PDF, "a.pdf")))
+    await service.withdraw(GUILD, first.id)
+    again = await service.get(GUILD, await publish(service, "Again", file=service.check_pdf(PDF, "b.pdf")))
+    other_pdf = PDF + b"other"
+    missing = await service.get(
+        GUILD, await publish(service, "Missing", file=service.check_pdf(other_pdf, "c.pdf"))
+    )
+    damaged_pdf = PDF + b"damaged"
+    damaged = await service.get(
+        GUILD, await publish(service, "Damaged", file=service.check_pdf(damaged_pdf, "d.pdf"))
+    )
+    # What an older version left: files in the folder, none in the database.
+    async with database.transaction() as session:
+        await session.execute(delete(ReportFile))
+    assert await service.import_folder(folder) == FolderImport(missing=4)  # no folder: nothing read
+    folder.mkdir()
+    (folder / f"{first.file_sha256}.pdf").write_bytes(PDF)
+    (folder / f"{damaged.file_sha256}.pdf").write_bytes(b"%PDF-tampered")
+    stray = folder / f"{'f' * 64}.pdf"
+    stray.write_bytes(PDF)
+
+    done = await service.import_folder(folder)
+
+    assert done == FolderImport(
+        reports=2, files=1, missing=1, damaged=(folder / f"{damaged.file_sha256}.pdf",)
+    )
+    assert await service.pdf(first) == PDF and await service.pdf(again) == PDF
+    assert await service.pdf(missing) is None and await service.pdf(damaged) is None
+    assert sorted(p.name for p in folder.iterdir()) == sorted([f"{damaged.file_sha256}.pdf", stray.name])
+    # Idempotent: a second start (or another process) copies nothing again.
+    assert await service.import_folder(folder) == FolderImport(missing=1, damaged=done.damaged)
+    async with database.session() as session:
+        assert len((await session.scalars(select(ReportFile))).all()) == 2
 
 
 def test_urls_must_be_web_addresses() -> None:
@@ -127,7 +211,7 @@ async def test_publishing_without_subscribers_is_done_at_once(service: ReportSer
 
 
 async def test_the_same_pdf_cannot_be_published_twice(service: ReportService) -> None:
-    stored = service.store_pdf(PDF, "r.pdf")
+    stored = service.check_pdf(PDF, "r.pdf")
     await publish(service, file=stored)
     with pytest.raises(DomainError, match=r"already published as Report \(2026\)"):
         await publish(service, "Other", file=stored)
@@ -313,7 +397,7 @@ def test_a_too_large_file_is_refused_with_sizes_in_the_readers_numbers(
 ) -> None:
     from bot.i18n import translate
 
-    service = report_service(database, tmp_path, 1000 << 20)
+    service = report_service(database, 1000 << 20)
     with pytest.raises(DomainError) as refused:
         service.check_size(1234 * 1024 * 1024 + 1)  # rounded up: never shown as the limit itself
     assert str(refused.value) == "The file is 1,234.1 MB; reports can be at most 1,000 MB."
@@ -661,7 +745,7 @@ def test_file_names_are_made_safe_and_bounded(name: str, safe: str) -> None:
 
 def test_a_refused_file_is_named_safely(service: ReportService) -> None:
     with pytest.raises(DomainError) as refused:
-        service.store_pdf(b"<html>", "\x00" + "n" * 6000 + ".pdf")
+        service.check_pdf(b"<html>", "\x00" + "n" * 6000 + ".pdf")
     assert str(refused.value) == "n" * 196 + ".pdf is not a PDF: attach the report as a PDF file."
 
 

@@ -6,14 +6,16 @@ import asyncio
 import hashlib
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from bot.db.models import AuditEntry
 from bot.db.models_members import Membership
-from bot.db.models_reports import Report, ReportDelivery, ReportSubscription
+from bot.db.models_reports import Report, ReportDelivery, ReportFile, ReportSubscription
 from bot.services.delivery import EngineOptions, delivery_nonce
 from tests.cogs.conftest import BotHarness
 from tests.fakediscord import Perm
@@ -157,9 +159,12 @@ async def test_publish_announces_with_the_file_and_dms_every_subscriber_once(cis
         assert dms[0].nonce == delivery_nonce(report.id, member.id)
         assert [b.get("label") for b in reply_buttons(dms[0])] == ["Open the announcement", "Unsubscribe"]
     assert report_dms(cisip, discord.member("carol")) == []
-    # The file is kept under its SHA-256.
-    digest = hashlib.sha256(PDF).hexdigest()
-    assert (cisip.settings.data_dir / "reports" / f"{digest}.pdf").read_bytes() == PDF
+    # The file is kept in the database (with its SHA-256), not in DATA_DIR.
+    async with cisip.bot.db.session() as session:
+        stored = await session.get(ReportFile, report.id)
+    assert stored is not None
+    assert (stored.content, stored.size, stored.sha256) == (PDF, len(PDF), hashlib.sha256(PDF).hexdigest())
+    assert not (cisip.settings.data_dir / "reports").exists()
     # The publisher gets a summary in their DMs.
     progress = progress_dms(discord, admin)[-1]
     assert progress.content == (
@@ -396,9 +401,8 @@ async def test_publish_refuses_bad_input_and_stores_nothing(cisip: BotHarness) -
         assert reply.content == message
     async with cisip.bot.db.session() as session:
         assert (await session.scalars(select(Report))).all() == []
-    assert not (cisip.settings.data_dir / "reports").exists() or not any(
-        (cisip.settings.data_dir / "reports").iterdir()
-    )
+        assert (await session.scalars(select(ReportFile))).all() == []
+    assert not (cisip.settings.data_dir / "reports").exists()
     assert discord.messages_in("reports") == []
 
 
@@ -411,7 +415,9 @@ async def test_a_reupload_is_recognised(cisip: BotHarness) -> None:
     report = await stored_report(cisip)
     await cisip.discord.slash(admin, "report-admin withdraw", report=str(report.id))
     reply = await publish(cisip, admin, title="Same file", file=("b.pdf", PDF))
-    assert reply.content.endswith("This PDF was uploaded before: the stored copy is reused.")
+    assert reply.content.endswith(
+        "This PDF was published before as Science Park Development Report (2026), which is withdrawn."
+    )
 
 
 async def test_subscribe_button_and_unsubscribe_button_in_the_dm(cisip: BotHarness) -> None:
@@ -666,3 +672,72 @@ async def test_a_subscriber_erased_during_a_delivery_gets_no_dm_and_is_not_count
     await delivered(cisip, "After")
     assert report_dms(cisip, erased) == []
     assert len(report_dms(cisip, first)) == 2
+
+
+async def test_any_bot_process_on_the_database_serves_the_pdf_whatever_its_data_dir(
+    cisip: BotHarness, tmp_path: Path
+) -> None:
+    """Publish on one host, serve from another: the PDF is in the database, not in DATA_DIR."""
+    discord = cisip.discord
+    admin = staff(cisip)
+    await reports_channel(cisip, admin)
+    await publish(cisip, admin, file=("report.pdf", PDF), visibility="public")
+    member = discord.add_member("alice")
+    await cisip.stop()
+
+    other = BotHarness(discord, replace(cisip.settings, data_dir=tmp_path / "host-b"), cisip.clock)
+    await other.start()
+    try:
+        assert other.settings.database_url == cisip.settings.database_url
+        report = await stored_report(other)
+        reply = await discord.slash(member, "report get", report=str(report.id))
+        assert reply.ephemeral and reply.files == [("report.pdf", PDF)]
+        reply = await discord.slash(member, "report latest")
+        assert reply.files == [("report.pdf", PDF)]
+        # The second process announces a report of its own with the file, from the database too.
+        await publish(other, admin, title="Second", file=("second.pdf", PDF + b"2"))
+        assert discord.messages_in("reports")[-1].files == [("second.pdf", PDF + b"2")]
+    finally:
+        await other.stop()
+    assert not (tmp_path / "host-b" / "reports").exists()
+    assert not (tmp_path / "reports").exists()
+
+
+async def test_pdfs_an_older_version_kept_in_data_dir_are_moved_into_the_database_at_start(
+    cisip: BotHarness,
+) -> None:
+    discord = cisip.discord
+    admin = staff(cisip)
+    await reports_channel(cisip, admin)
+    await publish(cisip, admin, file=("report.pdf", PDF), visibility="public")
+    await publish(
+        cisip, admin, title="Gone", year=2025, file=("gone.pdf", PDF + b"gone"), visibility="public"
+    )
+    await publish(cisip, admin, title="Linked", year=2024, url="https://cisip.org/r.pdf")
+    report, gone = await stored_report(cisip), await stored_report(cisip, "Gone")
+    # What an older version left: the PDFs in DATA_DIR/reports/<sha256>.pdf, none in the database.
+    folder = cisip.settings.data_dir / "reports"
+    folder.mkdir()
+    old_file = folder / f"{report.file_sha256}.pdf"
+    old_file.write_bytes(PDF)
+    stray = folder / f"{'0' * 64}.pdf"  # no report names it: left alone
+    stray.write_bytes(PDF)
+    async with cisip.bot.db.transaction() as session:
+        await session.execute(delete(ReportFile))
+
+    await cisip.restart()
+
+    async with cisip.bot.db.session() as session:
+        rows = (await session.scalars(select(ReportFile))).all()
+    assert [(row.report_id, row.content, row.size) for row in rows] == [(report.id, PDF, len(PDF))]
+    assert not old_file.exists() and stray.exists()  # moved; what no report names is not touched
+    member = discord.add_member("alice")
+    reply = await discord.slash(member, "report get", report=str(report.id))
+    assert reply.files == [("report.pdf", PDF)]
+    # A report whose file is neither in the database nor in the folder is served without it.
+    reply = await discord.slash(member, "report get", report=str(gone.id))
+    assert reply.ephemeral and reply.files == [] and reply.embeds[0]["title"] == "Gone (2025)"
+
+    await cisip.restart()  # once only: nothing more to copy, nothing copied twice
+    async with cisip.bot.db.session() as session:
+        assert len((await session.scalars(select(ReportFile))).all()) == 1
