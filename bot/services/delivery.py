@@ -14,10 +14,17 @@ Exactly once, even across a crash:
 * results are written in small batches (every ``flush_every`` seconds), so at most a second's
   worth of DMs is ever resent, and those are deduplicated as above.
 
-Throttling: a small, fixed pool of workers (``workers``) sends one DM each at a time. discord.py
-already waits out 429s (``retry_after``, per-route buckets and the global limit); a bounded pool
-keeps the number of requests in flight small so that waiting is short and orderly, instead of
-thousands of coroutines hammering the global limit at once.
+Throttling: a small, fixed pool of workers (``workers``) sends one DM each at a time, and every
+request they make first takes a slot from one :class:`Pacer` shared by the workers, so that a run
+never meets Discord's global limit (50 requests a second) at all. discord.py waits out a 429 by
+itself, but every 429 counts toward Discord's invalid-request limit (10,000 in 10 minutes, past
+which the bot's address is banned for an hour), so the point is never to receive one. The pacer
+allows ``requests_per_second`` (45) with a burst of ``burst`` (1): at most 46 requests in any
+second (see :class:`Pacer`), which leaves at least 4 a second to the rest of the bot (progress
+edits, welcomes, roles, follow-ups; interaction callbacks are not under the global limit). A DM
+to a member whose DM channel is not known yet costs two requests (opening the channel, then the
+message). Per-route limits (one DM per DM channel) are left to discord.py, which waits on the
+bucket headers before sending.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ import asyncio
 import enum
 import hashlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -118,9 +126,54 @@ class DeliveryStore(Protocol):
     async def finish(self, report_id: int) -> None: ...
 
 
+class Pacer:
+    """Slots for requests, ``rate`` a second with bursts of ``burst``, shared by concurrent tasks
+    (the generic cell rate algorithm, by reservation). A grant of ``cost`` requests comes at one
+    moment and pushes the next grant ``cost / rate`` seconds later. In any second it grants at most
+    ``rate + burst - 1 + (largest cost - 1)`` requests: at 45 a second, burst 1 and DMs costing
+    one or two requests, at most 46.
+
+    The slot is reserved at once when :meth:`acquire` is called (no await in between, so tasks
+    never race for it), then waited for; a task cancelled while waiting leaves its slot unused."""
+
+    def __init__(
+        self,
+        rate: float,
+        burst: int = 1,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        if rate <= 0 or burst < 1:
+            raise ValueError("rate must be positive and burst at least 1")
+        self.interval = 1.0 / rate
+        self.tolerance = (burst - 1) * self.interval
+        self.clock = clock
+        self.sleep = sleep
+        self._next = float("-inf")  # the theoretical time of the next grant
+
+    def reserve(self, cost: int = 1) -> float:
+        """Reserve a grant of ``cost`` requests; the time it comes."""
+        now = self.clock()
+        at = max(now, self._next - self.tolerance)
+        self._next = max(self._next, at) + cost * self.interval
+        return at
+
+    async def acquire(self, cost: int = 1) -> float:
+        """Wait until ``cost`` requests may be made; returns the time they may be made at."""
+        at = self.reserve(cost)
+        delay = at - self.clock()
+        if delay > 0:
+            await self.sleep(delay)
+        return at
+
+
 @dataclass
 class EngineOptions:
     workers: int = 8
+    # Requests a second the run's DMs may make (see the module's docstring), None: unpaced.
+    requests_per_second: float | None = 45.0
+    burst: int = 1
     max_attempts: int = 3  # sends per delivery when Discord answers with a server error
     retry_delay: float = 2.0  # seconds before the 2nd attempt, doubled each time after
     flush_every: float = 0.5  # seconds between batched writes of results
@@ -155,6 +208,8 @@ class DeliveryEngine:
         self.options = options or EngineOptions()
         self.sleep = sleep
         self.halted = False
+        rate = self.options.requests_per_second
+        self.pacer = None if rate is None else Pacer(rate, self.options.burst, sleep=sleep)
 
     def stop(self) -> None:
         """Finish the DMs in flight, write every result, and return from :meth:`run`."""
@@ -213,6 +268,11 @@ class DeliveryEngine:
         attempts = delivery.attempts
         for attempt in range(self.options.max_attempts):
             attempts += 1
+            if self.pacer is not None:
+                # Opening the DM channel first costs a second request.
+                await self.pacer.acquire(1 if delivery.dm_channel_id is not None else 2)
+                if self.halted:
+                    return None
             try:
                 result = await sender.send(delivery, nonce)
             except asyncio.CancelledError:

@@ -25,6 +25,7 @@ from bot.services.delivery import (
     DeliveryEngine,
     EngineOptions,
     Outcome,
+    Pacer,
     PendingDelivery,
     SendResult,
     Settled,
@@ -888,3 +889,82 @@ async def test_autocomplete_offers_a_report_by_its_id_too(service: ReportService
     report_id = await publish(service, "Report", year=2026)
     assert [r.id for r in await service.search(GUILD, str(report_id), members=True)] == [report_id]
     assert [r.id for r in await service.search(GUILD, "50%", members=True)] == []
+
+
+class FakeTime:
+    """A clock that moves only when a task sleeps (to the end of its sleep)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        until = self.now + seconds
+        await asyncio.sleep(0)
+        self.now = max(self.now, until)
+
+
+def most_in_one_second(grants: list[float]) -> int:
+    """The most requests granted in any window [t, t + 1 s)."""
+    times = sorted(grants)
+    return max(sum(1 for u in times if t <= u < t + 1 - 1e-9) for t in times)
+
+
+async def test_the_pacer_never_grants_more_than_rate_plus_one_in_any_second() -> None:
+    time = FakeTime()
+    pacer = Pacer(45, burst=1, clock=time.clock, sleep=time.sleep)
+    grants: list[float] = []
+
+    async def worker(n: int) -> None:
+        for i in range(60):
+            cost = 2 if (n + i) % 3 == 0 else 1  # a DM that opens its channel costs two requests
+            at = await pacer.acquire(cost)
+            assert time.clock() >= at - 1e-9  # never returns before its slot
+            grants.extend([at] * cost)
+
+    started = time.now
+    await asyncio.gather(*(worker(n) for n in range(8)))
+    assert len(grants) / (time.now - started) > 44  # it does not pace far below its rate
+    await time.sleep(5)  # idle: no burst is saved up meanwhile
+    await asyncio.gather(*(worker(n) for n in range(8)))
+
+    assert most_in_one_second(grants) <= 46  # 45/s + one: Discord's global limit is 50
+
+
+async def test_a_burst_is_bounded_too() -> None:
+    time = FakeTime()
+    pacer = Pacer(10, burst=5, clock=time.clock, sleep=time.sleep)
+    grants = [await pacer.acquire() for _ in range(100)]
+    assert grants[:5] == pytest.approx([1000.0] * 5)  # the burst, at once
+    assert most_in_one_second(grants) <= 10 + 5 - 1
+
+
+async def test_the_engine_paces_its_sends_counting_the_channel_to_open(service: ReportService) -> None:
+    for user in range(1, 11):
+        await service.subscribe(GUILD, user)
+    report_id = await publish(service)
+    engine = DeliveryEngine(service, EngineOptions(workers=4, flush_every=0.01, progress_every=60))
+    assert engine.pacer is not None  # paced by default
+    costs: list[int] = []
+    acquire = engine.pacer.acquire
+
+    async def recording(cost: int = 1) -> float:
+        costs.append(cost)
+        return await acquire(cost)
+
+    engine.pacer.acquire = recording  # type: ignore[method-assign]
+    sender = FakeSender()
+    counts = await engine.run(report_id, sender)
+    assert counts.sent == 10
+    assert costs == [2] * 10  # no DM channel known yet: opening it is a request too
+
+    later = await publish(service, "Later")
+    costs.clear()
+    engine = DeliveryEngine(service, EngineOptions(workers=4, flush_every=0.01, progress_every=60))
+    assert engine.pacer is not None
+    acquire = engine.pacer.acquire
+    engine.pacer.acquire = recording  # type: ignore[method-assign]
+    await engine.run(later, FakeSender())
+    assert costs == [1] * 10  # the channels opened for the first report are remembered
