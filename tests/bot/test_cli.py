@@ -7,29 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
 from bot.db.migrate import head_revision
+from tests.bot.cli_harness import run
+
+pytestmark = pytest.mark.usefixtures("clean_environment")
 
 HEAD = head_revision()
 
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GaBcDe.abcdefghijklmnopqrstuvwxyz012345"
-
-
-@pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    for name in ("DISCORD_TOKEN", "DATABASE_URL", "DEV_GUILD_ID", "OWNER_IDS", "LOG_LEVEL", "DATA_DIR"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.chdir(tmp_path)  # no .env here
-    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
-    return tmp_path
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        main(list(args))
-    out, err = capsys.readouterr()
-    code = exit_info.value.code
-    return (code if isinstance(code, int) else 0), out, err
 
 
 def test_run_without_a_token_stops_at_once_with_one_line(capsys: pytest.CaptureFixture[str]) -> None:

@@ -14,30 +14,15 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from bot.cli import main
 from bot.config import normalise_database_url
 from bot.db.database import Database
 from bot.db.migrate import head_revision
+from tests.bot.cli_harness import run
 from tests.conftest import POSTGRES_URL, reset_postgres
 
+pytestmark = pytest.mark.usefixtures("clean_environment")
+
 HEAD = head_revision()
-
-
-@pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    for name in ("DISCORD_TOKEN", "DATABASE_URL", "DEV_GUILD_ID", "OWNER_IDS", "LOG_LEVEL", "DATA_DIR"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.chdir(tmp_path)  # no .env here
-    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
-    return tmp_path
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        main(list(args))
-    out, err = capsys.readouterr()
-    code = exit_info.value.code
-    return (code if isinstance(code, int) else 0), out, err
 
 
 def one_line_refusal(err: str) -> str:

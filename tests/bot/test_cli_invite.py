@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from functools import reduce
 from operator import or_
-from pathlib import Path
 
 import pytest
 
-from bot.cli import main
 from bot.ui.invite import application_id_from_token
 from bot.ui.permissions import SERVER_PERMISSIONS, invite_permissions
+from tests.bot.cli_harness import run
 from tests.fakediscord import Perm
+
+pytestmark = pytest.mark.usefixtures("clean_environment")
 
 # A bot token's first part is the application id in base64: MTIzNDU2Nzg5MDEyMzQ1Njc4 = 123456789012345678.
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GaBcDe.abcdefghijklmnopqrstuvwxyz012345"
@@ -25,23 +26,6 @@ PERMISSIONS = (
     | Perm.MANAGE_EVENTS
     | Perm.MENTION_EVERYONE
 )
-
-
-@pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    for name in ("DISCORD_TOKEN", "DATABASE_URL", "DEV_GUILD_ID", "OWNER_IDS", "LOG_LEVEL", "DATA_DIR"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.chdir(tmp_path)  # no .env here
-    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
-    return tmp_path
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        main(list(args))
-    out, err = capsys.readouterr()
-    code = exit_info.value.code
-    return (code if isinstance(code, int) else 0), out, err
 
 
 def test_the_invite_number_is_every_listed_permission_and_no_other() -> None:

@@ -9,34 +9,19 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
 from bot.config import normalise_database_url
 from bot.db.database import Database
 from bot.db.migrate import upgrade
 from bot.services.parks import SEED_CSV
+from tests.bot.cli_harness import run
+
+pytestmark = pytest.mark.usefixtures("clean_environment")
 
 HEADER = "slug,name,local_name,aliases,country,city,region,established,focus,website,description,source"
 NEW_PARKS = (
     "good,Good Park,,,KE,Nairobi,Africa,2010,ICT,https://good.example,Fine.,https://s.example",
     "better,Better Park,,,KE,Mombasa,Africa,2012,ICT,https://better.example,Fine.,https://s.example",
 )
-
-
-@pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    for name in ("DISCORD_TOKEN", "DATABASE_URL", "DEV_GUILD_ID", "OWNER_IDS", "LOG_LEVEL", "DATA_DIR"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
-    return tmp_path
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        main(list(args))
-    out, err = capsys.readouterr()
-    code = exit_info.value.code
-    return (code if isinstance(code, int) else 0), out, err
 
 
 def exported(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> list[dict[str, str]]:
