@@ -383,6 +383,27 @@ class FakeDiscord:
         inter = self.em.interactions.create(InteractionType.APPLICATION_COMMAND, data, _user(who), channel)
         return await self.wait_reply(inter, f"/{command}", wait_followup=wait_followup)
 
+    async def slash_unchecked(
+        self, who: Actor, command: str, values: dict[str, Any], /, **changes: Any
+    ) -> Reply:
+        """``/command`` as a client that ignores the declaration would send it: ``values`` are built
+        as ``slash`` builds them, then each option named in ``changes`` gets that raw value (``None``:
+        its resolved object is left out of the interaction)."""
+        channel = self.channel("general")
+        data = self._command_data(command, channel, values, focused=None)
+        node = data
+        while node.get("options") and node["options"][0].get("type") in (1, 2):
+            node = node["options"][0]
+        for option in node["options"]:
+            if option["name"] in changes:
+                if changes[option["name"]] is None:
+                    for kind in data.get("resolved", {}).values():
+                        kind.pop(str(option["value"]), None)
+                else:
+                    option["value"] = changes[option["name"]]
+        inter = self.em.interactions.create(InteractionType.APPLICATION_COMMAND, data, _user(who), channel)
+        return await self.wait_reply(inter, f"/{command}")
+
     async def autocomplete(
         self,
         who: Actor,

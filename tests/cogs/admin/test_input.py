@@ -4,15 +4,12 @@ and the zone autocomplete answers staff only."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from sqlalchemy import select
 
 from bot.db.models import AuditEntry, GuildSettings
 from tests.cogs.conftest import BotHarness
 from tests.fakediscord import Perm
-from tests.fakediscord.interactions import InteractionType
 from tests.fakediscord.state import Member
 
 pytestmark = pytest.mark.e2e
@@ -33,35 +30,15 @@ async def audit_actions(cisip: BotHarness) -> list[str]:
         return list((await session.scalars(select(AuditEntry.action))).all())
 
 
-async def send_raw(
-    cisip: BotHarness, who: Member, command: str, values: dict[str, Any], **changes: Any
-) -> Any:
-    """Send ``/command`` as a client that ignores the declaration would: each option named in
-    ``changes`` gets that raw value (``None``: its resolved object is left out)."""
-    discord = cisip.discord
-    channel = discord.channel("general")
-    data = discord._command_data(command, channel, values, focused=None)
-    node = data
-    while node.get("options") and node["options"][0].get("type") in (1, 2):
-        node = node["options"][0]
-    for option in node["options"]:
-        if option["name"] in changes:
-            if changes[option["name"]] is None:
-                for kind in data.get("resolved", {}).values():
-                    kind.pop(str(option["value"]), None)
-            else:
-                option["value"] = changes[option["name"]]
-    inter = discord.em.interactions.create(InteractionType.APPLICATION_COMMAND, data, who.user, channel)
-    return await discord.wait_reply(inter, f"/{command}")
-
-
 async def test_a_role_missing_from_the_resolved_data_is_refused_and_nothing_is_saved(
     cisip: BotHarness,
 ) -> None:
     discord = cisip.discord
     admin = admin_of(cisip)
     staff = discord.add_role("Staff", mentionable=True)
-    reply = await send_raw(cisip, admin, "setup role", {"purpose": "staff", "role": staff}, role=None)
+    reply = await cisip.discord.slash_unchecked(
+        admin, "setup role", {"purpose": "staff", "role": staff}, role=None
+    )
     assert reply.ephemeral
     assert (
         reply.content
@@ -77,7 +54,7 @@ async def test_a_channel_missing_from_the_resolved_data_is_refused_and_nothing_i
     discord = cisip.discord
     admin = admin_of(cisip)
     values = {"purpose": "welcome", "channel": discord.channel("general")}
-    reply = await send_raw(cisip, admin, "setup channel", values, channel=None)
+    reply = await cisip.discord.slash_unchecked(admin, "setup channel", values, channel=None)
     assert reply.ephemeral
     assert reply.content == (
         "Discord did not send the channel picked for `channel` (was it just deleted?): pick it again."
@@ -92,7 +69,9 @@ async def test_a_zone_is_cleaned_and_an_oversized_one_refused(cisip: BotHarness)
     zone = next(o for sub in command["options"] if sub["name"] == "timezone" for o in sub["options"])
     assert (zone["min_length"], zone["max_length"]) == (1, 64)
 
-    too_long = await send_raw(cisip, admin, "setup timezone", {"zone": "UTC"}, zone="Europe/Berlin" * 500)
+    too_long = await cisip.discord.slash_unchecked(
+        admin, "setup timezone", {"zone": "UTC"}, zone="Europe/Berlin" * 500
+    )
     assert too_long.content == "The option `zone` takes at most 64 characters."
     blank = await discord.slash(admin, "setup timezone", zone="\u200b\u200b")
     assert blank.content == "The time zone cannot be empty."

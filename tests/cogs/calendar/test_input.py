@@ -14,7 +14,6 @@ from bot.db.models_calendar import CalendarEntry
 from bot.services.calendar import check_schedule
 from tests.cogs.conftest import BotHarness
 from tests.fakediscord import Perm
-from tests.fakediscord.interactions import InteractionType
 from tests.fakediscord.state import Member
 
 pytestmark = pytest.mark.e2e
@@ -49,29 +48,6 @@ async def add(cisip: BotHarness, who: Member, message: str, **options: Any) -> s
     return done.content
 
 
-async def send_raw(
-    cisip: BotHarness, who: Member, command: str, values: dict[str, Any], **changes: Any
-) -> Any:
-    """Send ``/command`` as a client that ignores the declaration would: ``values`` are built as
-    usual, then each option named in ``changes`` gets that raw value (``None``: its resolved
-    object is left out)."""
-    discord = cisip.discord
-    channel = discord.channel("general")
-    data = discord._command_data(command, channel, values, focused=None)
-    options = data
-    while options.get("options") and options["options"][0].get("type") in (1, 2):
-        options = options["options"][0]
-    for option in options["options"]:
-        if option["name"] in changes:
-            if changes[option["name"]] is None:
-                for kind in data.get("resolved", {}).values():
-                    kind.pop(str(option["value"]), None)
-            else:
-                option["value"] = changes[option["name"]]
-    inter = discord.em.interactions.create(InteractionType.APPLICATION_COMMAND, data, who.user, channel)
-    return await discord.wait_reply(inter, f"/{command}")
-
-
 # -- options: declared bounds, checked again by the bot -----------------------------------------
 
 
@@ -103,12 +79,12 @@ async def test_every_calendar_option_declares_its_bounds(cisip: BotHarness) -> N
 async def test_a_last_year_of_2_to_the_64_is_refused_before_anything_runs(cisip: BotHarness) -> None:
     admin = admin_of(cisip)
     values = {"name": "X", "month": 1, "day": 1, "time": "09:00", "channel": "general", "last_year": 2100}
-    reply = await send_raw(cisip, admin, "calendar add", values, last_year=2**64)
+    reply = await cisip.discord.slash_unchecked(admin, "calendar add", values, last_year=2**64)
     assert reply.ephemeral and reply.modal is None
     assert reply.content == "The option `last_year` takes a number from 2000 to 2200."
     await add(cisip, admin, "Hello")
-    edited = await send_raw(
-        cisip, admin, "calendar edit", {"name": "Spring", "last_year": 2100}, last_year=2**64
+    edited = await cisip.discord.slash_unchecked(
+        admin, "calendar edit", {"name": "Spring", "last_year": 2100}, last_year=2**64
     )
     assert edited.content == "The option `last_year` takes a number from 2000 to 2200."
     [entry] = await stored(cisip)
@@ -122,7 +98,7 @@ async def test_a_role_missing_from_the_resolved_data_is_refused_and_nothing_is_s
     admin = admin_of(cisip)
     members = discord.add_role("Members", mentionable=True)
     values = {"name": "X", "month": 1, "day": 1, "time": "09:00", "channel": "general", "role": members}
-    reply = await send_raw(cisip, admin, "calendar add", values, role=None)
+    reply = await cisip.discord.slash_unchecked(admin, "calendar add", values, role=None)
     assert reply.ephemeral and reply.modal is None
     assert (
         reply.content
