@@ -96,6 +96,7 @@ class _Registration:
     grace: timedelta | None
     max_attempts: int | None
     on_missed: Handler | None
+    long_running: bool = False
 
 
 @dataclass(frozen=True)
@@ -154,6 +155,7 @@ class Scheduler:
         self._plan_lock = asyncio.Lock()
         self._aps: AsyncIOScheduler | None = None
         self._background: set[asyncio.Task[Any]] = set()
+        self._long_running: set[asyncio.Task[Any]] = set()
         self._stopping = asyncio.Event()
         self.clock.subscribe(self.wake)
 
@@ -167,9 +169,16 @@ class Scheduler:
         grace: timedelta | None = None,
         max_attempts: int | None = None,
         on_missed: Handler | None = None,
+        long_running: bool = False,
     ) -> None:
-        """Run ``handler`` for rows of ``kind``; rows of kinds nobody registered are left alone."""
-        self._handlers[kind] = _Registration(handler, grace, max_attempts, on_missed)
+        """Run ``handler`` for rows of ``kind``; rows of kinds nobody registered are left alone.
+
+        A ``long_running`` kind (a report's DM fan-out, minutes long) runs beside the dispatch
+        loop instead of in its batch, so the rows due meanwhile (reminders) are not held back; its
+        lease is renewed while it runs, and :meth:`stop` waits for it like any handler, so its
+        handler should watch :attr:`stopping` and end early (``JobDeferred`` hands the row to the
+        next start, or to another process, at once)."""
+        self._handlers[kind] = _Registration(handler, grace, max_attempts, on_missed, long_running)
 
     def unregister(self, kind: str) -> None:
         """Stop running rows of ``kind`` (they stay pending until a handler is registered again)."""
@@ -246,6 +255,11 @@ class Scheduler:
         task: asyncio.Task[None] = asyncio.ensure_future(coro)
         self._track(task)
 
+    async def wait_long_running(self) -> None:
+        """Wait until the long-running rows under way have ended (tests, after :meth:`run_due`)."""
+        while self._long_running:
+            await asyncio.gather(*self._long_running, return_exceptions=True)
+
     def _track(self, task: asyncio.Task[Any] | None) -> None:
         if task is not None:
             self._background.add(task)
@@ -307,6 +321,20 @@ class Scheduler:
         except IntegrityError:
             return None  # the dedupe key is taken: this occurrence already exists
         return job.id
+
+    async def bring_forward(self, dedupe_key: str) -> bool:
+        """Make the pending row with this key due now; False when there is none (already run)."""
+        async with self.db.transaction() as session:
+            result = await session.execute(
+                update(ScheduledJob)
+                .where(ScheduledJob.dedupe_key == dedupe_key, ScheduledJob.status == PENDING)
+                .values(due_at=self.clock.now())
+                .execution_options(synchronize_session=False)
+            )
+        moved = bool(getattr(result, "rowcount", 0))
+        if moved:
+            self.wake()
+        return moved
 
     async def cancel(
         self,
@@ -494,7 +522,21 @@ class Scheduler:
         return total
 
     async def _run_batch(self, rows: list[_Claimed]) -> None:
-        """Run a claimed batch; while it runs, record finished rows and renew the lease of the rest.
+        """Run a claimed batch: long-running kinds each in a task of their own (the dispatch loop
+        goes on without them), the rest here."""
+        long = {kind for kind, registration in self._handlers.items() if registration.long_running}
+        for row in rows:
+            if row.kind in long:
+                task = asyncio.create_task(self._run_rows([row]), name=f"scheduled-{row.kind}-{row.id}")
+                self._track(task)
+                self._long_running.add(task)
+                task.add_done_callback(self._long_running.discard)
+        rest = [row for row in rows if row.kind not in long]
+        if rest:
+            await self._run_rows(rest)
+
+    async def _run_rows(self, rows: list[_Claimed]) -> None:
+        """Run claimed rows; while they run, record finished rows and renew the lease of the rest.
 
         A slow handler (a DM fan-out waiting on rate limits) thus neither holds back the record of
         the fast ones nor lets its lease lapse, which would let another process run it again.

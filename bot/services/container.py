@@ -73,7 +73,9 @@ class Services:
         verification = VerificationService(db, clock, memberships, mailer, settings.secret_key)
         parks = ParkService(db, clock, memberships=memberships)
         workshops = WorkshopService(db, clock, scheduler, memberships=memberships)
-        reports = ReportService(db, clock, settings.report_max_bytes, memberships=memberships)
+        reports = ReportService(
+            db, clock, settings.report_max_bytes, memberships=memberships, scheduler=scheduler
+        )
         calendar = CalendarService(db, scheduler, clock, guild_settings=guild_settings)
         # Every holder of personal data: a new capability that stores something about a person
         # joins this list (tests/bot/services/test_personal_data.py fails until it does).

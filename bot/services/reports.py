@@ -12,6 +12,7 @@ import hashlib
 import math
 import re
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, ClassVar, cast
 from urllib.parse import urlsplit
@@ -34,6 +35,7 @@ from bot.fields import (
     canonical_text,
 )
 from bot.i18n import Message, _
+from bot.scheduler import Scheduler
 from bot.scheduler.clock import Clock
 from bot.services.access import Person
 from bot.services.delivery import DeliveryCounts, PendingDelivery, Settled
@@ -45,6 +47,16 @@ DEFAULT_VISIBILITY = "members"
 VISIBILITIES = {"members": _("Members only"), "public": _("Public")}
 LANGUAGES = {"en": _("English"), "zh": _("Chinese"), "en+zh": _("English and Chinese"), "other": _("Other")}
 PDF_SUFFIX = ".pdf"
+# The scheduled row that delivers a report (payload: report_id); cogs/reports runs it.
+DELIVERY_JOB = "report.delivery"
+# A run that fails as a whole (its server out of reach, the database gone) is retried with the
+# scheduler's backoff, up to an hour apart: 12 attempts span about half a day.
+DELIVERY_MAX_ATTEMPTS = 12
+# A new report's delivery waits for its announcement (its DMs link to it): the publisher's process
+# starts it as soon as the announcement is posted (start_delivery); this long if that process died
+# in between.
+DELIVERY_HOLD = timedelta(seconds=60)
+NO_HOLD = timedelta(0)
 # Characters a file name keeps (letters and digits of any script, dot, dash, underscore, space):
 # the rest (path separators, quotes, wildcards) would be unsafe in a download's name.
 _FILENAME_UNSAFE = re.compile(r"[^\w. -]+")
@@ -151,6 +163,11 @@ class ReportsErased:
     deliveries: int
 
 
+def first_delivery_key(report_id: int) -> str:
+    """The dedupe key of a report's first delivery row (retries of failed DMs get rows of their own)."""
+    return f"report-delivery:{report_id}"
+
+
 class ReportService(PersonalDataHolder):
     personal_data_name: ClassVar[str] = "reports"
     personal_tables: ClassVar[tuple[str, ...]] = ("reports", "report_subscriptions", "report_deliveries")
@@ -162,11 +179,37 @@ class ReportService(PersonalDataHolder):
         max_bytes: int,
         *,
         memberships: MembershipService,
+        scheduler: Scheduler,
     ) -> None:
         self.db = database
         self.clock = clock
         self.max_bytes = max_bytes
         self.memberships = memberships
+        self.scheduler = scheduler
+
+    async def _schedule_delivery(
+        self,
+        session: AsyncSession,
+        report_id: int,
+        *,
+        dedupe_key: str | None = None,
+        hold: timedelta = NO_HOLD,
+    ) -> None:
+        """In the transaction that set ``delivery_state`` to running: the scheduled row that
+        delivers it. Leased like every row, so one process delivers it, and whichever process
+        leads next resumes it; the caller wakes the scheduler after the commit."""
+        await self.scheduler.schedule(
+            DELIVERY_JOB,
+            self.clock.now() + hold,
+            {"report_id": report_id},
+            dedupe_key=dedupe_key,
+            max_attempts=DELIVERY_MAX_ATTEMPTS,
+            session=session,
+        )
+
+    async def start_delivery(self, report_id: int) -> None:
+        """The new report is announced: deliver it now instead of after ``DELIVERY_HOLD``."""
+        await self.scheduler.bring_forward(first_delivery_key(report_id))
 
     # -- files --------------------------------------------------------------------------------------
 
@@ -377,8 +420,13 @@ class ReportService(PersonalDataHolder):
                         for user_id in subscribers
                     ],
                 )
-            if not subscribers:
+            if subscribers:
+                key = first_delivery_key(report.id)
+                await self._schedule_delivery(session, report.id, dedupe_key=key, hold=DELIVERY_HOLD)
+            else:
                 report.delivery_state = "done"
+        if subscribers:
+            self.scheduler.wake()
         return report, len(subscribers)
 
     async def set_announcement(self, report_id: int, channel_id: int, message_id: int) -> None:
@@ -461,7 +509,20 @@ class ReportService(PersonalDataHolder):
             report = await self._get(session, guild_id, report_id)
             if report.status != "published":
                 raise DomainError(_("{title} was withdrawn; publish it again instead."), title=report.title)
-            if report.delivery_state == "running":
+            # One statement decides, whoever presses Retry beside it: only the press that turns
+            # the delivery from finished to running schedules a run.
+            started = await session.execute(
+                update(Report)
+                .where(Report.id == report.id, Report.delivery_state != "running")
+                .values(
+                    delivery_state="running",
+                    progress_user_id=requested_by,
+                    progress_channel_id=None,
+                    progress_message_id=None,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            if not getattr(started, "rowcount", 0):
                 raise DomainError(
                     _("{title} is still being delivered: retry the failed ones when it has finished."),
                     title=report.title,
@@ -474,9 +535,8 @@ class ReportService(PersonalDataHolder):
             count = int(getattr(result, "rowcount", 0) or 0)
             if count == 0:
                 raise DomainError(_("No delivery of {title} failed: nothing to retry."), title=report.title)
-            report.delivery_state = "running"
-            report.progress_user_id = requested_by
-            report.progress_channel_id = report.progress_message_id = None
+            await self._schedule_delivery(session, report.id)
+        self.scheduler.wake()
         return count
 
     # -- reading ------------------------------------------------------------------------------------

@@ -1,12 +1,15 @@
 """The Discord side of the DM fan-out engine (``bot.services.delivery``): ``DiscordSender`` sends one
-report's DMs and edits the publisher's progress message; ``DeliveryRunner`` starts, stops and
-resumes the runs, one task per report."""
+report's DMs and edits the publisher's progress message; ``DeliveryRunner`` is the scheduled
+handler that runs them, and stops one when it is withdrawn."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
+from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -15,6 +18,7 @@ import discord
 
 from bot.db.models_reports import Report
 from bot.i18n import DEFAULT_LANGUAGE, resolve_language
+from bot.scheduler import JobContext, JobDeferred
 from bot.services.delivery import (
     DeliveryCounts,
     DeliveryEngine,
@@ -23,7 +27,7 @@ from bot.services.delivery import (
     PendingDelivery,
     SendResult,
 )
-from bot.services.reports import Audience, ReportService
+from bot.services.reports import DELIVERY_JOB, DELIVERY_MAX_ATTEMPTS, Audience, ReportService
 from bot.ui.checks import person_of
 from bot.ui.dm import dm_outcome
 from bot.ui.text import member_language, translate_in
@@ -34,6 +38,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# A delivery is sent however late it runs (after an outage, its subscribers still want the report).
+NEVER_MISSED = timedelta(days=36500)
 UNKNOWN_CHANNEL = 10003  # a remembered DM channel Discord no longer knows: open it again
 
 
@@ -160,10 +166,29 @@ class DiscordSender:
             self.progress_broken = True
 
 
+@dataclass
+class _Run:
+    engine: DeliveryEngine
+    sender: DiscordSender
+    ended: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def wait(self, within: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.ended.wait(), within)
+
+
+class DeliveryStopped(Exception):
+    """A run ended before its last DM (its server out of reach): the scheduler retries it later."""
+
+
 class DeliveryRunner:
-    """The report deliveries under way in this process: one task per report, each a
-    ``DeliveryEngine`` run with a ``DiscordSender``. A run stopped with the bot is resumed by the
-    next start (the rows say what is left)."""
+    """Runs the scheduled ``report.delivery`` rows (``bot.services.reports.DELIVERY_JOB``): each is
+    a ``DeliveryEngine`` run with a ``DiscordSender``, claimed and leased by the scheduler like any
+    row, so one process runs it and whichever process leads next resumes it (the delivery rows
+    say what is left; a DM resent after a crash is deduplicated by its nonce).
+
+    The runner also keeps the runs of this process, to stop one (a withdrawal) or to tell them of
+    an erasure."""
 
     engine_options = EngineOptions()
     stop_timeout = 10.0  # seconds a stopping bot waits for the DMs in flight before cancelling
@@ -171,76 +196,66 @@ class DeliveryRunner:
     def __init__(self, bot: CisipBot) -> None:
         self.bot = bot
         self.service = bot.services.reports
-        self.runs: dict[int, asyncio.Task[None]] = {}
-        self.engines: dict[int, DeliveryEngine] = {}
-        self.senders: dict[int, DiscordSender] = {}
-        self._resume_task: asyncio.Task[None] | None = None
+        self.runs: dict[int, _Run] = {}
 
-    def resume_when_ready(self) -> None:
-        self._resume_task = asyncio.create_task(self._resume(), name="reports-resume")
-
-    async def _resume(self) -> None:
-        await self.bot.wait_until_ready()
-        for report in await self.service.running():
-            log.info("resuming the delivery of report %s", report.id)
-            self.start(report.id)
-
-    async def close(self) -> None:
-        """Stop every run cleanly (see :meth:`stop`), all at once."""
-        if self._resume_task is not None:
-            self._resume_task.cancel()
-            await asyncio.gather(self._resume_task, return_exceptions=True)
-        for engine in self.engines.values():
-            engine.stop()  # all at once; then wait for each
-        for report_id in list(self.runs):
-            await self.stop(report_id)
-
-    def start(self, report_id: int) -> None:
-        if report_id in self.runs and not self.runs[report_id].done():
-            return
-        self.runs[report_id] = asyncio.create_task(
-            self._deliver(report_id), name=f"report-{report_id}-delivery"
+    def register(self) -> None:
+        self.bot.register_job(
+            DELIVERY_JOB,
+            self.run,
+            grace=NEVER_MISSED,
+            max_attempts=DELIVERY_MAX_ATTEMPTS,
+            long_running=True,
         )
 
+    def unregister(self) -> None:
+        self.bot.unregister_job(DELIVERY_JOB)
+
+    async def close(self) -> None:
+        """Stop every run of this process cleanly, all at once: DMs in flight finish and are
+        recorded, and each run's row goes back to the queue for the next leader."""
+        runs = list(self.runs.values())
+        for run in runs:
+            run.engine.stop()
+        await asyncio.gather(*(run.wait(self.stop_timeout) for run in runs))
+
     async def stop(self, report_id: int) -> None:
-        """Stop a delivery cleanly (DMs in flight finish and are recorded), else cancel it."""
-        task = self.runs.pop(report_id, None)
-        engine = self.engines.pop(report_id, None)
-        self.senders.pop(report_id, None)
-        if task is None or task.done():
-            return
-        if engine is not None:
-            engine.stop()
-            done, _pending = await asyncio.wait({task}, timeout=self.stop_timeout)
-            if done:
-                return
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        """Stop this report's run (a withdrawal): DMs in flight finish and are recorded."""
+        run = self.runs.get(report_id)
+        if run is not None:
+            run.engine.stop()
+            await run.wait(self.stop_timeout)
 
     def forget(self, guild_id: int, user_id: int) -> None:
         """An erased member gets nothing more from the runs in their server. Their rows are gone
         already (nothing settles a deleted row); this closes the window until the next reload."""
-        for sender in self.senders.values():
-            if sender.guild.id == guild_id:
-                sender.forget(user_id)
+        for run in self.runs.values():
+            if run.sender.guild.id == guild_id:
+                run.sender.forget(user_id)
 
-    async def _deliver(self, report_id: int) -> None:
+    async def run(self, context: JobContext) -> None:
+        """The handler of a ``report.delivery`` row."""
+        report_id = int(context.payload["report_id"])
+        if report_id in self.runs:
+            return  # already running here (a row scheduled twice): one run is enough
+        report = await self.service.get_any(report_id)
+        if report is None or report.status != "published":
+            return  # withdrawn or deleted meanwhile: nothing left to send
+        guild = self.bot.get_guild(report.guild_id)
+        if guild is None:
+            raise DeliveryStopped(f"report {report_id}: the bot is not in server {report.guild_id}")
+        sender = DiscordSender(self.bot, self.service, report, guild)
+        engine = DeliveryEngine(self.service, self.engine_options)
+        run = self.runs[report_id] = _Run(engine, sender)
+        stopping = asyncio.ensure_future(self.bot.scheduler.stopping.wait())
+        stopping.add_done_callback(lambda _: engine.stop())
         try:
-            report = await self.service.get_any(report_id)
-            guild = self.bot.get_guild(report.guild_id) if report else None
-            if report is None or guild is None:
-                log.warning("report %s: its server is gone; delivery stays pending", report_id)
-                return
-            sender = DiscordSender(self.bot, self.service, report, guild)
-            self.senders[report_id] = sender
             await sender.prepare()
-            engine = self.engines[report_id] = DeliveryEngine(self.service, self.engine_options)
-            await engine.run(report_id, sender)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("report %s: delivery stopped; it resumes at the next start", report_id)
+            counts = await engine.run(report_id, sender)
         finally:
-            if self.runs.get(report_id) is asyncio.current_task():
-                self.engines.pop(report_id, None)
-                self.senders.pop(report_id, None)
+            stopping.cancel()
+            del self.runs[report_id]
+            run.ended.set()
+        if engine.halted and counts.pending > 0:
+            # Stopped half-way: by the bot stopping (the row goes back to the queue at once, for
+            # the next leader), or by a withdrawal (the next run finds it withdrawn and ends).
+            raise JobDeferred

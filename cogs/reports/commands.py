@@ -115,7 +115,7 @@ class Reports(commands.Cog):
 
     async def cog_load(self) -> None:
         await self._import_old_files()
-        self.deliveries.resume_when_ready()
+        self.deliveries.register()
 
     async def _import_old_files(self) -> None:
         """Once: the PDFs older versions kept in DATA_DIR/reports/ go into the database."""
@@ -140,12 +140,8 @@ class Reports(commands.Cog):
             log.warning("left %s where it is: its content does not match its name", path)
 
     async def cog_unload(self) -> None:
+        self.deliveries.unregister()
         await self.deliveries.close()
-
-    @commands.Cog.listener()
-    async def on_report_delivery_requested(self, report_id: int) -> None:
-        """Dispatched by the Retry button (``views.DELIVERY_REQUESTED``)."""
-        self.deliveries.start(report_id)
 
     @commands.Cog.listener()
     async def on_personal_data_erased(self, guild: discord.Guild, erasure: Erasure) -> None:
@@ -293,6 +289,8 @@ class ReportAdminGroup(app_commands.Group):
                 _("I could not post the announcement in {channel}, so nothing was published: try again."),
                 channel=channel.mention,
             ) from exc
+        if subscribers:
+            await self.service.start_delivery(report.id)  # its DMs link to the announcement, now posted
         await self.bot.audit(guild, interaction.user, "report.publish", f"{report.title} ({report.year})")
         note = (
             t(
@@ -304,7 +302,6 @@ class ReportAdminGroup(app_commands.Group):
             else None
         )
         if subscribers:
-            self.cog.deliveries.start(report.id)
             text = t(
                 "Published {title} in {channel}. Sending it to {count:n} subscribers; "
                 "I will DM you the progress.",

@@ -27,9 +27,6 @@ log = logging.getLogger(__name__)
 
 PAGE_SIZE = 5
 SUMMARY_PREVIEW = 150  # characters of each summary in the list
-# The event a Retry press dispatches; the cog's runner starts the delivery (a dynamic button is
-# built from its custom id alone, so it cannot hold the runner).
-DELIVERY_REQUESTED = "report_delivery_requested"
 
 
 def report_embed(t: Translate, report: Report) -> discord.Embed:
@@ -256,7 +253,6 @@ class RetryButton(
         count = await service.retry_failed(guild.id, self.key, interaction.user.id)
         report = await service.get(guild.id, self.key)
         await bot.audit(guild, interaction.user, "report.retry", f"{report.title}: {count}")
-        bot.dispatch(DELIVERY_REQUESTED, report.id)
         t = await translator_for(interaction)
         await send_ephemeral(
             interaction,

@@ -44,6 +44,8 @@ class BotHarness:
         await upgrade(database)
         # A test's last step may leave a handler waiting on a view: stop it soon.
         self.bot = CisipBot(self.settings, database=database, clock=self.clock, shutdown_grace=0.5)
+        # As `cisip-bot run` does: the one process on this database takes back what the last ran.
+        await self.bot.scheduler.reclaim_all_running()
         await self._stack.enter_async_context(connected(self.bot, self.discord))
         return self.bot
 

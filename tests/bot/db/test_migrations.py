@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select, text
 from sqlalchemy.engine import Connection
 
 from bot.db.database import Database
 from bot.db.migrate import SchemaOutOfDate, current_revision, ensure_current, head_revision, upgrade
-from bot.db.models import AuditEntry, Base
+from bot.db.models import AuditEntry, Base, ScheduledJob
 
 
 async def test_upgrade_from_empty_creates_every_table(empty_database: Database) -> None:
@@ -70,3 +70,25 @@ async def test_sqlite_runs_with_wal_foreign_keys_and_busy_timeout(database: Data
         foreign_keys = (await conn.exec_driver_sql("PRAGMA foreign_keys")).scalar()
         busy = (await conn.exec_driver_sql("PRAGMA busy_timeout")).scalar()
     assert (journal, foreign_keys, busy) == ("wal", 1, 30000)
+
+
+async def test_a_delivery_under_way_before_0170_becomes_a_scheduled_row(empty_database: Database) -> None:
+    """Deliveries used to be tasks of the process that published them: the one under way when the
+    bot is upgraded gets its scheduled row, so whichever process leads resumes it."""
+    await upgrade(empty_database, "0160_report_files")
+    now = datetime.now(UTC)
+    async with empty_database.engine.begin() as conn:
+        for report_id, state in ((1, "running"), (2, "done")):
+            await conn.execute(
+                text(
+                    "INSERT INTO reports (id, guild_id, title, year, summary, language, visibility, status, "
+                    "published_by, delivery_state, created_at, updated_at) VALUES "
+                    "(:id, 1, 'R', 2026, 'S', 'en', 'members', 'published', 7, :state, :now, :now)"
+                ),
+                {"id": report_id, "state": state, "now": now},
+            )
+    await upgrade(empty_database)
+    async with empty_database.session() as session:
+        query = select(ScheduledJob.kind, ScheduledJob.status, ScheduledJob.payload)
+        rows = (await session.execute(query)).all()
+    assert [tuple(row) for row in rows] == [("report.delivery", "pending", {"report_id": 1})]

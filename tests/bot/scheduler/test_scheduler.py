@@ -444,3 +444,75 @@ async def test_a_deferred_job_goes_back_without_counting_an_attempt(
     clock.advance(seconds=5)
     await scheduler.run_due()
     assert calls == 2 and await statuses(database) == {"done": 1}
+
+
+async def test_a_long_running_kind_does_not_hold_back_the_rows_due_meanwhile(database: Database) -> None:
+    """A report's DM fan-out runs for minutes: reminders due meanwhile run on time, the fan-out
+    keeps its lease (another process cannot take it), and it is recorded when it ends."""
+    clock = MovableClock(START)
+    lease = timedelta(seconds=0.6)
+    release = asyncio.Event()
+    reminded: list[int] = []
+
+    async def fan_out(context: JobContext) -> None:
+        await release.wait()
+
+    async def remind(context: JobContext) -> None:
+        reminded.append(context.id)
+
+    first = Scheduler(database, clock, lease=lease, instance_id="first")
+    other_db = Database(database.url)
+    second = Scheduler(other_db, clock, lease=lease, instance_id="second")
+    for scheduler in (first, second):
+        scheduler.register("fan-out", fan_out, long_running=True)
+        scheduler.register("remind", remind)
+    try:
+        await first.schedule("fan-out", START)
+        assert await first.run_due() == 1  # returns at once: the fan-out runs beside the loop
+        reminder = await first.schedule("remind", START)
+        assert await first.run_due() == 1
+        assert reminded == [reminder]
+        await asyncio.sleep(1.5)  # well past the lease: renewed meanwhile
+        assert await second.reclaim_stale() == 0
+        assert await statuses(database) == {"running": 1, "done": 1}
+        release.set()
+        await first.wait_long_running()
+    finally:
+        await other_db.dispose()
+    assert await statuses(database) == {"done": 2}
+
+
+async def test_a_stopping_scheduler_waits_for_a_long_running_row_that_defers(database: Database) -> None:
+    """Stopping tells the long-running handler (``stopping``); it hands its row back at once, for
+    the next start or another process, without counting an attempt."""
+    from bot.scheduler import JobDeferred
+
+    clock = MovableClock(START)
+    scheduler = Scheduler(database, clock)
+    started = asyncio.Event()
+
+    async def fan_out(context: JobContext) -> None:
+        started.set()
+        await scheduler.stopping.wait()
+        raise JobDeferred
+
+    scheduler.register("fan-out", fan_out, long_running=True)
+    await scheduler.schedule("fan-out", START)
+    await scheduler.start()
+    await scheduler.run_due()
+    await asyncio.wait_for(started.wait(), 5)
+    await scheduler.stop(grace_seconds=5)
+    async with database.session() as session:
+        row = (await session.scalars(select(ScheduledJob))).one()
+    assert (row.status, row.attempts, row.claimed_by) == ("pending", 0, None)
+
+
+async def test_bring_forward_makes_a_held_row_due_now(database: Database, clock: MovableClock) -> None:
+    scheduler, seen = Scheduler(database, clock), Recorder()
+    scheduler.register("deliver", seen)
+    await scheduler.schedule("deliver", START + timedelta(minutes=1), dedupe_key="report-delivery:1")
+    assert await scheduler.run_due() == 0
+    assert await scheduler.bring_forward("report-delivery:1")
+    assert await scheduler.run_due() == 1
+    assert not await scheduler.bring_forward("report-delivery:1")  # already run: nothing to move
+    assert len(seen.calls) == 1

@@ -6,7 +6,7 @@ import asyncio
 import hashlib
 import re
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import delete, select
 
 from bot.db.database import Database
+from bot.db.models import ScheduledJob
 from bot.db.models_members import Membership
 from bot.db.models_reports import ReportFile
 from bot.errors import DomainError, NotFound
@@ -33,7 +34,16 @@ from bot.services.delivery import (
 )
 from bot.services.guild_settings import GuildSettingsService
 from bot.services.membership import MembershipPolicy, MembershipService
-from bot.services.reports import FolderImport, PdfFile, ReportService, check_url, number_in, safe_filename
+from bot.services.reports import (
+    DELIVERY_HOLD,
+    DELIVERY_JOB,
+    FolderImport,
+    PdfFile,
+    ReportService,
+    check_url,
+    number_in,
+    safe_filename,
+)
 
 GUILD = 1_000_000_000_000_001
 PDF = b"%PDF-1.4\nhello\n%%EOF\n"
@@ -56,7 +66,8 @@ def memberships_of(database: Database, clock: MovableClock) -> MembershipService
 
 def report_service(database: Database, max_bytes: int) -> ReportService:
     clock = MovableClock(NOW)
-    return ReportService(database, clock, max_bytes, memberships=memberships_of(database, clock))
+    memberships, scheduler = memberships_of(database, clock), Scheduler(database, clock)
+    return ReportService(database, clock, max_bytes, memberships=memberships, scheduler=scheduler)
 
 
 @pytest.fixture
@@ -644,6 +655,56 @@ async def test_failed_deliveries_are_retried_only_once_the_run_has_finished(serv
     report_id = await publish(service)
     with pytest.raises(DomainError, match="still being delivered"):
         await service.retry_failed(GUILD, report_id, 7)
+
+
+async def delivery_jobs(database: Database) -> list[tuple[str | None, str, dict[str, Any]]]:
+    async with database.session() as session:
+        rows = await session.execute(
+            select(ScheduledJob.dedupe_key, ScheduledJob.status, ScheduledJob.payload)
+            .where(ScheduledJob.kind == DELIVERY_JOB)
+            .order_by(ScheduledJob.id)
+        )
+        return [tuple(row) for row in rows]  # type: ignore[misc]
+
+
+async def test_a_delivery_is_a_scheduled_row_held_until_its_announcement_is_posted(
+    service: ReportService,
+) -> None:
+    await service.subscribe(GUILD, 11)
+    report_id = await publish(service)
+    (job,) = await delivery_jobs(service.db)
+    assert job == (f"report-delivery:{report_id}", "pending", {"report_id": report_id})
+    # Held: its DMs link to the announcement, which is not posted yet.
+    held = await service.scheduler.next_due(registered_only=False)
+    assert held is not None and held - service.clock.now() > DELIVERY_HOLD - timedelta(seconds=5)
+    await service.start_delivery(report_id)  # the announcement is out
+    now = await service.scheduler.next_due(registered_only=False)
+    assert now is not None and now <= service.clock.now()
+
+
+async def test_a_rush_of_retry_presses_starts_one_run(database: Database) -> None:
+    """Staff press Retry in two places (or two processes answer): one run is scheduled, the other
+    presses are told the delivery is under way; nothing else is written twice."""
+    service = report_service(database, 1024)
+    for user in (11, 12):
+        await service.subscribe(GUILD, user)
+    report_id = await publish(service)
+    pending = await service.pending(report_id)
+    await service.settle(report_id, [Settled(p.id, p.user_id, "failed", 3, error="503") for p in pending])
+    await service.finish(report_id)
+    others = [Database(database.url) for _ in range(8)]
+    try:
+        presses = [report_service(db, 1024).retry_failed(GUILD, report_id, 7) for db in (database, *others)]
+        outcomes = await asyncio.gather(*presses, return_exceptions=True)
+    finally:
+        for db in others:
+            await db.dispose()
+    assert sorted(o for o in outcomes if isinstance(o, int)) == [2]
+    refusals = [o for o in outcomes if not isinstance(o, int)]
+    assert all(isinstance(o, DomainError) and "still being delivered" in str(o) for o in refusals), refusals
+    assert [job[1] for job in await delivery_jobs(database)] == ["pending", "pending"]  # publish, retry
+    assert (await service.get(GUILD, report_id)).delivery_state == "running"
+    assert await service.counts(report_id) == DeliveryCounts(total=2)
 
 
 # -- typed input: every field cleaned and bounded, every reference resolved ---------------------------

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, select
 
-from bot.db.models import AuditEntry
+from bot.db.models import AuditEntry, ScheduledJob
 from bot.db.models_members import Membership
 from bot.db.models_reports import Report, ReportDelivery, ReportFile, ReportSubscription
 from bot.services.delivery import EngineOptions, delivery_nonce
@@ -126,6 +126,16 @@ async def statuses(cisip: BotHarness) -> dict[int, str]:
         return {user_id: status for user_id, status in rows}
 
 
+async def delivery_job_statuses(cisip: BotHarness, expected: list[str]) -> bool:
+    async with cisip.bot.db.session() as session:
+        rows = await session.scalars(
+            select(ScheduledJob.status)
+            .where(ScheduledJob.kind == "report.delivery")
+            .order_by(ScheduledJob.id)
+        )
+        return list(rows) == expected
+
+
 def report_dms(cisip: BotHarness, member: Member) -> list[Any]:
     return [m for m in cisip.discord.dms_to(member) if m.embeds]
 
@@ -159,6 +169,8 @@ async def test_publish_announces_with_the_file_and_dms_every_subscriber_once(cis
         assert dms[0].nonce == delivery_nonce(report.id, member.id)
         assert [b.get("label") for b in reply_buttons(dms[0])] == ["Open the announcement", "Unsubscribe"]
     assert report_dms(cisip, discord.member("carol")) == []
+    # The delivery was a scheduled row (any leading process could have run it), now done.
+    await cisip.eventually(lambda: delivery_job_statuses(cisip, ["done"]))
     # The file is kept in the database (with its SHA-256), not in DATA_DIR.
     async with cisip.bot.db.session() as session:
         stored = await session.get(ReportFile, report.id)
@@ -296,8 +308,10 @@ async def start_and_stop_half_way(
     assert set((await statuses(cisip)).values()) == {"pending"}  # nothing written yet
     if crash:
         # As abrupt as it gets in one process: the delivery task dies mid-flight.
-        for task in cisip.bot.get_cog("Reports").deliveries.runs.values():  # type: ignore[union-attr]
-            task.cancel()
+        # The delivery is a scheduled row run in a task of the scheduler's.
+        runs = [t for t in asyncio.all_tasks() if t.get_name().startswith("scheduled-report.delivery-")]
+        assert len(runs) == 1
+        runs[0].cancel()
         await asyncio.sleep(0)
     await cisip.restart()  # the new bot resumes by itself
     await delivered(cisip)
@@ -563,6 +577,10 @@ async def test_a_failed_announcement_publishes_nothing(cisip: BotHarness) -> Non
     await asyncio.sleep(0.1)
     assert report_dms(cisip, alice) == []
     assert (await discord.slash(alice, "report list")).embeds[0]["description"] == "No reports yet."
+    # Its delivery row was held for the announcement; when it comes due, it finds nothing to send.
+    cisip.clock.advance(minutes=2)
+    await cisip.eventually(lambda: delivery_job_statuses(cisip, ["done"]))
+    assert report_dms(cisip, alice) == []
 
 
 async def test_members_are_answered_in_their_language(cisip: BotHarness) -> None:
