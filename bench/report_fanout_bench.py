@@ -8,9 +8,9 @@ per-route buckets at the emulator's default of 5 per 5 s). Two runs, each on a f
 and database:
 
 1. straight through;
-2. the bot stopped abruptly at about half-way (its delivery task cancelled mid-flight, results
-   not yet written discarded, the client closed), then a second CisipBot started on the same
-   database, which resumes by itself.
+2. the bot stopped abruptly at about half-way (its delivery, a scheduled row, cancelled
+   mid-flight, results not yet written discarded, the client closed), then a second CisipBot
+   started on the same database, which takes the row back and resumes it.
 
 Printed: DMs delivered per second against the 50 requests/s ceiling (the engine paces itself at
 45 requests/s, 90%; for run 2 the time counts while a bot is delivering, not the second bot's
@@ -141,6 +141,8 @@ async def delivery_state(bot: CisipBot) -> str | None:
 @contextlib.asynccontextmanager
 async def running_bot(world: World) -> Any:
     bot = CisipBot(world.settings)
+    # As `cisip-bot run` does on taking the lead: what the last process was running goes back.
+    await bot.scheduler.reclaim_all_running()
     async with connected(bot, world.fake, ready_within=120):
         yield bot
 
@@ -189,6 +191,8 @@ def summary(name: str, world: World, seconds: float, extra: str = "") -> None:
         f"duplicates {duplicates}, lost {lost}, wrong language {wrong_language(world)}; "
         f"429s received {limits.total_429s}{extra}"
     )
+    if limits.hits:
+        print("   429s by route:", ", ".join(f"{route} {n}" for route, n in limits.hits.most_common()))
 
 
 async def straight(subscribers: int, cold: bool) -> None:
@@ -221,9 +225,10 @@ async def killed_half_way(subscribers: int, cold: bool) -> None:
                     await asyncio.sleep(0.5)
                 first_part = time.monotonic() - started
                 # Abrupt: cancel the delivery mid-flight; results not yet written are lost.
-                cog: Any = bot.get_cog("Reports")
-                for task in list(cog.deliveries.runs.values()):
-                    task.cancel()
+                # The delivery is a scheduled row run in a task of the scheduler's.
+                for task in asyncio.all_tasks():
+                    if task.get_name().startswith("scheduled-report.delivery-"):
+                        task.cancel()
                 await asyncio.sleep(0)
                 before = sum(report_dms(world).values())
             posts_before = dm_posts(world)

@@ -26,6 +26,7 @@ from bot.services.personal_data import Erasure
 from bot.ui.errors import handle_interaction_error
 from bot.ui.limits import CONTENT, fit
 from bot.ui.options import BadOption, check_options, may_run
+from bot.ui.pacing import pace_requests
 from bot.ui.replies import answer_if_unanswered, answer_no_choices
 from bot.ui.text import CisipTranslator, localize_for_discord, server_translator
 
@@ -160,6 +161,7 @@ class CisipBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         await ensure_current(self.db)  # refuse to run on an old schema
+        pace_requests(self.http)  # under Discord's global limit, whatever makes the requests
         await self.tree.set_translator(CisipTranslator())
         await self.load_cogs()  # cogs register their scheduled-job handlers and dynamic items
         await self.scheduler.start()

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from sqlalchemy import select
 
 from bot.config import normalise_database_url
 from bot.db.database import Database
@@ -265,3 +266,104 @@ async def test_a_standby_says_whom_it_waits_for_and_stops_on_sigterm(tmp_path: P
     finally:
         await leader.release()
     assert (process.returncode, out, err) == (0, b"", b"")
+
+
+@needs_postgres
+async def test_a_leader_killed_mid_delivery_leaves_the_rest_to_the_standby(tmp_path: Path, url: str) -> None:
+    """SIGKILL the leader half-way through a report's DMs: the standby takes the delivery's row
+    back and finishes it; every subscriber has exactly one report DM (0 duplicates, 0 lost)."""
+    from bot.db.migrate import upgrade
+    from bot.db.models_reports import Report, ReportSubscription
+    from bot.scheduler import Clock
+    from bot.services.guild_settings import GuildSettingsService
+    from tests.conftest import reset_postgres
+    from tests.fakediscord import Emulator, FakeDiscord, Perm
+
+    await reset_postgres(url)
+    emulator = await Emulator(token=TOKEN).start()
+    discord = FakeDiscord(emulator)
+    staff = discord.add_member("staff", roles=[discord.add_role("Staff", permissions=Perm.MANAGE_GUILD)])
+    verified = discord.add_role("Verified")
+    reports = discord.add_channel("reports")
+    members = [discord.add_member(f"member{n}", roles=[verified]) for n in range(60)]
+    database = Database(url)
+    await upgrade(database)
+    settings = GuildSettingsService(database, Clock())
+    await settings.set_channel(discord.guild.id, "reports", reports.id)
+    await settings.set_role(discord.guild.id, "verified", verified.id)
+    async with database.transaction() as session:
+        session.add_all(
+            ReportSubscription(
+                guild_id=discord.guild.id,
+                user_id=member.id,
+                active=True,
+                dm_channel_id=discord.dm_channel(member).id,
+                updated_at=Clock().now(),
+            )
+            for member in members
+        )
+    env = {
+        **os.environ,
+        "DISCORD_TOKEN": TOKEN,
+        "DATABASE_URL": POSTGRES_URL or "",
+        "DISCORD_API_BASE_URL": emulator.api_base_url,
+        "DISCORD_GATEWAY_URL": emulator.gateway_url,
+        "LOG_LEVEL": "INFO",
+    }
+    processes: list[asyncio.subprocess.Process] = []
+
+    async def start(name: str) -> asyncio.subprocess.Process:
+        (tmp_path / name).mkdir()
+        with (tmp_path / f"{name}.log").open("wb") as log:  # a file: a full pipe would block the bot
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", "run", cwd=tmp_path / name,
+                env={**env, "DATA_DIR": str(tmp_path / name / "data")},
+                stdout=asyncio.subprocess.DEVNULL, stderr=log,
+            )  # fmt: skip
+        processes.append(process)
+        return process
+
+    def report_dms() -> list[int]:
+        messages = emulator.world.channel_messages
+        return [
+            sum(1 for m in messages(discord.dm_channel(member).id).values() if m.embeds) for member in members
+        ]
+
+    try:
+        first = await start("first")
+        await discord.wait_connected(within=30)
+        await start("second")
+        await wait_for(lambda: "standby: waiting" in (tmp_path / "second.log").read_text(), 30)
+        # 20 requests a second: the 60 DMs take about 3 s, time enough to kill the leader half-way.
+        discord.ratelimits.enable(per_route=1000, period=1.0, global_per_second=20)
+        reply = await discord.slash(
+            staff, "report-admin publish", title="Report", year=2026, summary="S", language="en",
+            url="https://cisip.org/r.pdf",
+        )  # fmt: skip
+        assert reply.content.startswith("Published"), reply.content
+        await wait_for(lambda: sum(report_dms()) >= 20, 30)
+        first.kill()
+        await first.wait()
+        assert 0 < sum(report_dms()) < len(members)  # killed half-way
+        await wait_for(lambda: all(report_dms()), 60)
+
+        async def state() -> str | None:
+            async with database.session() as session:
+                return await session.scalar(select(Report.delivery_state))
+
+        for _ in range(100):
+            if await state() == "done":
+                break
+            await asyncio.sleep(0.1)
+        assert await state() == "done"
+    finally:
+        for process in processes:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+        await database.dispose()
+        await emulator.stop()
+    assert report_dms() == [1] * len(members), (tmp_path / "second.log").read_text()
+    assert (
+        "took back 1 scheduled row the previous leader was running" in (tmp_path / "second.log").read_text()
+    )
