@@ -22,7 +22,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import Insert, event, select
+from sqlalchemy import Insert, event, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -115,3 +115,17 @@ async def claim_row(session: AsyncSession, model: Any, defaults: dict[str, Any],
     dialect = postgresql if (await session.connection()).dialect.name == "postgresql" else sqlite
     await session.execute(dialect.insert(model).values(**key, **defaults).on_conflict_do_nothing())
     return await session.scalar(select(model).filter_by(**key).with_for_update())
+
+
+# The first key of every ``hold`` lock (two-int advisory locks never meet the one-bigint locks of
+# leadership and migrations).
+_HOLD_CLASS = 0x43495350  # "CISP"
+
+
+async def hold(session: AsyncSession, name: str) -> None:
+    """Hold the lock called ``name`` until the transaction ends, for a rule no unique key can keep
+    (a name unique in any letter case, a whole directory written at once): writers of the same
+    ``name`` take turns. On PostgreSQL a transaction-level advisory lock; on SQLite nothing, since
+    every write transaction already holds the database's write lock (``BEGIN IMMEDIATE``)."""
+    if (await session.connection()).dialect.name == "postgresql":
+        await session.execute(select(func.pg_advisory_xact_lock(_HOLD_CLASS, func.hashtext(name))))

@@ -38,7 +38,7 @@ from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.database import Database
+from bot.db.database import Database, claim_row
 from bot.db.models import Recurrence, ScheduledJob
 from bot.scheduler.clock import Clock
 from bot.scheduler.recurrence import Rule, rule_from_dict
@@ -377,13 +377,20 @@ class Scheduler:
         """Create or replace the recurrence ``key``; its next occurrence is scheduled at once."""
         ZoneInfo(timezone)  # validated by the caller; this only guards against programming errors
         async with self.db.transaction() as session:
-            rec = await session.scalar(select(Recurrence).where(Recurrence.key == key))
-            if rec is None:
-                rec = Recurrence(key=key, created_at=self.clock.now(), last_occurrence_at=None)
-                session.add(rec)
-            else:
-                await self._cancel_open(session, rec)
-                rec.last_occurrence_at = None
+            # Created if missing and held to the end: two processes putting the same key at once
+            # take turns (the second replaces the first) instead of both inserting it.
+            defaults = {
+                "kind": kind,
+                "rule": rule.to_dict(),
+                "timezone": timezone,
+                "payload": payload or {},
+                "enabled": enabled,
+                "created_at": self.clock.now(),
+                "last_occurrence_at": None,
+            }
+            rec = await claim_row(session, Recurrence, defaults, key=key)
+            await self._cancel_open(session, rec)  # nothing open for a new one
+            rec.last_occurrence_at = None
             rec.kind, rec.rule, rec.timezone = kind, rule.to_dict(), timezone
             rec.payload, rec.enabled = payload or {}, enabled
             await session.flush()

@@ -21,7 +21,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.database import Database, claim_row
+from bot.db.database import Database, claim_row, hold
 from bot.db.models_calendar import CalendarBuiltin, CalendarEntry
 from bot.errors import DomainError, NotFound
 from bot.fields import (
@@ -148,6 +148,12 @@ def entry_key(guild_id: int, entry_id: int) -> str:
 
 def builtin_key(guild_id: int, key: str) -> str:
     return f"calendar:{guild_id}:builtin:{key}"
+
+
+def names_of(guild_id: int) -> str:
+    """The lock held while a server's entry names are checked and written: the names are unique in
+    any letter case (compared in Python), which the table's unique key cannot keep."""
+    return f"calendar:{guild_id}:names"
 
 
 def parse_time(text: str) -> tuple[int, int]:
@@ -409,6 +415,7 @@ class CalendarService(PersonalDataHolder):
         now = self.clock.now()
         first_year = self.check_last_year(schedule, last_year)
         async with self.db.transaction() as session:
+            await hold(session, names_of(guild_id))
             rows = await self._rows(session, guild_id)
             if len(rows) >= MAX_ENTRIES:
                 raise DomainError(
@@ -614,6 +621,7 @@ class CalendarService(PersonalDataHolder):
             if row is None:
                 raise no_match(name)
             if new_name is not None:
+                await hold(session, names_of(guild_id))
                 self._check_free(await self._rows(session, guild_id), new_name, except_id=row.id)
                 row.name = new_name
             if schedule is not None:

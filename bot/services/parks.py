@@ -23,7 +23,7 @@ from typing import Any, TypeGuard
 import babel
 from sqlalchemy import insert, select
 
-from bot.db.database import Database
+from bot.db.database import Database, hold
 from bot.db.models_parks import Park
 from bot.errors import DomainError, NotFound
 from bot.fields import (
@@ -59,6 +59,9 @@ from bot.services.park_search import FUZZY, ParkDoc, ParkIndex, normalise
 
 # The shipped directory: package data (pyproject's package-data), so an installed copy carries it.
 SEED_CSV: Traversable = importlib.resources.files("bot") / "seed" / "parks.csv"
+# Held by every write that reads the directory to decide (a free name, a free slug, new or known):
+# two processes seeding, importing or adding at once take turns instead of inserting a slug twice.
+DIRECTORY = "parks"
 
 COLUMNS = (
     "slug",
@@ -668,6 +671,7 @@ class ParkService:
         now = self.clock.now()
         added = updated = kept = 0
         async with self.db.transaction() as session:
+            await hold(session, DIRECTORY)
             existing = {row.slug: row for row in (await session.scalars(select(Park))).all()}
             for record in check.records:
                 row = existing.get(record.slug)
@@ -893,6 +897,7 @@ class ParkService:
         record = self.validate(draft)
         now = self.clock.now()
         async with self.db.transaction() as session:
+            await hold(session, DIRECTORY)
             rows = (await session.scalars(select(Park))).all()
             names = {normalise(r.name): r for r in rows if r.removed_at is None}
             if normalise(record.name) in names:
@@ -914,6 +919,7 @@ class ParkService:
         draft.slug = current.slug
         record = self.validate(draft)
         async with self.db.transaction() as session:
+            await hold(session, DIRECTORY)
             row = await session.scalar(select(Park).where(Park.slug == current.slug))
             if row is None or row.removed_at is not None:
                 raise NotFound(_("No park matches '{query}'."), query=quoted(slug))
@@ -944,6 +950,7 @@ class ParkService:
         fresh: list[dict[str, Any]] = []
         updated = 0
         async with self.db.transaction() as session:
+            await hold(session, DIRECTORY)
             existing = {row.slug: row for row in (await session.scalars(select(Park))).all()}
             for record in records:
                 row = existing.get(record.slug)

@@ -696,16 +696,18 @@ class ReportService(PersonalDataHolder):
     async def unsubscribe(self, guild_id: int, user_id: int) -> bool:
         """Unsubscribe; False when not subscribed."""
         async with self.db.transaction() as session:
-            row = await session.scalar(
-                select(ReportSubscription).where(
-                    ReportSubscription.guild_id == guild_id, ReportSubscription.user_id == user_id
+            # One statement decides: of several unsubscribing at once, one is told it worked.
+            result = await session.execute(
+                update(ReportSubscription)
+                .where(
+                    ReportSubscription.guild_id == guild_id,
+                    ReportSubscription.user_id == user_id,
+                    ReportSubscription.active.is_(True),
                 )
+                .values(active=False, updated_at=self.clock.now())
+                .execution_options(synchronize_session=False)
             )
-            if row is None or not row.active:
-                return False
-            row.active = False
-            row.updated_at = self.clock.now()
-        return True
+        return bool(getattr(result, "rowcount", 0))
 
     async def is_subscribed(self, guild_id: int, user_id: int) -> bool:
         async with self.db.session() as session:

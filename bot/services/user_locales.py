@@ -83,7 +83,8 @@ class UserLocaleService(PersonalDataHolder):
         async with self.db.transaction() as session:
             await session.execute(
                 upsert(self.db, UserLocale, ["user_id"], ["locale", "seen_at"]),
-                [{"user_id": user, "locale": locale, "seen_at": now} for user, locale in latest.items()],
+                # In key order: two processes' batches lock the same rows in the same order (no deadlock).
+                [{"user_id": user, "locale": latest[user], "seen_at": now} for user in sorted(latest)],
             )
         return [True] * len(writes)
 

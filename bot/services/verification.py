@@ -19,7 +19,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.database import Database
+from bot.db.database import Database, hold
 from bot.db.models_members import MemberOrganization, Membership
 from bot.errors import DomainError
 from bot.fields import APPLICANT_COUNTRY, EMAIL, FULL_NAME, ORGANIZATION, VERIFICATION_CODE
@@ -120,6 +120,19 @@ def typed_code(value: str) -> str:
     return "".join(char for char in text if char not in " -")
 
 
+async def _hold_member(session: AsyncSession, guild_id: int, user_id: int, email: str | None = None) -> None:
+    """Hold one member's record (which may not exist yet) and, when given, an email address, so
+    two applications of the member, or two members claiming one address, take turns: the second
+    reads what the first wrote. Always the member first, then the address (no deadlock)."""
+    await hold(session, f"membership:{guild_id}:{user_id}")
+    if email is not None:
+        await hold(session, _email_lock(guild_id, email))
+
+
+def _email_lock(guild_id: int, email: str) -> str:
+    return f"membership:{guild_id}:email:{email}"
+
+
 class RateLimiter:
     """At most ``limit`` events per key in ``window`` (in memory: a restart forgives)."""
 
@@ -207,6 +220,7 @@ class VerificationService:
                 code = new_code()
                 await self._mail_code(plan.code_to, code, server_name, language)
         async with self.db.transaction() as session:
+            await _hold_member(session, guild_id, user_id, application.email)
             plan = await self._plan(session, guild_id, user_id, application, renewing)
             if plan.code_to is not None and code is None:  # it changed meanwhile: mail now
                 code = new_code()
@@ -223,17 +237,7 @@ class VerificationService:
         row = await session.scalar(
             select(Membership).where(Membership.guild_id == guild_id, Membership.user_id == user_id)
         )
-        taken = await session.scalar(
-            select(Membership.id).where(
-                Membership.guild_id == guild_id,
-                Membership.email == application.email,
-                Membership.user_id != user_id,
-            )
-        )
-        if taken is not None:
-            raise DomainError(
-                _("This email address is already used by another member. Use your own work address.")
-            )
+        await self._check_email_free(session, guild_id, user_id, application.email)
         if row is not None and row.status == APPROVED and not renewing:
             raise DomainError(_("You are already a verified member. /verify status shows until when."))
         if renewing and (row is None or row.status not in (APPROVED, EXPIRED)):
@@ -297,6 +301,18 @@ class VerificationService:
         await session.flush()
         return Outcome("queued", row)
 
+    @staticmethod
+    async def _check_email_free(session: AsyncSession, guild_id: int, user_id: int, email: str) -> None:
+        taken = await session.scalar(
+            select(Membership.id).where(
+                Membership.guild_id == guild_id, Membership.email == email, Membership.user_id != user_id
+            )
+        )
+        if taken is not None:
+            raise DomainError(
+                _("This email address is already used by another member. Use your own work address.")
+            )
+
     def _store_code(self, row: Membership, code: str, now: datetime) -> None:
         row.code_hash = self._hash(row.guild_id, row.user_id, code)
         row.code_expires_at = now + CODE_VALIDITY
@@ -352,6 +368,7 @@ class VerificationService:
         code = new_code()
         await self._mail_code(row.new_email or row.email, code, server_name, language)
         async with self.db.transaction() as session:
+            await _hold_member(session, guild_id, user_id)
             row = await self._code_row(session, guild_id, user_id)
             now = self.clock.now()
             self._check_resend(row, now)
@@ -379,6 +396,8 @@ class VerificationService:
         code = typed_code(code)
         now = self.clock.now()
         async with self.db.transaction() as session:
+            # Wrong tries from several processes at once are all counted.
+            await _hold_member(session, guild_id, user_id)
             row = await self._code_row(session, guild_id, user_id)
             self._check_lock(row, now)
             self.codes.hit((guild_id, user_id))
@@ -412,6 +431,9 @@ class VerificationService:
                 row.email_verified = True
                 if row.renewing:
                     assert row.new_email is not None
+                    # Another member may have applied with this address since the renewal asked.
+                    await hold(session, _email_lock(guild_id, row.new_email))
+                    await self._check_email_free(session, guild_id, user_id, row.new_email)
                     row.email = row.new_email
                     row.new_email = None
                     await self.memberships.renew(session, row)

@@ -1019,7 +1019,8 @@ class WorkshopService(PersonalDataHolder):
         Returns (ended, draft) or None when the row is stale (the workshop moved or was cancelled).
         """
         async with self.db.transaction() as session:
-            workshop = await session.get(Workshop, workshop_id)
+            # Locked: two processes ending it at once must not both draft next year's edition.
+            workshop = await session.get(Workshop, workshop_id, with_for_update=True)
             if (
                 workshop is None
                 or workshop.status != SCHEDULED
