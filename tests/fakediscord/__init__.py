@@ -14,8 +14,9 @@ Typical test::
         assert reply.content == "pong"
 
 Knobs on the emulator (``fake_discord.em``): ``interaction_timeout`` (3 s), ``token_lifetime``
-(15 min), ``advance(seconds)``, ``ratelimits.enable(...)``, ``faults.fail(...)/hang(...)``,
-``gateway.drop()``, ``requests`` / ``requests_to(method, route)``.
+(15 min), ``advance(seconds)``, ``ratelimits.enable(...)``, ``faults.fail(...)/hang(...)/lose_answer(...)``,
+``gateway.drop()``, ``gateway.sessions`` (several clients on one token each get every dispatch of
+their shard), ``requests`` / ``requests_to(method, route)``.
 """
 
 from .dsl import FakeDiscord, Modal, Reply

@@ -3,6 +3,11 @@
 Each IDENTIFY opens a session that numbers its dispatches and keeps them, so a client that
 reconnects with RESUME gets exactly the events it missed. Frames go out through one writer
 task per connection so dispatching stays synchronous for callers and ordered on the wire.
+
+As on Discord, several sessions may share one token (several processes, or shards): every
+dispatch goes to every identified session on the event's shard (topics/gateway, Sharding): a
+guild's events to the shards where ``(guild_id >> 22) % num_shards == shard_id``, DMs to shard 0;
+a session that sent no ``shard`` is ``[0, 1]`` and gets everything.
 """
 
 from __future__ import annotations
@@ -66,9 +71,23 @@ class Connection:
 class Session:
     id: str
     intents: int
+    shard: tuple[int, int] = (0, 1)  # [shard_id, num_shards] from IDENTIFY
     seq: int = 0
     sent: list[dict[str, Any]] = field(default_factory=list)  # every dispatch, for RESUME
     connection: Connection | None = None
+
+    def on_shard(self, guild_id: int | None) -> bool:
+        """Whether this session gets the events of ``guild_id`` (None: a DM, shard 0's)."""
+        shard_id, num_shards = self.shard
+        if guild_id is None:
+            return shard_id == 0
+        return (guild_id >> 22) % num_shards == shard_id
+
+
+def guild_of(data: dict[str, Any]) -> int | None:
+    """The guild a dispatch belongs to; every guild event carries ``guild_id`` (or is the guild)."""
+    raw = data.get("guild_id")
+    return int(raw) if raw else None
 
 
 class Gateway:
@@ -93,13 +112,17 @@ class Gateway:
         intent: int | None = None,
         redacted: dict[str, Any] | None = None,
     ) -> None:
-        """Send a dispatch to every session whose intents cover it (buffered while disconnected).
+        """Send a dispatch to every session on its shard whose intents cover it (buffered while
+        disconnected): two processes on one token both get it, as on Discord.
 
         ``redacted`` is what sessions without the MESSAGE_CONTENT intent get instead.
         """
         needed = EVENT_INTENTS.get(event) if intent is None else intent
+        guild_id = guild_of(data)
         for session in self.sessions.values():
             if needed and not session.intents & needed:
+                continue
+            if not session.on_shard(guild_id):
                 continue
             body = redacted if redacted is not None and not session.intents & Intent.MESSAGE_CONTENT else data
             self._dispatch_to(session, event, body)
@@ -180,19 +203,28 @@ class Gateway:
     async def _on_frame(
         self, conn: Connection, session: Session | None, frame: dict[str, Any]
     ) -> Session | None:
-        op, data = frame.get("op"), frame.get("d")
+        op, raw = frame.get("op"), frame.get("d")
+        data: dict[str, Any] = raw if isinstance(raw, dict) else {}  # a heartbeat's is a number
         if op == 1:
             conn.queue.put_nowait({"op": 11})
         elif op == 2:
             if data.get("token") != self.em.token:
                 await conn.ws.close(code=4004, message=b"Authentication failed.")
                 return session
+            shard = data.get("shard") or [0, 1]
+            if not _valid_shard(shard):
+                await conn.ws.close(code=4010, message=b"Invalid shard.")
+                return session
             self.identifies += 1
-            session = Session(uuid.uuid4().hex, int(data.get("intents", 0)))
+            session = Session(uuid.uuid4().hex, int(data.get("intents", 0)), (shard[0], shard[1]))
             self.sessions[session.id] = session
             session.connection = conn
-            self._dispatch_to(session, "READY", self.em.ready_payload(session.id))
-            for guild in self.em.world.guilds.values():
+            guilds = [g for g in self.em.world.guilds.values() if session.on_shard(g.id)]
+            ready = self.em.ready_payload(session.id, [g.id for g in guilds])
+            if data.get("shard") is not None:
+                ready["shard"] = list(session.shard)
+            self._dispatch_to(session, "READY", ready)
+            for guild in guilds:
                 self._dispatch_to(
                     session, "GUILD_CREATE", self.em.guild_create_payload(guild, session.intents)
                 )
@@ -223,7 +255,7 @@ class Gateway:
 
     def _members_chunk(self, session: Session, data: dict[str, Any]) -> None:
         guild = self.em.world.guilds.get(int(data["guild_id"]))
-        if guild is None or not session.intents & Intent.GUILD_MEMBERS:
+        if guild is None or not session.intents & Intent.GUILD_MEMBERS or not session.on_shard(guild.id):
             return
         query = (data.get("query") or "").lower()
         ids = {int(u) for u in data.get("user_ids") or []}
@@ -258,3 +290,13 @@ class Gateway:
         for task in list(self._tasks):
             task.cancel()
         self.connected.clear()
+
+
+def _valid_shard(shard: Any) -> bool:
+    """``[shard_id, num_shards]`` with 0 <= shard_id < num_shards, else Discord closes with 4010."""
+    return (
+        isinstance(shard, list)
+        and len(shard) == 2
+        and all(isinstance(n, int) and not isinstance(n, bool) for n in shard)
+        and 0 <= shard[0] < shard[1]
+    )

@@ -164,6 +164,7 @@ class Fault:
     status: int | None  # None means hang
     remaining: int
     hits: int = 0
+    after: bool = False  # hang only once the request is carried out: its answer is lost
 
     def matches(self, method: str, path: str) -> bool:
         return self.remaining > 0 and self.method in ("*", method) and fnmatch.fnmatchcase(path, self.pattern)
@@ -186,6 +187,13 @@ class Faults:
     def hang(self, method: str, pattern: str, *, times: int = 1) -> Fault:
         """The matching requests never get an answer (until the emulator stops)."""
         fault = Fault(method.upper(), pattern, None, times)
+        self.active.append(fault)
+        return fault
+
+    def lose_answer(self, method: str, pattern: str, *, times: int = 1) -> Fault:
+        """The matching requests are carried out, then never answered: what a caller sees when it
+        dies (or its network does) between Discord acting and the reply reaching it."""
+        fault = Fault(method.upper(), pattern, None, times, after=True)
         self.active.append(fault)
         return fault
 

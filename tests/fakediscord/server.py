@@ -294,11 +294,13 @@ class Emulator:
         self.world.channels[channel.id] = channel
         return channel
 
-    def ready_payload(self, session_id: str) -> dict[str, Any]:
+    def ready_payload(self, session_id: str, guild_ids: list[int] | None = None) -> dict[str, Any]:
+        """READY lists the guilds of the session's shard (all of them by default)."""
+        guild_ids = list(self.world.guilds) if guild_ids is None else guild_ids
         return {
             "v": 10,
             "user": {**self.bot_user.to_json(), "verified": True, "mfa_enabled": False, "flags": 0},
-            "guilds": [{"id": str(g), "unavailable": True} for g in self.world.guilds],
+            "guilds": [{"id": str(g), "unavailable": True} for g in guild_ids],
             "session_id": session_id,
             "resume_gateway_url": self.gateway_url,
             "application": {"id": str(self.application_id), "flags": 0},
@@ -365,7 +367,7 @@ class Emulator:
             api.route, api.params = entry.template, params
 
         fault = self.faults.take(api.method, path)
-        if fault is not None:
+        if fault is not None and not fault.after:
             if fault.status is None:
                 await self.faults.release.wait()
                 return self._reply(api, 503, {"message": "upstream connect error", "code": 0})
@@ -391,6 +393,9 @@ class Emulator:
             result = await entry.handler(api)
         except DiscordError as exc:
             return self._reply(api, exc.status, exc.to_json(), verdict.headers)
+        finally:
+            if fault is not None and fault.after:
+                await self.faults.release.wait()
         if isinstance(result, tuple):
             status, body = result
         else:
