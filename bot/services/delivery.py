@@ -168,6 +168,38 @@ class Pacer:
         return at
 
 
+class SteadyPacer:
+    """Grants one request at a time, each at least ``1 / rate`` seconds after the previous grant
+    as it really happened: at most ``rate + 1`` in any second, even when the event loop stalls
+    (a reservation-based :class:`Pacer` would release every slot that fell due during a stall at
+    once). Waiters are served in arrival order. For a limit shared by the whole process, where the
+    callers are many and unknown (``bot.ui.pacing``)."""
+
+    def __init__(
+        self,
+        rate: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        if rate <= 0:
+            raise ValueError("rate must be positive")
+        self.interval = 1.0 / rate
+        self.clock = clock
+        self.sleep = sleep
+        self._last = float("-inf")
+        self._turn = asyncio.Lock()  # FIFO: waiters take their turn in order
+
+    async def acquire(self) -> float:
+        """Wait for the next slot; returns the time it was granted."""
+        async with self._turn:
+            delay = self._last + self.interval - self.clock()
+            if delay > 0:
+                await self.sleep(delay)
+            self._last = self.clock()
+            return self._last
+
+
 @dataclass
 class EngineOptions:
     workers: int = 8
@@ -243,8 +275,9 @@ class DeliveryEngine:
             log.info("report %s: delivery paused with %d to go", report_id, run.counts.pending)
             return run.counts
         final = await self.store.counts(report_id)
-        await self.store.finish(report_id)
+        # The summary first: whoever sees the delivery finished finds the publisher told too.
         await sender.progress(final, final=True)
+        await self.store.finish(report_id)
         log.info("report %s delivered: %s", report_id, final)
         return final
 

@@ -30,6 +30,7 @@ from bot.services.delivery import (
     PendingDelivery,
     SendResult,
     Settled,
+    SteadyPacer,
     delivery_nonce,
 )
 from bot.services.guild_settings import GuildSettingsService
@@ -1029,3 +1030,28 @@ async def test_the_engine_paces_its_sends_counting_the_channel_to_open(service: 
     engine.pacer.acquire = recording  # type: ignore[method-assign]
     await engine.run(later, FakeSender())
     assert costs == [1] * 10  # the channels opened for the first report are remembered
+
+
+async def test_the_steady_pacer_releases_no_burst_after_a_stall() -> None:
+    """The bot-wide pacer (bot.ui.pacing) spaces grants as they really happen: a stalled loop
+    (here: the clock jumping 3 s while 40 callers wait) is followed by one grant, then the
+    rate again, never by the slots that fell due during the stall."""
+    time = FakeTime()
+    steady = SteadyPacer(48, clock=time.clock, sleep=time.sleep)
+    reserving = Pacer(48, clock=time.clock, sleep=time.sleep)
+    for pacer in (steady, reserving):
+        grants: list[float] = []
+
+        async def caller(pacer: Pacer | SteadyPacer = pacer, grants: list[float] = grants) -> None:
+            await pacer.acquire()
+            grants.append(time.clock())  # when the request really goes
+
+        first = [asyncio.ensure_future(caller()) for _ in range(40)]
+        await asyncio.sleep(0)  # every caller is waiting for its slot
+        time.now += 3  # the loop stalls
+        await asyncio.gather(*first, *(caller() for _ in range(100)))
+        assert len(grants) == 140
+        if pacer is steady:
+            assert most_in_one_second(grants) <= 49
+        else:  # why the bot-wide pacer is not a Pacer: every slot due in the stall goes at once
+            assert most_in_one_second(grants) > 49
