@@ -24,6 +24,8 @@ from bot.config import ConfigError, Settings, configure_logging, sqlite_path
 if TYPE_CHECKING:
     from bot.db.database import Database
     from bot.leadership import Leadership
+    from bot.services.container import Services
+    from bot.web.server import WebServer
 
 uvloop: ModuleType | None
 try:
@@ -92,8 +94,10 @@ def run(env_file: Path | None, force_sync: bool) -> None:
 
 async def _run(settings: Settings, token: str, force_sync: bool) -> int:
     from bot.db.database import Database
-    from bot.db.migrate import upgrade
+    from bot.db.migrate import current_revision, head_revision, upgrade
     from bot.leadership import AnotherProcessRuns, Leadership, SqliteLock
+    from bot.scheduler import Clock
+    from bot.services.container import Services
 
     loop = asyncio.get_running_loop()
     # SIGTERM before this process leads (a standby) ends the wait quietly.
@@ -112,22 +116,50 @@ async def _run(settings: Settings, token: str, force_sync: bool) -> int:
         except OSError as exc:
             fail(f"cannot create the lock file {file_lock.path}: {_one_line(exc)}", 2)
     leadership: Leadership | None = None
+    web: WebServer | None = None
+    probes = _Probes()
     try:
         database = Database(settings.database_url)
         try:
-            before, after = await upgrade(database)
+            current = await current_revision(database)
         except Exception as exc:
             await database.dispose()
-            _database_failure("could not bring the database up to date", exc, settings)
-        if before != after:
-            log.info("database schema upgraded from %s to %s", before or "nothing", after)
+            _database_failure("could not read the database schema's version", exc, settings)
+        behind = current != head_revision()
         if settings.database_backend == "postgresql":
             leadership = Leadership(settings.database_url)
+        services = Services.build(settings, database, Clock())
+        if behind and leadership is not None:
+            # A newer version must not change the schema under an older leader still running on
+            # it: it upgrades once it leads (the old leader gone), and serves pages from then on.
+            log.info(
+                "the schema (%s) is older than this version: it is upgraded when this process leads", current
+            )
             if not await _wait_to_lead(leadership, stop_requested, settings):
                 await database.dispose()
                 return 0  # a standby asked to stop
-        return await _lead(settings, token, force_sync, database, leadership)
+        if behind:
+            try:
+                before, after = await upgrade(database)
+            except Exception as exc:
+                await database.dispose()
+                _database_failure("could not bring the database up to date", exc, settings)
+            log.info("database schema upgraded from %s to %s", before or "nothing", after)
+        # One set of services for the bot and the web pages; the pages are served by the leader
+        # and by a standby alike (they only read), from before this process leads.
+        web = await _start_web(settings, services, "bot", probes) if settings.web_port else None
+        if (
+            leadership is not None
+            and not leadership.leads
+            and not await _wait_to_lead(leadership, stop_requested, settings)
+        ):
+            await database.dispose()
+            return 0  # a standby asked to stop
+        probes.leads = True
+        return await _lead(settings, token, force_sync, database, leadership, services, probes)
     finally:
+        if web is not None:
+            await web.stop()
         if leadership is not None:
             await leadership.release()
         if file_lock is not None:
@@ -158,8 +190,62 @@ async def _wait_to_lead(leadership: Leadership, stop_requested: asyncio.Event, s
     return True
 
 
+class _Probes:
+    """What /healthz and /metrics ask of this process (bot.web.site.Runtime): the bot, once it runs."""
+
+    def __init__(self) -> None:
+        self.bot: Any = None
+        self.leads = False
+
+    def gateway(self) -> Any:
+        from bot.web.site import Gateway
+
+        bot = self.bot
+        if bot is None:
+            return None
+        return Gateway(connected=bot.is_ready() and not bot.is_closed(), latency=bot.latency)
+
+
+async def _start_web(
+    settings: Settings, services: Services, role: str, probes: _Probes | None
+) -> WebServer | None:
+    """Serve the web pages on WEB_HOST:WEB_PORT in this event loop. When that address cannot be
+    used, `cisip-bot web` stops with one line (exit code 2); `cisip-bot run` says so in one WARNING
+    line and runs the bot without them (a leader and a standby on one host share one WEB_PORT)."""
+    from bot.web.core import WebConfig
+    from bot.web.server import WebServer
+    from bot.web.site import Runtime
+
+    runtime = Runtime(role=role)
+    if probes is not None:
+        runtime.gateway = probes.gateway
+        runtime.leads = lambda: probes.leads
+    server = WebServer(
+        services, WebConfig.from_settings(settings), runtime, settings.web_host, settings.web_port
+    )
+    try:
+        await server.start()
+    except OSError as exc:
+        problem = (
+            f"cannot serve the web pages on {settings.web_host}:{settings.web_port} ({_one_line(exc)}): "
+            "set WEB_PORT in .env to a free port, or WEB_PORT=0 for no web pages"
+        )
+        if role == "bot":
+            log.warning("%s; the bot runs without them", problem)
+            return None
+        await services.db.dispose()
+        fail(problem, 2)
+    return server
+
+
 async def _lead(
-    settings: Settings, token: str, force_sync: bool, database: Database, leadership: Leadership | None
+    settings: Settings,
+    token: str,
+    force_sync: bool,
+    database: Database,
+    leadership: Leadership | None,
+    services: Services | None = None,
+    probes: _Probes | None = None,
 ) -> int:
     """Run the bot as the leader: take back what the previous leader was running, then connect."""
     import aiohttp
@@ -167,7 +253,9 @@ async def _lead(
 
     from bot.client import CisipBot
 
-    bot = CisipBot(settings, database=database, force_sync=force_sync)
+    bot = CisipBot(settings, database=database, force_sync=force_sync, services=services)
+    if probes is not None:
+        probes.bot = bot
     try:
         # Holding the lock proves the previous leader is gone: its running rows go back at once.
         await bot.scheduler.reclaim_all_running()
@@ -234,6 +322,48 @@ def _database_failure(doing: str, exc: BaseException, settings: Settings) -> NoR
 
     problem = describe_database_error(exc, settings.database_url)
     fail(f"{doing}: {problem.message}", problem.exit_code)
+
+
+@cli.command("web")
+@click.pass_obj
+def web_command(env_file: Path | None) -> None:
+    """Serve the web pages alone (no Discord connection; reads the database, never writes it)."""
+    settings = load_settings(env_file)
+    if not settings.web_port:
+        fail("WEB_PORT is 0 (no web pages): set WEB_PORT in .env to the port to serve them on", 2)
+    configure_logging(settings)
+    sys.exit(run_async(_web(settings), fast_loop=True))
+
+
+async def _web(settings: Settings) -> int:
+    from bot.db.database import Database
+    from bot.db.migrate import SchemaOutOfDate, ensure_current
+    from bot.scheduler import Clock
+    from bot.services.container import Services
+
+    database = Database(settings.database_url)
+    try:
+        await ensure_current(database)  # the pages read the schema this code knows, or refuse
+    except SchemaOutOfDate as exc:
+        await database.dispose()
+        fail(str(exc), 1)
+    except Exception as exc:
+        await database.dispose()
+        _database_failure("could not read the database", exc, settings)
+    services = Services.build(settings, database, Clock())
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(signum, stop.set)
+    server = await _start_web(settings, services, "web", None)
+    assert server is not None  # `web` stops when it cannot listen
+    try:
+        await stop.wait()
+    finally:
+        await server.stop()
+        await database.dispose()
+    return 0
 
 
 @cli.command()

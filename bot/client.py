@@ -6,6 +6,7 @@ import asyncio
 import importlib.util
 import logging
 import pkgutil
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -14,6 +15,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot import metrics
 from bot.config import Settings
 from bot.db.database import Database
 from bot.db.migrate import ensure_current
@@ -99,6 +101,7 @@ class CisipTree(app_commands.CommandTree["CisipBot"]):
         return True
 
     async def _call(self, interaction: discord.Interaction[CisipBot]) -> None:
+        started = time.perf_counter()
         try:
             await super()._call(interaction)
         finally:
@@ -106,6 +109,13 @@ class CisipTree(app_commands.CommandTree["CisipBot"]):
             # choices that never come. They get none, at once.
             if interaction.type is discord.InteractionType.autocomplete:
                 await answer_no_choices(interaction)
+            command = interaction.command
+            name = command.qualified_name if command is not None else "unknown"
+            if interaction.type is discord.InteractionType.autocomplete:
+                name += " (autocomplete)"
+            metrics.observe_interaction(
+                name, failed=interaction.command_failed, seconds=time.perf_counter() - started
+            )
 
     async def on_error(
         self, interaction: discord.Interaction[CisipBot], error: app_commands.AppCommandError
@@ -122,6 +132,7 @@ class CisipBot(commands.Bot):
         clock: Clock | None = None,
         force_sync: bool = False,
         shutdown_grace: float = 10.0,
+        services: Services | None = None,
     ) -> None:
         intents = discord.Intents.none()
         intents.guilds = True
@@ -136,10 +147,14 @@ class CisipBot(commands.Bot):
             owner_ids=set(settings.owner_ids),
         )
         self.settings = settings
-        self.clock = clock or Clock()
-        self.db = database or Database(settings.database_url)
-        # Every service, reached as bot.services.<capability> (typed); cogs add only Discord.
-        self.services = Services.build(settings, self.db, self.clock)
+        # Every service, reached as bot.services.<capability> (typed); cogs add only Discord. Given
+        # when the web pages of this process share them (`cisip-bot run`).
+        if services is not None:
+            self.services, self.clock, self.db = services, services.clock, services.db
+        else:
+            self.clock = clock or Clock()
+            self.db = database or Database(settings.database_url)
+            self.services = Services.build(settings, self.db, self.clock)
         self.scheduler = self.services.scheduler
         self.started_at = self.clock.now()
         self.failed_extensions: dict[str, str] = {}

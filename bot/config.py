@@ -24,6 +24,8 @@ _POSTGRES_PREFIXES = ("postgresql://", "postgres://", "postgresql+asyncpg://")
 # SMTP_SECURITY values and their usual ports.
 SMTP_SECURITIES = {"starttls": 587, "tls": 465, "none": 25}
 _MAIL_SHAPE = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+# A host name, an IPv4 address or an IPv6 address (what WEB_HOST may listen on).
+_HOST_SHAPE = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|[0-9A-Fa-f:.]{2,45})$")
 
 
 class ConfigError(Exception):
@@ -56,6 +58,15 @@ class Settings:
     membership_nicknames: bool = False
     # Reports: the largest PDF /report-admin publish accepts (bytes).
     report_max_bytes: int = 25 * 1024 * 1024
+    # The web pages (bot.web): where they listen (port 0: not served by `cisip-bot run`), the public
+    # address used in links and feeds, whether anything but /healthz and /metrics is shown, which
+    # server's workshops and reports they show, and the invitation link on the home page.
+    web_host: str = "127.0.0.1"
+    web_port: int = 8080
+    web_base_url: str = "http://127.0.0.1:8080"
+    web_public: bool = True
+    web_guild_id: int | None = None
+    web_discord_invite: str | None = None
 
     @property
     def smtp_configured(self) -> bool:
@@ -144,6 +155,21 @@ class Settings:
         if (get("SMTP_USERNAME") is None) != (get("SMTP_PASSWORD") is None):
             raise ConfigError("SMTP_USERNAME and SMTP_PASSWORD must be set together (or both left empty)")
 
+        web_host = get("WEB_HOST") or "127.0.0.1"
+        if not _HOST_SHAPE.match(web_host):
+            raise ConfigError(
+                f"WEB_HOST must be a host name or an IP address to listen on (such as 127.0.0.1 or 0.0.0.0), "
+                f"not {web_host!r}"
+            )
+        web_port = _web_port(get("WEB_PORT"))
+        default_base = (
+            f"http://{'127.0.0.1' if web_host in ('0.0.0.0', '::') else web_host}:{web_port or 8080}"
+        )
+        web_base_url = _url("WEB_BASE_URL", get("WEB_BASE_URL"), ("http", "https"), default_base, web=True)
+        invite = get("WEB_DISCORD_INVITE")
+        if invite is not None:
+            invite = _url("WEB_DISCORD_INVITE", invite, ("https",), "", web=True)
+
         return cls(
             discord_token=token,
             database_url=database_url,
@@ -175,6 +201,12 @@ class Settings:
             ),
             membership_nicknames=_flag("MEMBERSHIP_NICKNAMES", get("MEMBERSHIP_NICKNAMES")),
             report_max_bytes=_bounded_int("REPORT_MAX_MB", get("REPORT_MAX_MB"), 25, 1, 500) * 1024 * 1024,
+            web_host=web_host,
+            web_port=web_port,
+            web_base_url=web_base_url.rstrip("/"),
+            web_public=_flag("WEB_PUBLIC", get("WEB_PUBLIC"), default=True),
+            web_guild_id=_snowflake("WEB_GUILD_ID", get("WEB_GUILD_ID")),
+            web_discord_invite=invite,
         )
 
 
@@ -239,16 +271,29 @@ def _snowflake_list(name: str, value: str | None) -> list[int]:
     return ids
 
 
-def _url(name: str, value: str | None, schemes: tuple[str, ...], default: str) -> str:
+def _url(name: str, value: str | None, schemes: tuple[str, ...], default: str, *, web: bool = False) -> str:
     if value is None:
         return default
     parts = urlsplit(value)
-    if parts.scheme not in schemes or not parts.netloc:
+    if parts.scheme not in schemes or not parts.netloc or any(ch.isspace() for ch in value):
         wanted = " or ".join(f"{s}://" for s in schemes)
-        raise ConfigError(
-            f"{name} must be a URL starting with {wanted}, not {value!r}; remove it to use Discord"
+        fix = (
+            "the address readers use (such as https://cisip.example.org)"
+            if web
+            else "remove it to use Discord"
         )
+        raise ConfigError(f"{name} must be a URL starting with {wanted}, not {value!r}; {fix}")
     return value
+
+
+def _web_port(value: str | None) -> int:
+    if value is None:
+        return 8080
+    if not value.isdigit() or not 0 <= int(value) <= 65535:
+        raise ConfigError(
+            f"WEB_PORT must be a port number from 1 to 65535, or 0 to serve no web pages, not {value!r}"
+        )
+    return int(value)
 
 
 def _positive_int(name: str, value: str | None, default: int) -> int:
@@ -286,9 +331,9 @@ def _day_list(name: str, value: str | None) -> tuple[int, ...]:
     return tuple(sorted({int(part) for part in parts}, reverse=True))
 
 
-def _flag(name: str, value: str | None) -> bool:
+def _flag(name: str, value: str | None, *, default: bool = False) -> bool:
     if value is None:
-        return False
+        return default
     lowered = value.lower()
     if lowered in ("1", "true", "yes", "on"):
         return True

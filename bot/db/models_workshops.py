@@ -59,6 +59,9 @@ class Workshop(Base):
     created_by: Mapped[int | None] = mapped_column(BigInteger, info=PERSON)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # Raised on every edit and on cancelling: the SEQUENCE of its calendar event (bot.web.feeds), so
+    # a subscribed calendar takes the change.
+    sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class WorkshopRegistration(Base):

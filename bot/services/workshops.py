@@ -460,6 +460,7 @@ class WorkshopService(PersonalDataHolder):
             for name, value in values.items():
                 setattr(workshop, name, value)
             workshop.updated_at = self.clock.now()
+            workshop.sequence += 1  # its calendar event changed (bot.web.feeds)
             if timing_changed:
                 await self.scheduler.cancel(dedupe_prefix=f"workshop:{workshop.id}:", session=session)
                 await self._schedule(session, workshop)
@@ -478,6 +479,7 @@ class WorkshopService(PersonalDataHolder):
             workshop.status = CANCELLED
             workshop.cancel_reason = reason
             workshop.updated_at = self.clock.now()
+            workshop.sequence += 1  # its calendar event changed (bot.web.feeds)
             await self.scheduler.cancel(dedupe_prefix=f"workshop:{workshop.id}:", session=session)
             users = list(
                 (

@@ -9,6 +9,7 @@ from typing import Any
 import aiohttp
 import discord
 
+from bot import metrics
 from bot.services.delivery import Outcome
 from bot.ui.limits import fit_message
 
@@ -54,8 +55,11 @@ async def send_dm(
             log.info("user %s does not accept direct messages", user_id)
         else:
             log.warning("could not DM %s: %s", user_id, exc)
+        metrics.count_dm(outcome.value)
         return outcome
     except (aiohttp.ClientError, OSError, TimeoutError) as exc:
         log.warning("could not DM %s: %s", user_id, type(exc).__name__)
+        metrics.count_dm(Outcome.SERVER_ERROR.value)
         return Outcome.SERVER_ERROR
+    metrics.count_dm(Outcome.SENT.value)
     return Outcome.SENT

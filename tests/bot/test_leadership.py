@@ -367,3 +367,55 @@ async def test_a_leader_killed_mid_delivery_leaves_the_rest_to_the_standby(tmp_p
     assert (
         "took back 1 scheduled row the previous leader was running" in (tmp_path / "second.log").read_text()
     )
+
+
+@needs_postgres
+async def test_a_newer_standby_upgrades_the_schema_only_once_it_leads(tmp_path: Path, url: str) -> None:
+    """Rolling out a new version: its process must not change the schema under the older leader
+    still running on it; it waits as a standby and upgrades once it leads."""
+    import signal
+
+    from bot.db.migrate import current_revision, head_revision, upgrade
+    from tests.conftest import reset_postgres
+    from tests.fakediscord import Emulator, FakeDiscord
+
+    await reset_postgres(url)
+    database = Database(url)
+    await upgrade(database, "0170_delivery_jobs")  # what the older leader runs on
+    emulator = await Emulator(token=TOKEN).start()
+    discord = FakeDiscord(emulator)
+    old_leader = Leadership(url)  # the bot's own key: this test is the older leader
+    assert await old_leader.try_lead()
+    env = {
+        **os.environ,
+        "DISCORD_TOKEN": TOKEN,
+        "DATABASE_URL": POSTGRES_URL or "",
+        "DISCORD_API_BASE_URL": emulator.api_base_url,
+        "DISCORD_GATEWAY_URL": emulator.gateway_url,
+        "DATA_DIR": str(tmp_path / "data"),
+        "WEB_PORT": "0",
+        "LOG_LEVEL": "INFO",
+    }
+    log = tmp_path / "new.log"
+    with log.open("wb") as err:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env,
+            stdout=asyncio.subprocess.DEVNULL, stderr=err,
+        )  # fmt: skip
+    try:
+        await wait_for(lambda: "standby: waiting" in log.read_text(), 30)
+        assert "older than this version: it is upgraded when this process leads" in log.read_text()
+        assert await current_revision(database) == "0170_delivery_jobs"  # untouched under the old leader
+        await old_leader.release()
+        await discord.wait_connected(within=30)
+        assert await current_revision(database) == head_revision()
+    finally:
+        await old_leader.release()
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(process.wait(), 30)
+        await database.dispose()
+        await emulator.stop()
+    text = log.read_text()
+    assert "database schema upgraded from 0170_delivery_jobs to" in text
+    assert text.index("standby: waiting") < text.index("leading:") < text.index("database schema upgraded")
