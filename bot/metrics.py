@@ -32,7 +32,8 @@ INTERACTION_SECONDS = Histogram(
 )
 DMS = Counter(
     "cisip_dms",
-    "Direct messages sent with bot.ui.dm.send_dm, by outcome (sent, dms_closed, failed, server_error).",
+    "Direct messages the bot sent (report deliveries and every other DM), by outcome "
+    "(sent, dms_closed, failed, server_error).",
     ["outcome"],
     registry=REGISTRY,
 )

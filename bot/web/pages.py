@@ -13,11 +13,11 @@ from bot.db.models_reports import Report
 from bot.errors import NotFound
 from bot.fields import PARK_QUERY
 from bot.i18n import country_name, format_number, translate
+from bot.services.park_chart import stats_chart
 from bot.services.park_search import ParkIndex
 from bot.services.parks import FOCUS_VOCABULARY, REGIONS, ParkRecord
 from bot.services.reports import LANGUAGES
 from bot.web import params
-from bot.web.chart import directory_png
 from bot.web.core import CONFIG, LIMITER, SITE, Refused, cached, etag_of, lang_of, render_page
 from bot.web.site import PAGE_SIZE, Page, paginate
 from bot.web.strings import NOT_FOUND_PARK, NOT_FOUND_REPORT, NOT_FOUND_WORKSHOP, TOO_MANY_SEARCHES
@@ -159,7 +159,7 @@ async def stats_png(request: web.Request) -> web.Response:
     found = _CHARTS.get(key)
     if found is None or found[2] is not index:
         by_country, by_region, by_decade = site.services.parks.stats()  # "The directory is empty." -> 400
-        png = await asyncio.to_thread(directory_png, by_country, by_region, by_decade, lang)
+        png = await asyncio.to_thread(stats_chart, by_country, by_region, by_decade, lang)
         found = (png, etag_of(png), index)
         if len(_CHARTS) > 16:
             _CHARTS.clear()

@@ -15,12 +15,6 @@ NOT_FOUND_PARK = _("No park has this address: search the directory instead.")
 NOT_FOUND_WORKSHOP = _("No workshop has this number.")
 NOT_FOUND_REPORT = _("No public report has this number.")
 TOO_MANY_SEARCHES = _("Too many searches from your address: try again in {seconds} seconds.")
-# The directory chart (the same texts as /park stats).
-CHART_TITLE = _("CISIP park directory: {count:n} parks")
-CHART_COUNTRIES = _("Parks per country (top {count:n})")
-CHART_REGIONS = _("Parks per region")
-CHART_DECADES = _("Parks per founding decade")
-CHART_DECADE = _("{decade}s")
 
 # Texts of the templates (bot/web/templates/*.html).
 TEMPLATE_STRINGS = (

@@ -24,13 +24,13 @@ from bot.fields import (
     WEB_ADDRESS,
     canonical_text,
 )
+from bot.services.park_chart import stats_chart
 from bot.services.parks import REGIONS, ParkCard, ParkDraft, ParkRecord, ParkService, flag
 from bot.ui.checks import STAFF_DEFAULT_PERMISSIONS, staff_only
 from bot.ui.limits import CHOICE_NAME, fit, fit_embed
 from bot.ui.references import Reference
 from bot.ui.services import services_of
 from bot.ui.text import Translate, language_of, translator_for
-from cogs.parks.chart import stats_chart
 from cogs.parks.views import ConfirmRemove, Pager, ParkModal, card_view, list_page, list_pages, park_card
 
 if TYPE_CHECKING:

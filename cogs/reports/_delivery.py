@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import aiohttp
 import discord
 
+from bot import metrics
 from bot.db.models_reports import Report
 from bot.i18n import DEFAULT_LANGUAGE, resolve_language
 from bot.scheduler import JobContext, JobDeferred
@@ -107,6 +108,11 @@ class DiscordSender:
         return self.audience.skip_reason(None if member is None else person_of(member, self.guild))
 
     async def send(self, delivery: PendingDelivery, nonce: str) -> SendResult:
+        result = await self._send(delivery, nonce)
+        metrics.count_dm(result.outcome.value)  # /metrics: every DM the bot sends, by outcome
+        return result
+
+    async def _send(self, delivery: PendingDelivery, nonce: str) -> SendResult:
         embed, view = self.message_in(await self.language_of(delivery.user_id))
         opened: int | None = None
         channel_id = delivery.dm_channel_id

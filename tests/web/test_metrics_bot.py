@@ -3,14 +3,12 @@ every DM by outcome."""
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
-import discord
 import pytest
+from sqlalchemy import func, select
 
 from bot import metrics
-from bot.services.delivery import Outcome
-from bot.ui.dm import send_dm
+from bot.db.models import ScheduledJob
+from bot.services.membership import WELCOME_KIND
 from tests.cogs.conftest import BotHarness, cisip  # noqa: F401  (the bot on the emulator)
 from tests.web.test_ops import samples
 
@@ -39,25 +37,31 @@ async def test_slash_commands_are_counted_by_outcome(cisip: BotHarness) -> None:
     assert count("setup show", "failed") == failed + 1
 
 
-class _Member:
-    """Someone to DM: ``send`` succeeds, or Discord refuses it as it does for closed DMs."""
-
-    def __init__(self, user_id: int, *, closed: bool) -> None:
-        self.id, self.closed = user_id, closed
-
-    async def send(self, **_options: object) -> None:
-        if self.closed:
-            response = SimpleNamespace(status=403, reason="Forbidden")
-            raise discord.Forbidden(response, {"code": 50007, "message": "Cannot send messages to this user"})  # type: ignore[arg-type]
-
-
 def dms(outcome: str) -> float:
     return samples(metrics.exposition().decode()).get(("cisip_dms_total", (("outcome", outcome),)), 0.0)
 
 
-async def test_direct_messages_are_counted_by_outcome() -> None:
+async def test_direct_messages_are_counted_by_outcome(cisip: BotHarness) -> None:  # noqa: F811
+    """A report delivered to a subscriber and to one whose DMs are closed: one of each."""
+    from tests.cogs.reports.test_reports import delivered, publish, reports_channel, staff, subscribe
+
+    admin = staff(cisip)
+    await reports_channel(cisip, admin)
+    alice = cisip.discord.add_member("alice")
+    shut = cisip.discord.add_member("shut", dms_open=False)
+    await subscribe(cisip, alice, shut)
+
+    async def welcomed() -> bool:  # the joins' welcome DMs are counted too: let them go first
+        async with cisip.bot.db.session() as session:
+            waiting = await session.scalar(
+                select(func.count())
+                .select_from(ScheduledJob)
+                .where(ScheduledJob.kind == WELCOME_KIND, ScheduledJob.status.in_(("pending", "running")))
+            )
+        return waiting == 0
+
+    await cisip.eventually(welcomed)
     sent, closed = dms("sent"), dms("dms_closed")
-    client = SimpleNamespace()
-    assert await send_dm(client, _Member(1, closed=False), "hello") is Outcome.SENT  # type: ignore[arg-type]
-    assert await send_dm(client, _Member(2, closed=True), "hello") is Outcome.DMS_CLOSED  # type: ignore[arg-type]
+    await publish(cisip, admin, url="https://cisip.org/r.pdf", visibility="public")
+    await delivered(cisip)
     assert (dms("sent"), dms("dms_closed")) == (sent + 1, closed + 1)

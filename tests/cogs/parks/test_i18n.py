@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-import cogs.parks.chart
+import bot.services.park_chart
+from bot.services.park_chart import DEFAULT_FAMILY, directory_chart, font_families, stats_chart
 from bot.services.parks import ParkRecord
-from cogs.parks.chart import DEFAULT_FAMILY, directory_chart, font_families, stats_chart
 from tests.cogs.conftest import BotHarness
 from tests.cogs.parks.test_parks import field, labels
 from tests.fakediscord import Perm
@@ -140,10 +140,12 @@ def test_the_chart_is_labelled_in_the_readers_language_when_a_font_can_draw_it(
         drawn.append(labels)
         return b"\x89PNG"
 
-    monkeypatch.setattr(cogs.parks.chart, "directory_chart", capture)
+    monkeypatch.setattr(bot.services.park_chart, "directory_chart", capture)
     counts = (Counter({"CN": 2, "KZ": 1}), Counter({"East Asia": 2, "Central Asia": 1}), Counter({1980: 3}))
 
-    monkeypatch.setattr(cogs.parks.chart, "font_families", lambda _texts: ["DejaVu Sans", "Noto Sans CJK SC"])
+    monkeypatch.setattr(
+        bot.services.park_chart, "font_families", lambda _texts: ["DejaVu Sans", "Noto Sans CJK SC"]
+    )
     stats_chart(*counts, "zh-CN")
     chinese = drawn.pop()
     assert chinese["title"] == "CISIP 园区名录：共 3 个园区"
@@ -155,7 +157,7 @@ def test_the_chart_is_labelled_in_the_readers_language_when_a_font_can_draw_it(
 
     # No installed font draws Chinese: an English chart rather than a chart of empty boxes.
     monkeypatch.setattr(
-        cogs.parks.chart, "font_families", lambda texts: None if "中国" in texts else ["DejaVu Sans"]
+        bot.services.park_chart, "font_families", lambda texts: None if "中国" in texts else ["DejaVu Sans"]
     )
     stats_chart(*counts, "zh-CN")
     english = drawn.pop()

@@ -1,5 +1,5 @@
-"""The /park stats chart as PNG bytes, drawn with matplotlib's Agg backend (no display, safe in a
-worker thread).
+"""The directory's statistics chart as PNG bytes (``/park stats`` and the web's ``/parks/stats.png``),
+drawn with matplotlib's Agg backend (no display, safe in a worker thread).
 
 A label is only as readable as the fonts installed: Chinese needs a CJK font (e.g. Noto Sans CJK),
 which many servers lack. :func:`font_families` says which installed fonts draw a set of labels, or
@@ -19,10 +19,14 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.ft2font import FT2Font
 
-from bot.i18n import DEFAULT_LANGUAGE, country_name
-from bot.ui.text import translate_in
+from bot.i18n import DEFAULT_LANGUAGE, _, country_name, translate
 
 TOP_COUNTRIES = 15
+TITLE = _("CISIP park directory: {count:n} parks")
+COUNTRIES = _("Parks per country (top {count:n})")
+REGIONS = _("Parks per region")
+DECADES = _("Parks per founding decade")
+DECADE = _("{decade}s")
 DEFAULT_FAMILY = "DejaVu Sans"  # matplotlib's own font: Latin, Greek, Cyrillic and more
 _NOT_A_FONT = "Last Resort"  # matplotlib's fallback draws a box for every character
 
@@ -108,21 +112,21 @@ def directory_chart(
     return buffer.getvalue()
 
 
+def translate_to(language: str, text: str, /, **params: object) -> str:
+    return translate(text, language, **params)
+
+
 def stats_chart(
     by_country: Counter[str], by_region: Counter[str], by_decade: Counter[int], language: str
 ) -> bytes:
     """The directory chart labelled in ``language`` if the installed fonts can draw it, else in English."""
     for lang in dict.fromkeys((language, DEFAULT_LANGUAGE)):
-        t = partial(translate_in, lang)
-        title = t("CISIP park directory: {count:n} parks", count=sum(by_country.values()))
-        labels = (
-            t("Parks per country (top {count:n})", count=TOP_COUNTRIES),
-            t("Parks per region"),
-            t("Parks per founding decade"),
-        )
+        t = partial(translate_to, lang)
+        title = t(TITLE, count=sum(by_country.values()))
+        labels = (t(COUNTRIES, count=TOP_COUNTRIES), t(REGIONS), t(DECADES))
         countries = {code: country_name(code, lang) for code, _n in by_country.most_common(TOP_COUNTRIES)}
         regions = {region: t(region) for region in by_region}
-        decades = {decade: t("{decade}s", decade=decade) for decade in by_decade}
+        decades = {decade: t(DECADE, decade=decade) for decade in by_decade}
         fonts = font_families([title, *labels, *countries.values(), *regions.values(), *decades.values()])
         if fonts is not None or lang == DEFAULT_LANGUAGE:
             break
