@@ -256,7 +256,7 @@ class Scheduler:
         self._track(task)
 
     async def wait_long_running(self) -> None:
-        """Wait until the long-running rows under way have ended (tests, after :meth:`run_due`)."""
+        """Wait until the long-running rows under way have ended."""
         while self._long_running:
             await asyncio.gather(*self._long_running, return_exceptions=True)
 
@@ -520,7 +520,14 @@ class Scheduler:
     # -- running ------------------------------------------------------------------------------
 
     async def run_due(self) -> int:
-        """Claim and run every row due now; returns how many ran. Tests call it after moving the clock."""
+        """Claim and run every row due now, long-running ones to their end too; returns how many
+        ran. Tests call it after moving the clock."""
+        total = await self._dispatch_due()
+        await self.wait_long_running()
+        return total
+
+    async def _dispatch_due(self) -> int:
+        """Claim and run every row due now; long-running ones are started, not waited for."""
         total = 0
         async with self._dispatch_lock:
             while not self._stopping.is_set() and (rows := await self._claim(self.clock.now())):
@@ -835,7 +842,7 @@ class Scheduler:
         self._track(asyncio.current_task())  # so stop() can wait for it
         try:
             while not self._stopping.is_set():
-                ran = await self.run_due()
+                ran = await self._dispatch_due()
                 due = await self.next_due()
                 if due is None:
                     return

@@ -468,9 +468,9 @@ async def test_a_long_running_kind_does_not_hold_back_the_rows_due_meanwhile(dat
         scheduler.register("remind", remind)
     try:
         await first.schedule("fan-out", START)
-        assert await first.run_due() == 1  # returns at once: the fan-out runs beside the loop
+        assert await first._dispatch_due() == 1  # returns at once: the fan-out runs beside the loop
         reminder = await first.schedule("remind", START)
-        assert await first.run_due() == 1
+        assert await first._dispatch_due() == 1
         assert reminded == [reminder]
         await asyncio.sleep(1.5)  # well past the lease: renewed meanwhile
         assert await second.reclaim_stale() == 0
@@ -499,7 +499,7 @@ async def test_a_stopping_scheduler_waits_for_a_long_running_row_that_defers(dat
     scheduler.register("fan-out", fan_out, long_running=True)
     await scheduler.schedule("fan-out", START)
     await scheduler.start()
-    await scheduler.run_due()
+    await scheduler._dispatch_due()
     await asyncio.wait_for(started.wait(), 5)
     await scheduler.stop(grace_seconds=5)
     async with database.session() as session:
