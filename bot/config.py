@@ -67,6 +67,16 @@ class Settings:
     web_public: bool = True
     web_guild_id: int | None = None
     web_discord_invite: str | None = None
+    # Certificates of completion: a font file with Chinese (None: Debian's Noto Sans CJK or
+    # WenQuanYi Zen Hei where installed).
+    certificate_font: Path | None = None
+
+    @property
+    def public_web_base_url(self) -> str | None:
+        """``web_base_url`` when others can reach it (links in Discord: calendar feeds), else None
+        (the default address of this host, which means nothing on a member's computer)."""
+        host = urlsplit(self.web_base_url).hostname
+        return None if host in LOCAL_HOSTS else self.web_base_url
 
     @property
     def smtp_configured(self) -> bool:
@@ -169,6 +179,7 @@ class Settings:
         invite = get("WEB_DISCORD_INVITE")
         if invite is not None:
             invite = _url("WEB_DISCORD_INVITE", invite, ("https",), "", web=True)
+        certificate_font = _font_file(get("CERTIFICATE_FONT"))
 
         return cls(
             discord_token=token,
@@ -207,7 +218,28 @@ class Settings:
             web_public=_flag("WEB_PUBLIC", get("WEB_PUBLIC"), default=True),
             web_guild_id=_snowflake("WEB_GUILD_ID", get("WEB_GUILD_ID")),
             web_discord_invite=invite,
+            certificate_font=certificate_font,
         )
+
+
+LOCAL_HOSTS = (None, "localhost", "127.0.0.1", "::1", "0.0.0.0", "::")
+FONT_SUFFIXES = (".ttf", ".otf", ".ttc")
+
+
+def _font_file(raw: str | None) -> Path | None:
+    if raw is None:
+        return None
+    path = Path(raw).expanduser()
+    if path.suffix.lower() not in FONT_SUFFIXES:
+        raise ConfigError(
+            f"CERTIFICATE_FONT must be a .ttf, .otf or .ttc font file with Chinese, not {raw!r}"
+        )
+    if not path.is_file():
+        raise ConfigError(
+            f"CERTIFICATE_FONT names {raw!r}, which is not a file: install Debian's fonts-noto-cjk "
+            "and remove the setting, or give the path of a font with Chinese"
+        )
+    return path
 
 
 def normalise_database_url(raw: str | None, data_dir: Path) -> str:

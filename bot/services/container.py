@@ -15,9 +15,12 @@ from bot.config import Settings
 from bot.db.database import Database
 from bot.scheduler import Clock, Scheduler
 from bot.services.access import AccessService
+from bot.services.attendance import AttendanceService
 from bot.services.audit import AuditService
 from bot.services.calendar import CalendarService
+from bot.services.certificates import CertificateService
 from bot.services.command_sync import CommandSyncState
+from bot.services.feedback import FeedbackService
 from bot.services.guild_settings import GuildSettingsService
 from bot.services.mail import Mailer, MailSettings
 from bot.services.membership import MembershipPolicy, MembershipService
@@ -44,6 +47,9 @@ class Services:
     verification: VerificationService
     parks: ParkService
     workshops: WorkshopService
+    attendance: AttendanceService
+    certificates: CertificateService
+    feedback: FeedbackService
     reports: ReportService
     calendar: CalendarService
     personal_data: PersonalDataService
@@ -73,6 +79,17 @@ class Services:
         verification = VerificationService(db, clock, memberships, mailer, settings.secret_key)
         parks = ParkService(db, clock, memberships=memberships)
         workshops = WorkshopService(db, clock, scheduler, memberships=memberships)
+        attendance = AttendanceService(db, clock)
+        certificates = CertificateService(
+            db,
+            clock,
+            scheduler,
+            attendance=attendance,
+            memberships=memberships,
+            font=str(settings.certificate_font) if settings.certificate_font else None,
+            web_base_url=settings.web_base_url,
+        )
+        feedback = FeedbackService(db, clock, scheduler, attendance=attendance)
         reports = ReportService(
             db, clock, settings.report_max_bytes, memberships=memberships, scheduler=scheduler
         )
@@ -80,7 +97,10 @@ class Services:
         # Every holder of personal data: a new capability that stores something about a person
         # joins this list (tests/bot/services/test_personal_data.py fails until it does).
         personal_data = PersonalDataService(
-            db, clock, [memberships, workshops, reports, calendar, user_locales], audit
+            db,
+            clock,
+            [memberships, workshops, attendance, certificates, feedback, reports, calendar, user_locales],
+            audit,
         )
         return cls(
             settings=settings,
@@ -96,6 +116,9 @@ class Services:
             verification=verification,
             parks=parks,
             workshops=workshops,
+            attendance=attendance,
+            certificates=certificates,
+            feedback=feedback,
             reports=reports,
             calendar=calendar,
             personal_data=personal_data,

@@ -15,7 +15,7 @@ import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
@@ -268,11 +268,15 @@ class AttendeeList:
     def filename(self) -> str:
         return f"workshop-{self.workshop.id}-attendees.csv"
 
-    def as_csv(self, display_names: Mapping[int, str]) -> bytes:
-        """UTF-8 with a BOM (Excel reads it), one row per registration, formulas defused."""
+    def as_csv(
+        self, display_names: Mapping[int, str], attended: Mapping[int, Sequence[date]] | None = None
+    ) -> bytes:
+        """UTF-8 with a BOM (Excel reads it), one row per registration, formulas defused. Once
+        anyone has checked in (``attended``: the days of each member who did), a last column
+        ``attended`` lists each member's days, ``;``-separated (empty: did not come)."""
         out = io.StringIO()
         writer = csv.writer(out)
-        writer.writerow(_CSV_HEADER)
+        writer.writerow([*_CSV_HEADER, "attended"] if attended else _CSV_HEADER)
         for row in self.attendees:
             fallback = (display_names.get(row.user_id, str(row.user_id)), "", "")
             name, organization, country = self.records.get(row.user_id, fallback)
@@ -283,6 +287,7 @@ class AttendeeList:
                     _csv_safe(country),
                     row.registered_at.isoformat(),
                     row.status,
+                    *(["; ".join(d.isoformat() for d in attended.get(row.user_id, []))] if attended else []),
                 ]
             )
         return out.getvalue().encode("utf-8-sig")

@@ -20,7 +20,13 @@ from bot.services.reports import LANGUAGES
 from bot.web import params
 from bot.web.core import CONFIG, LIMITER, SITE, Refused, cached, etag_of, lang_of, render_page
 from bot.web.site import PAGE_SIZE, Page, paginate
-from bot.web.strings import NOT_FOUND_PARK, NOT_FOUND_REPORT, NOT_FOUND_WORKSHOP, TOO_MANY_SEARCHES
+from bot.web.strings import (
+    NOT_FOUND_CERTIFICATE,
+    NOT_FOUND_PARK,
+    NOT_FOUND_REPORT,
+    NOT_FOUND_WORKSHOP,
+    TOO_MANY_SEARCHES,
+)
 
 SEARCH_LIMIT = 200  # parks a search returns at most (ten pages)
 _CHARTS: dict[tuple[str, int], tuple[bytes, str, ParkIndex]] = {}
@@ -35,6 +41,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/reports", reports)
     app.router.add_get("/reports/{id}", report)
     app.router.add_get("/reports/{id}/file.pdf", report_file)
+    app.router.add_get("/certificates/{number}", certificate)
     # /workshops/{id} and /workshops/{id}.ics share one route: see bot.web.feeds.
 
 
@@ -233,3 +240,18 @@ async def report_file(request: web.Request) -> web.Response:
         max_age=3600,
         headers={"Content-Disposition": disposition},
     )
+
+
+async def certificate(request: web.Request) -> web.Response:
+    """Whether a certificate of completion is genuine: the name on it and the workshop, nothing
+    else (the number printed on the certificate links here)."""
+    raw = request.match_info["number"]
+    found = None
+    if len(raw) <= params.MAX_CERTIFICATE_NUMBER:
+        found = await request.app[SITE].services.certificates.verify_certificate(raw)
+    if found is None:
+        raise Refused(404, NOT_FOUND_CERTIFICATE)
+    # Not kept by caches: a certificate whose holder's data is erased stops being confirmed.
+    response = render_page(request, "certificate.html", c=found)
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -34,6 +34,9 @@ def page_number(raw: str | None) -> int:
     return int(raw)
 
 
+MAX_CERTIFICATE_NUMBER = 64  # longer cannot be one, whatever spaces and dashes it carries
+
+
 def identifier(raw: str) -> int | None:
     """A workshop's or report's number from a URL; None when it cannot be one (answered 404)."""
     if not _DIGITS.fullmatch(raw):

@@ -14,10 +14,16 @@ SEATS_FULL = _("Full: {count:n} on the waitlist")
 NOT_FOUND_PARK = _("No park has this address: search the directory instead.")
 NOT_FOUND_WORKSHOP = _("No workshop has this number.")
 NOT_FOUND_REPORT = _("No public report has this number.")
+NOT_FOUND_CERTIFICATE = _("No certificate has this number: check it against the certificate.")
 TOO_MANY_SEARCHES = _("Too many searches from your address: try again in {seconds} seconds.")
 
 # Texts of the templates (bot/web/templates/*.html).
 TEMPLATE_STRINGS = (
+    _("Certificate of completion"),
+    _("This certificate is genuine."),
+    _("Issued to"),
+    _("For"),
+    _("Number"),
     _("CISIP community"),
     _("Main menu"),
     _("Parks"),

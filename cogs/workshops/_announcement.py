@@ -19,7 +19,7 @@ from bot.services.access import ping_refusal
 from bot.ui.limits import fit
 from bot.ui.permissions import ping_mentions, role_facts
 from bot.ui.text import server_translator
-from cogs.workshops.views import announcement_embed, announcement_view
+from cogs.workshops.views import announcement_embed, announcement_view, calendar_feed
 
 if TYPE_CHECKING:
     from bot.client import CisipBot
@@ -69,7 +69,12 @@ class Announcements:
                 log.warning("workshop %s announced without its ping: %s", workshop.id, refusal)
                 note, role = Message.of(refusal.message, **refusal.params), None
         seats = await self.service.seats(workshop.id)
-        view = announcement_view(t, workshop)
+        view = announcement_view(
+            t,
+            workshop,
+            here=self.bot.services.attendance.is_open(workshop),
+            feed=calendar_feed(self.bot.settings, workshop.id),
+        )
         try:
             message = await channel.send(
                 role.mention if role else None,
@@ -133,7 +138,13 @@ class Announcements:
         seats = await self.service.seats(workshop.id)
         try:
             await channel.get_partial_message(workshop.message_id).edit(
-                embed=announcement_embed(t, workshop, seats), view=announcement_view(t, workshop)
+                embed=announcement_embed(t, workshop, seats),
+                view=announcement_view(
+                    t,
+                    workshop,
+                    here=self.bot.services.attendance.is_open(workshop),
+                    feed=calendar_feed(self.bot.settings, workshop.id),
+                ),
             )
         except discord.HTTPException as exc:
             log.warning("could not update the announcement of workshop %s: %s", workshop_id, exc)

@@ -3,15 +3,27 @@ the language the member last used, sent with the one DM helper (``bot.ui.dm.send
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import io
+import logging
+from typing import TYPE_CHECKING
 
+import aiohttp
 import discord
 
 from bot.db.models_workshops import Workshop
+from bot.services.certificates import Certificate
 from bot.services.delivery import Outcome
-from bot.ui.dm import send_dm
+from bot.ui.dm import dm_outcome, send_dm
+from bot.ui.limits import CONTENT, fit
 from bot.ui.text import Translate, member_translator
 from bot.ui.time import full_and_relative, timestamp
+
+if TYPE_CHECKING:
+    from bot.client import CisipBot
+
+log = logging.getLogger(__name__)
 
 
 def promoted_text(t: Translate, workshop: Workshop) -> str:
@@ -72,3 +84,49 @@ async def remind(
     t = await member_translator(client, user_id, workshop.guild_id)
     text = reminder_text(t, workshop, late=late)
     return await send_dm(client, user_id, text, nonce=reminder_nonce(workshop.id, token, user_id))
+
+
+def certificate_text(t: Translate, certificate: Certificate, link: str | None) -> str:
+    text = t(
+        "Thank you for taking part in **{title}**. Here is your certificate of completion, number {number}.",
+        title=certificate.workshop.title,
+        number=certificate.number,
+    )
+    if link:
+        text += "\n" + t("Anyone can check that it is genuine at {link}", link=link)
+    return text
+
+
+def certificate_nonce(number: str) -> str:
+    """One nonce per certificate: sent again after a crash, it arrives once."""
+    return "wc" + hashlib.sha256(number.encode()).hexdigest()[:23]
+
+
+async def send_certificate(client: CisipBot, certificate: Certificate) -> Outcome:
+    """The certificate by DM, as a PDF, in the member's language (the PDF is in both)."""
+    service = client.services.certificates
+    data = await asyncio.to_thread(service.pdf, certificate)
+    t = await member_translator(client, certificate.user_id, certificate.workshop.guild_id)
+    text = certificate_text(t, certificate, service.link(certificate.number))
+    try:
+        user = client.get_user(certificate.user_id) or await client.fetch_user(certificate.user_id)
+        await user.send(
+            fit(text, CONTENT),
+            file=discord.File(io.BytesIO(data), filename=certificate.filename),
+            nonce=certificate_nonce(certificate.number),
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+    except discord.HTTPException as exc:
+        outcome = dm_outcome(exc)
+        log.log(
+            logging.INFO if outcome is Outcome.DMS_CLOSED else logging.WARNING,
+            "certificate %s not sent to %s: %s",
+            certificate.number,
+            certificate.user_id,
+            exc,
+        )
+        return outcome
+    except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+        log.warning("certificate %s not sent: %s", certificate.number, type(exc).__name__)
+        return Outcome.SERVER_ERROR
+    return Outcome.SENT

@@ -35,19 +35,39 @@ from bot.scheduler.recurrence import search_zones, zone
 from bot.services.access import ping_refusal
 from bot.services.delivery import Outcome
 from bot.services.personal_data import Erasure
-from bot.services.workshops import SCHEDULED, WorkshopForm, WorkshopsErased, no_match, not_open
+from bot.services.workshops import (
+    DRAFT,
+    REGISTERED,
+    SCHEDULED,
+    WorkshopForm,
+    WorkshopsErased,
+    no_match,
+    not_open,
+)
 from bot.ui.checks import STAFF_DEFAULT_PERMISSIONS, is_staff, staff_only
-from bot.ui.limits import CONTENT, fit
+from bot.ui.limits import CONTENT, fit, fit_embed
 from bot.ui.permissions import check_pingable, role_facts
 from bot.ui.references import Reference
 from bot.ui.text import translator_for
 from bot.ui.time import full_and_relative, timestamp
 from cogs.workshops._announcement import Announcements
-from cogs.workshops._notices import tell_cancelled, tell_promoted
+from cogs.workshops._notices import send_certificate, tell_cancelled, tell_promoted
+from cogs.workshops.checkin import (
+    MemberText,
+    add_figures,
+    here_button,
+    member_id,
+    member_names,
+    registered_autocomplete,
+    staff_checked_in_text,
+    venue_code_text,
+)
+from cogs.workshops.feedback import add_previous, feedback_chart, summary_text
 from cogs.workshops.views import (
     WorkshopModal,
     announcement_embed,
     announcement_view,
+    calendar_feed,
     list_embed,
     mine_line,
 )
@@ -95,6 +115,8 @@ TimeZoneText = app_commands.Range[str, TIMEZONE.min_length, TIMEZONE.max_length]
 TimeText = app_commands.Range[str, WORKSHOP_TIME.min_length, WORKSHOP_TIME.max_length]
 RemindersText = app_commands.Range[str, WORKSHOP_REMINDERS.min_length, WORKSHOP_REMINDERS.max_length]
 ReasonText = app_commands.Range[str, CANCEL_REASON.min_length, CANCEL_REASON.max_length]
+MAX_BUTTONS = 25  # a message's buttons: five rows of five
+MAX_FILES = 10  # a message's attachments
 
 
 async def zone_autocomplete(
@@ -318,7 +340,7 @@ class WorkshopAdminGroup(app_commands.Group):
             for user_id in found.unnamed
             if (member := guild.get_member(user_id)) is not None
         }
-        data = found.as_csv(names)
+        data = found.as_csv(names, await self.bot.services.attendance.attended_days(found.workshop.id))
         await self.bot.audit(
             guild, interaction.user, "workshop.attendees", f"#{found.workshop.id} {found.workshop.title}"
         )
@@ -351,6 +373,176 @@ class WorkshopAdminGroup(app_commands.Group):
         )
         await interaction.followup.send(
             fit(t(problem) if problem else t("Announcement posted."), CONTENT), ephemeral=True
+        )
+
+    @app_commands.command(
+        name="checkin", description=locale_str("Staff: check a registered member in for today")
+    )
+    @app_commands.describe(workshop=locale_str("The workshop"), member=locale_str("A registered member"))
+    @app_commands.autocomplete(member=registered_autocomplete)
+    async def checkin(
+        self, interaction: discord.Interaction[CisipBot], workshop: StaffWorkshopOption, member: MemberText
+    ) -> None:
+        assert interaction.guild is not None
+        t = await translator_for(interaction)
+        user_id = member_id(member)
+        result = await self.bot.services.attendance.check_in_by_staff(
+            interaction.guild.id, workshop.id, user_id
+        )
+        name = (await member_names(self.bot, interaction.guild, [user_id])).get(user_id, str(user_id))
+        await self.bot.audit(
+            interaction.guild,
+            interaction.user,
+            "workshop.checkin",
+            f"#{workshop.id} {workshop.title}: <@{user_id}> {result.day.isoformat()}",
+        )
+        await interaction.response.send_message(
+            fit(staff_checked_in_text(t, result, name), CONTENT), ephemeral=True
+        )
+
+    @app_commands.command(
+        name="checkin-code", description=locale_str("Staff: today's venue code, to show at the venue")
+    )
+    @app_commands.describe(workshop=locale_str("The workshop"))
+    async def checkin_code(
+        self, interaction: discord.Interaction[CisipBot], workshop: StaffWorkshopOption
+    ) -> None:
+        assert interaction.guild is not None
+        t = await translator_for(interaction)
+        venue = await self.bot.services.attendance.venue_code(interaction.guild.id, workshop.id)
+        await interaction.response.send_message(fit(venue_code_text(t, venue), CONTENT), ephemeral=True)
+        # Check-in is open: the announcement gets its I'm here button.
+        await self.announcements.refresh(workshop.id, now=True)
+        await self.bot.audit(
+            interaction.guild, interaction.user, "workshop.checkin-code", f"#{workshop.id} {workshop.title}"
+        )
+
+    @app_commands.command(
+        name="certificates",
+        description=locale_str("Staff: send certificates now, or choose whether they go out at the end"),
+    )
+    @app_commands.describe(
+        workshop=locale_str("The workshop"),
+        member=locale_str("Only this attendee (default: every attendee)"),
+        at_end=locale_str("Send them by direct message when the workshop ends (default: yes)"),
+    )
+    @app_commands.autocomplete(member=registered_autocomplete)
+    async def certificates(
+        self,
+        interaction: discord.Interaction[CisipBot],
+        workshop: StaffWorkshopOption,
+        member: MemberText | None = None,
+        at_end: bool | None = None,
+    ) -> None:
+        assert interaction.guild is not None
+        guild = interaction.guild
+        t = await translator_for(interaction)
+        service = self.bot.services.certificates
+        user_ids = [member_id(member)] if member is not None else None
+        if at_end is not None:
+            await service.set_sent_at_end(guild.id, workshop.id, at_end)
+            await self.bot.audit(
+                guild,
+                interaction.user,
+                "workshop.certificates",
+                f"#{workshop.id} {workshop.title}: at_end={at_end}",
+            )
+            switched = (
+                t(
+                    "Certificates of **{title}** will be sent by direct message when it ends.",
+                    title=workshop.title,
+                )
+                if at_end
+                else t(
+                    "Certificates of **{title}** will not be sent when it ends; "
+                    "send them with /workshop-admin certificates.",
+                    title=workshop.title,
+                )
+            )
+            if user_ids is None:
+                await interaction.response.send_message(fit(switched, CONTENT), ephemeral=True)
+                return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        attendees = list(await self.bot.services.attendance.attended_days(workshop.id))
+        names = await member_names(self.bot, guild, attendees)
+        issued = await service.issue(guild.id, workshop.id, user_ids=user_ids, display_names=names)
+        if not issued:
+            await interaction.followup.send(
+                fit(
+                    t(
+                        "Nobody checked in at **{title}**: there are no certificates to send.",
+                        title=workshop.title,
+                    ),
+                    CONTENT,
+                ),
+                ephemeral=True,
+            )
+            return
+        sent = closed = 0
+        for certificate in issued:
+            outcome = await send_certificate(self.bot, certificate)
+            if outcome is Outcome.SENT:
+                sent += 1
+            elif outcome is Outcome.DMS_CLOSED:
+                closed += 1
+            if outcome in (Outcome.SENT, Outcome.DMS_CLOSED):
+                await service.record_delivery(certificate.number, outcome.value)
+        await self.bot.audit(
+            guild,
+            interaction.user,
+            "workshop.certificates",
+            f"#{workshop.id} {workshop.title}: {len(issued)} sent",
+        )
+        await interaction.followup.send(
+            fit(
+                t(
+                    "Certificates for **{title}**: {sent:n} of {count:n} sent by direct message; "
+                    "{closed:n} with closed DMs (they get theirs with /workshop mine).",
+                    title=workshop.title,
+                    sent=sent,
+                    count=len(issued),
+                    closed=closed,
+                ),
+                CONTENT,
+            ),
+            ephemeral=True,
+        )
+
+    @app_commands.command(
+        name="feedback", description=locale_str("Staff: the survey's answers, without names (chart and CSV)")
+    )
+    @app_commands.describe(workshop=locale_str("The workshop"))
+    async def feedback(
+        self, interaction: discord.Interaction[CisipBot], workshop: StaffWorkshopOption
+    ) -> None:
+        assert interaction.guild is not None
+        t = await translator_for(interaction)
+        summary = await self.bot.services.feedback.summary(interaction.guild.id, workshop.id)
+        if not summary.invited:
+            await interaction.response.send_message(
+                fit(
+                    t(
+                        "No survey was sent for **{title}** yet: "
+                        "it goes to attendees when the workshop ends.",
+                        title=workshop.title,
+                    ),
+                    CONTENT,
+                ),
+                ephemeral=True,
+            )
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        chart = await asyncio.to_thread(feedback_chart, t, summary)
+        await self.bot.audit(
+            interaction.guild, interaction.user, "workshop.feedback", f"#{workshop.id} {workshop.title}"
+        )
+        await interaction.followup.send(
+            fit(summary_text(t, summary), CONTENT),
+            files=[
+                discord.File(io.BytesIO(chart), filename=f"workshop-{workshop.id}-feedback.png"),
+                discord.File(io.BytesIO(summary.as_csv()), filename=summary.filename),
+            ],
+            ephemeral=True,
         )
 
     @app_commands.command(
@@ -413,7 +605,17 @@ class WorkshopGroup(app_commands.Group):
         t = await translator_for(interaction)
         # The workshop as the reader may see it (a draft for staff only): the converter asked the service.
         embed = announcement_embed(t, workshop, await self.service.seats(workshop.id))
-        view = announcement_view(t, workshop)
+        attendance = interaction.client.services.attendance
+        if await is_staff(interaction):
+            if workshop.status != DRAFT:
+                add_figures(t, embed, await attendance.figures(workshop))
+            previous = await interaction.client.services.feedback.previous_edition(workshop)
+            if previous is not None:
+                last, survey = previous
+                add_previous(t, embed, last, (await attendance.figures(last)).edition, survey)
+            embed = fit_embed(embed)
+        feed = calendar_feed(interaction.client.settings, workshop.id)
+        view = announcement_view(t, workshop, here=attendance.is_open(workshop), feed=feed)
         await interaction.response.send_message(
             embed=embed, view=view or discord.utils.MISSING, ephemeral=True
         )
@@ -423,13 +625,42 @@ class WorkshopGroup(app_commands.Group):
         assert interaction.guild is not None
         t = await translator_for(interaction)
         found = await self.service.mine(interaction.guild.id, interaction.user.id)
-        if not found:
+        services = interaction.client.services
+        certificates = (await services.certificates.of_member(interaction.guild.id, interaction.user.id))[
+            :MAX_FILES
+        ]
+        if not found and not certificates:
             await interaction.response.send_message(
                 t("You are not registered for any upcoming workshop."), ephemeral=True
             )
             return
         lines = [mine_line(t, workshop, status, position) for workshop, status, position in found]
-        await interaction.response.send_message(fit("\n".join(lines), CONTENT), ephemeral=True)
+        if not found:
+            lines.append(t("You are not registered for any upcoming workshop."))
+        seated = [workshop for workshop, status, _position in found if status == REGISTERED][:MAX_BUTTONS]
+        view = discord.ui.View(timeout=None) if seated else discord.utils.MISSING
+        for workshop in seated:
+            view.add_item(here_button(t, workshop, numbered=True))
+        if not certificates:
+            await interaction.response.send_message(fit("\n".join(lines), CONTENT), view=view, ephemeral=True)
+            return
+        # PDFs take a moment to draw: acknowledge first.
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        lines.append(t("Your certificates of completion:"))
+        files = []
+        for certificate in certificates:
+            lines.append(
+                t(
+                    "• **{title}**: number {number}",
+                    title=certificate.workshop.title,
+                    number=certificate.number,
+                )
+            )
+            data = await asyncio.to_thread(services.certificates.pdf, certificate)
+            files.append(discord.File(io.BytesIO(data), filename=certificate.filename))
+        await interaction.followup.send(
+            fit("\n".join(lines), CONTENT), view=view, files=files, ephemeral=True
+        )
 
 
 class Workshops(commands.Cog):

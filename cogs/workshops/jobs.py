@@ -16,7 +16,9 @@ from bot.ui.limits import CONTENT, fit
 from bot.ui.text import server_translator
 from bot.ui.time import timestamp
 from cogs.workshops._announcement import Announcements
-from cogs.workshops._notices import remind, reminder_text
+from cogs.workshops._notices import remind, reminder_text, send_certificate
+from cogs.workshops.checkin import member_names
+from cogs.workshops.feedback import send_invitation
 
 if TYPE_CHECKING:
     from bot.client import CisipBot
@@ -64,9 +66,12 @@ class WorkshopJobs:
             raise RuntimeError(f"{failed} reminder DMs failed; they are retried")
 
     async def on_ended(self, context: JobContext) -> None:
-        result = await self.service.end(
-            int(context.payload["workshop_id"]), str(context.payload["starts_at"])
-        )
+        workshop_id, starts_at = int(context.payload["workshop_id"]), str(context.payload["starts_at"])
+        result = await self.service.end(workshop_id, starts_at)
+        # Asked on every run (a dedupe key keeps it once): a run stopped after the end was recorded
+        # still schedules the certificates.
+        await self.bot.services.certificates.after_end(workshop_id, starts_at)
+        await self.bot.services.feedback.after_end(workshop_id, starts_at)
         if result is None:
             return
         ended, draft = result
@@ -83,8 +88,22 @@ class WorkshopJobs:
             id=draft.id,
             start=timestamp(draft.starts_at),
         )
+        figures = (await self.bot.services.attendance.figures(ended)).edition
+        note = Message.of(
+            _(
+                "{draft}\nThis year's edition (#{id}): registered {registered:n}, waitlisted {waitlisted:n}, "
+                "attended {attended:n}, no-shows {no_show:n}. Its feedback ratings appear on the draft's "
+                "/workshop info as attendees answer."
+            ),
+            draft=summary,
+            id=ended.id,
+            registered=figures.registered,
+            waitlisted=figures.waitlisted,
+            attended=figures.attended,
+            no_show=figures.no_show,
+        )
         # The bot drafted it itself: it is the actor (no actor means "someone whose data was erased").
-        await self.bot.audit(guild, guild.me if guild else None, "workshop.draft", summary)
+        await self.bot.audit(guild, guild.me if guild else None, "workshop.draft", note)
 
     async def on_call(self, context: JobContext) -> None:
         workshop = await self.service.call_due(int(context.payload["workshop_id"]))
@@ -92,3 +111,53 @@ class WorkshopJobs:
             return
         await self.announcements.post(workshop)
         await self.announcements.sync_event(workshop)
+
+    async def on_certificates(self, context: JobContext) -> None:
+        """Each attendee's certificate by DM, once: issued (numbers kept), then sent to those not
+        yet sent to; closed DMs are recorded (the member gets it with /workshop mine), other
+        failures retried with the job."""
+        workshop_id = int(context.payload["workshop_id"])
+        certificates = self.bot.services.certificates
+        if not await certificates.sent_at_end(workshop_id):
+            log.info("workshop %s: certificates are not sent at the end (staff switched it off)", workshop_id)
+            return
+        attendees = list(await self.bot.services.attendance.attended_days(workshop_id))
+        workshop = await self.service.get(None, workshop_id)
+        guild = self.bot.get_guild(workshop.guild_id)
+        names = await member_names(self.bot, guild, attendees) if guild is not None else {}
+        await certificates.issue(None, workshop_id, display_names=names)
+        failed = 0
+        for certificate in await certificates.undelivered(workshop_id):
+            outcome = await send_certificate(self.bot, certificate)
+            if outcome not in RECORDED:
+                failed += 1
+                continue
+            await certificates.record_delivery(certificate.number, outcome.value)
+        if failed:
+            raise RuntimeError(f"{failed} certificate DMs failed; they are retried")
+
+    async def on_feedback(self, context: JobContext) -> None:
+        await self._survey(int(context.payload["workshop_id"]), reminder=False)
+
+    async def on_feedback_reminder(self, context: JobContext) -> None:
+        await self._survey(int(context.payload["workshop_id"]), reminder=True)
+
+    async def _survey(self, workshop_id: int, *, reminder: bool) -> None:
+        """The survey's invitations (at the end) or its one reminder (three days later, to those
+        who have not answered), each DM recorded so that it is sent once."""
+        feedback = self.bot.services.feedback
+        if reminder:
+            workshop, owed = await feedback.to_remind(workshop_id)
+        else:
+            workshop, owed = await feedback.to_invite(workshop_id)
+        failed = 0
+        for user_id in owed:
+            if not await feedback.still_owed(workshop_id, user_id, reminder=reminder):
+                continue  # answered, or erased their data, since the run began
+            outcome = await send_invitation(self.bot, workshop, user_id, reminder=reminder)
+            if outcome not in RECORDED:
+                failed += 1
+                continue
+            await feedback.record(workshop_id, user_id, outcome.value, reminder=reminder)
+        if failed:
+            raise RuntimeError(f"{failed} feedback DMs failed; they are retried")

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import discord
 
+from bot.config import Settings
 from bot.db.models_workshops import Workshop
 from bot.fields import WORKSHOP_DESCRIPTION, WORKSHOP_LOCATION, WORKSHOP_TIME, WORKSHOP_TITLE, TextField
 from bot.i18n import _
@@ -27,12 +28,13 @@ from bot.services.workshops import (
     WorkshopForm,
 )
 from bot.ui.checks import asker
-from bot.ui.limits import INPUT_LABEL, MODAL_TITLE, fit, fit_embed
+from bot.ui.limits import BUTTON_LABEL, INPUT_LABEL, MODAL_TITLE, fit, fit_embed
 from bot.ui.replies import decided, send_ephemeral
 from bot.ui.text import Translate, translator_for
 from bot.ui.time import full_and_relative
 from bot.ui.views import BotModal, PersistentButton
 from cogs.workshops._notices import tell_promoted
+from cogs.workshops.checkin import here_button
 
 if TYPE_CHECKING:
     from bot.client import CisipBot
@@ -161,13 +163,27 @@ class LeaveButton(PersistentButton[int], prefix="workshop:leave", label=_("Leave
             await tell_promoted(interaction.client, result.workshop, user_id)
 
 
-def announcement_view(t: Translate, workshop: Workshop) -> discord.ui.View | None:
-    """Register and Leave while the workshop is open; nothing once it is cancelled or ended."""
+def calendar_feed(settings: Settings, workshop_id: int) -> str | None:
+    """The workshop's calendar feed on the web pages, when they have a public address."""
+    base = settings.public_web_base_url
+    return f"{base}/workshops/{workshop_id}.ics" if base else None
+
+
+def announcement_view(
+    t: Translate, workshop: Workshop, *, here: bool = False, feed: str | None = None
+) -> discord.ui.View | None:
+    """Register and Leave while the workshop is open (and I'm here while check-in is, ``here``),
+    and a link to its calendar feed (``feed``: a subscribed calendar follows every change);
+    nothing once it is cancelled or ended."""
     if workshop.status != SCHEDULED:
         return None
     view = discord.ui.View(timeout=None)
     view.add_item(RegisterButton(workshop.id, t("Register")))
     view.add_item(LeaveButton(workshop.id, t("Leave")))
+    if here:
+        view.add_item(here_button(t, workshop))
+    if feed is not None:
+        view.add_item(discord.ui.Button(label=fit(t("Add to my calendar (.ics)"), BUTTON_LABEL), url=feed))
     return view
 
 

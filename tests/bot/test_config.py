@@ -177,3 +177,14 @@ def test_smtp_host_alone_names_the_missing_variable() -> None:
         "SMTP_HOST is set but MAIL_FROM is not: set MAIL_FROM to the address verification emails come "
         "from (such as verify@cisip.org), or empty SMTP_HOST to skip email codes"
     )
+
+
+def test_certificate_font_is_a_font_file_that_exists(tmp_path: Path) -> None:
+    assert Settings.from_env({"CERTIFICATE_FONT": ""}).certificate_font is None  # Debian's default
+    font = tmp_path / "cjk.ttf"
+    font.write_bytes(b"\x00\x01\x00\x00")
+    assert Settings.from_env({"CERTIFICATE_FONT": str(font)}).certificate_font == font
+    with pytest.raises(ConfigError, match=r"CERTIFICATE_FONT names .*missing\.ttf'?, which is not a file"):
+        Settings.from_env({"CERTIFICATE_FONT": str(tmp_path / "missing.ttf")})
+    with pytest.raises(ConfigError, match=r"CERTIFICATE_FONT must be a \.ttf, \.otf or \.ttc"):
+        Settings.from_env({"CERTIFICATE_FONT": str(tmp_path)})

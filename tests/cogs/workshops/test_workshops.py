@@ -7,6 +7,7 @@ import csv
 import io
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -722,3 +723,29 @@ async def test_text_stored_before_the_limits_is_fitted_where_it_is_shown(
     cancelled = await d.slash(world.staff, "workshop-admin cancel", workshop="1", reason="r" * 500)
     assert cancelled.content.startswith("Workshop #1 is cancelled. 1 of 1")
     await eventually(lambda: world.announcement().embeds[0]["title"].startswith("CANCELLED: T T"))
+
+
+async def test_the_announcement_and_info_link_to_the_calendar_feed_at_a_public_address(
+    cisip: BotHarness, world: World
+) -> None:
+    """With WEB_BASE_URL a public address, the announcement and /workshop info carry an Add to my
+    calendar link to the workshop's .ics feed; at this host's default address (meaningless on a
+    member's computer) there is none."""
+    d = cisip.discord
+    await world.create()
+    alice = world.member("alice")
+
+    def links(message: Any) -> list[str]:
+        from tests.fakediscord.dsl import walk_components
+
+        return [c["url"] for c in walk_components(message.components) if c.get("type") == 2 and c.get("url")]
+
+    assert links(world.announcement()) == []
+    assert links(await d.slash(alice, "workshop info", workshop="1")) == []
+    cisip.settings = replace(cisip.settings, web_base_url="https://cisip.example.org")
+    await cisip.restart()
+    feed = "https://cisip.example.org/workshops/1.ics"
+    assert links(await d.slash(alice, "workshop info", workshop="1")) == [feed]
+    again = await d.slash(world.staff, "workshop-admin announce", workshop="1")
+    assert again.content == "Announcement posted."
+    assert links(world.announcement()) == [feed]
