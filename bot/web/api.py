@@ -17,7 +17,7 @@ from bot.services.parks import COUNTRY_CODES, FOCUS_VOCABULARY, MAX_SLUG, REGION
 from bot.services.reports import LANGUAGES
 from bot.web import params
 from bot.web.core import CONFIG, SITE, Refused, cached, etag_of
-from bot.web.pages import find_parks, park_card
+from bot.web.pages import answered_before, find_parks, park_card, remember_answer
 from bot.web.site import WorkshopView
 from bot.web.strings import NOT_FOUND_REPORT, NOT_FOUND_WORKSHOP
 
@@ -96,16 +96,23 @@ def _json(data: Any, *, status: int = 200) -> web.Response:
 
 
 async def parks(request: web.Request) -> web.Response:
-    result, problem = find_parks(request)
-    return _json(
-        {
+    body = answered_before(request, "json")
+    if body is None:
+        index = request.app[SITE].services.parks.index
+        result, problem = find_parks(request)
+        answer = {
             "total": result.total,
             "page": result.page,
             "pages": result.pages,
             "items": [park_json(r) for r in result.items],
             "problem": problem,
         }
-    )
+        body = json.dumps(answer, ensure_ascii=False)
+        if request.app[SITE].services.parks.index is index:  # not changed meanwhile
+            remember_answer(request, "json", body)
+    response = web.Response(text=body, content_type="application/json")
+    response.headers["Cache-Control"] = "no-cache"
+    return response
 
 
 async def park(request: web.Request) -> web.Response:

@@ -161,6 +161,11 @@ def render_page(request: web.Request, template: str, *, status: int = 200, **val
         **values,
     }
     body = request.app[TEMPLATES].get_template(template).render(context)
+    return html_response(body, lang, status=status)
+
+
+def html_response(body: str, lang: str, *, status: int = 200) -> web.Response:
+    """A page in ``lang``: it varies with the reader's language (header and cookie)."""
     response = web.Response(text=body, content_type="text/html", charset="utf-8", status=status)
     response.headers["Vary"] = "Accept-Language, Cookie"
     response.headers["Content-Language"] = lang

@@ -4,17 +4,28 @@ Each event carries its IANA time zone (with a VTIMEZONE), a UID that never chang
 (``workshop-<id>@<host of WEB_BASE_URL>``), the workshop's SEQUENCE (raised on every edit and on
 cancelling, ``Workshop.sequence``) and STATUS:CANCELLED once cancelled, so that a calendar that
 subscribed to the feed (Outlook, Apple, Google) follows every change.
+
+``/workshops.ics`` also holds the yearly announcements of the calendar that staff marked public
+(``/calendar add ... public:true``), each one yearly recurring event (``RRULE:FREQ=YEARLY``, with
+``UNTIL`` its last year's occurrence when it has one) of one hour from its date and time in its
+IANA zone, starting in the year of its first occurrence. Its UID is ``calendar-<id>@<host>``, its
+SEQUENCE the entry's ``sequence`` (raised on every edit, pause and resume) and its SUMMARY the
+entry's name: the message is not published (it may name the server's roles and channels). A
+paused, ended, removed or no longer public entry is left out of the feed, so a subscribed
+calendar drops it at its next refresh.
 """
 
 from __future__ import annotations
 
+import calendar as months
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from icalendar import Calendar, Event
 
+from bot.db.models_calendar import CalendarEntry
 from bot.db.models_workshops import Workshop
 from bot.services.workshops import CANCELLED
 from bot.web import params
@@ -25,6 +36,7 @@ from bot.web.strings import NOT_FOUND_WORKSHOP
 PRODID = "-//CISIP//cisip-bot//EN"
 CONTENT_TYPE = "text/calendar"
 MAX_AGE = 300  # seconds a calendar may keep a feed before asking again (with its ETag)
+ANNOUNCEMENT_LENGTH = timedelta(hours=1)  # a yearly announcement shows as a one-hour event
 
 
 def add_routes(app: web.Application) -> None:
@@ -37,10 +49,7 @@ def uid(workshop: Workshop, config: WebConfig) -> str:
 
 
 def event(workshop: Workshop, config: WebConfig) -> Event:
-    try:
-        tz = ZoneInfo(workshop.timezone)
-    except (ValueError, KeyError):
-        tz = ZoneInfo("UTC")
+    tz = zone_of(workshop.timezone)
     item = Event()
     item.add("uid", uid(workshop, config))
     item.add("dtstamp", workshop.updated_at)
@@ -62,7 +71,60 @@ def event(workshop: Workshop, config: WebConfig) -> Event:
     return item
 
 
-def calendar(workshops: Iterable[Workshop], config: WebConfig, name: str) -> bytes:
+def entry_uid(entry: CalendarEntry, config: WebConfig) -> str:
+    return f"calendar-{entry.id}@{config.host}"
+
+
+def zone_of(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ValueError, KeyError):
+        return ZoneInfo("UTC")
+
+
+def local_occurrence(entry: CalendarEntry, year: int, tz: ZoneInfo) -> datetime:
+    """The entry's date and time in ``year``, as wall-clock time in its zone (29 February is the
+    28th in other years, as the bot posts it)."""
+    day = min(entry.day, months.monthrange(year, entry.month)[1])
+    return datetime(year, entry.month, day, entry.hour, entry.minute, tzinfo=tz)
+
+
+def entry_event(entry: CalendarEntry, config: WebConfig) -> Event | None:
+    """A public yearly announcement as a recurring event (None when it has no occurrence left)."""
+    tz = zone_of(entry.timezone)
+    year = entry.first_year
+    start = local_occurrence(entry, year, tz)
+    if start.astimezone(UTC) < entry.created_at:  # the schedule was moved before the day it was added
+        year += 1
+        start = local_occurrence(entry, year, tz)
+    rule: dict[str, object] = {"freq": "YEARLY"}
+    if entry.month == 2 and entry.day == 29:  # the last day of February, every year
+        rule.update(bymonth=2, bymonthday=-1)
+    if entry.last_year is not None:
+        if entry.last_year < year:
+            return None
+        rule["until"] = local_occurrence(entry, entry.last_year, tz).astimezone(UTC)
+    item = Event()
+    item.add("uid", entry_uid(entry, config))
+    item.add("dtstamp", entry.updated_at)
+    item.add("last-modified", entry.updated_at)
+    item.add("created", entry.created_at)
+    item.add("sequence", entry.sequence)
+    item.add("dtstart", start)
+    item.add("dtend", start + ANNOUNCEMENT_LENGTH)
+    item.add("rrule", rule)
+    item.add("summary", entry.name)
+    item.add("status", "CONFIRMED")
+    item.add("transp", "TRANSPARENT")
+    return item
+
+
+def calendar(
+    workshops: Iterable[Workshop],
+    config: WebConfig,
+    name: str,
+    entries: Iterable[CalendarEntry] = (),
+) -> bytes:
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
@@ -73,6 +135,10 @@ def calendar(workshops: Iterable[Workshop], config: WebConfig, name: str) -> byt
     cal.add("x-published-ttl", "PT1H")
     for workshop in workshops:
         cal.add_component(event(workshop, config))
+    for entry in entries:
+        yearly = entry_event(entry, config)
+        if yearly is not None:
+            cal.add_component(yearly)
     cal.add_missing_timezones()
     return cal.to_ical()
 
@@ -90,8 +156,11 @@ def answer(request: web.Request, body: bytes, filename: str) -> web.Response:
 
 
 async def all_workshops(request: web.Request) -> web.Response:
-    workshops = await request.app[SITE].feed_workshops()
-    body = calendar(workshops, request.app[CONFIG], "CISIP workshops")
+    site = request.app[SITE]
+    workshops = await site.feed_workshops()
+    guild = await site.guild_id()
+    entries = await site.services.calendar.public_entries(guild) if guild is not None else []
+    body = calendar(workshops, request.app[CONFIG], "CISIP workshops", entries)
     return answer(request, body, "cisip-workshops.ics")
 
 

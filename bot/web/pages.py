@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from functools import cache
 from itertools import islice
+from typing import Any
 from urllib.parse import quote
 
 from aiohttp import web
@@ -18,7 +19,7 @@ from bot.services.park_search import ParkIndex
 from bot.services.parks import FOCUS_VOCABULARY, REGIONS, ParkRecord
 from bot.services.reports import LANGUAGES
 from bot.web import params
-from bot.web.core import CONFIG, LIMITER, SITE, Refused, cached, etag_of, lang_of, render_page
+from bot.web.core import CONFIG, LIMITER, SITE, Refused, cached, etag_of, html_response, lang_of, render_page
 from bot.web.site import PAGE_SIZE, Page, paginate
 from bot.web.strings import (
     NOT_FOUND_CERTIFICATE,
@@ -122,10 +123,35 @@ def country_choices(request: web.Request, lang: str) -> list[tuple[str, str]]:
     return choices
 
 
+def answered_before(request: web.Request, kind: str) -> Any:
+    """This directory answer (``kind``: the page or the API's JSON) as sent before for the same
+    query string in the same language, while the directory is unchanged; a search still costs
+    the reader's address a token."""
+    site = request.app[SITE]
+    found = site.rendered.get(site.services.parks.index, (kind, lang_of(request), request.query_string))
+    if found is None:
+        return None
+    searched, body = found
+    if searched:
+        limit_searches(request)
+    return body
+
+
+def remember_answer(request: web.Request, kind: str, body: object) -> None:
+    site = request.app[SITE]
+    searched = params.query(request.query.get("q")) is not None
+    key = (kind, lang_of(request), request.query_string)
+    site.rendered.put(site.services.parks.index, key, (searched, body))
+
+
 async def parks(request: web.Request) -> web.Response:
-    result, problem = find_parks(request)
     lang = lang_of(request)
-    return render_page(
+    body = answered_before(request, "html")
+    if body is not None:
+        return html_response(body, lang)
+    index = request.app[SITE].services.parks.index
+    result, problem = find_parks(request)
+    response = render_page(
         request,
         "parks.html",
         result=result,
@@ -139,6 +165,9 @@ async def parks(request: web.Request) -> web.Response:
         focuses=_choices(lang, FOCUS_VOCABULARY),
         max_query=PARK_QUERY.max_length,
     )
+    if request.app[SITE].services.parks.index is index:  # not changed while this was rendered
+        remember_answer(request, "html", response.text)
+    return response
 
 
 async def park_card(request: web.Request) -> tuple[ParkRecord, bool, int]:

@@ -110,6 +110,9 @@ class Site:
     def __init__(self, services: Services, *, guild_id: int | None = None) -> None:
         self.services = services
         self.searches = SearchCache()
+        # The directory's pages and API answers as sent (by language and query string), for the
+        # same index: a popular search is then neither searched nor rendered again.
+        self.rendered = SearchCache(size=512)
         self.configured_guild = guild_id
         self._guild: tuple[float, int | None] | None = None
         self._parks_stamp: tuple[object, ...] | None = None

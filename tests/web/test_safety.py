@@ -138,3 +138,19 @@ async def test_web_public_false_hides_all_but_healthz_and_metrics(services: Serv
         assert (await client.get("/metrics")).status == 200
     finally:
         await client.close()
+
+
+async def test_a_remembered_answer_is_not_served_once_the_directory_changed(
+    client: TestClient, services: Services
+) -> None:
+    """Directory answers are remembered as sent, for one state of the directory: a park removed
+    by staff disappears from the very next search, page and API alike."""
+    first = services.parks.records[next(iter(services.parks.records))]
+    query = {"q": first.name}
+    assert f'href="/parks/{first.slug}"' in await (await client.get("/parks", params=query)).text()
+    assert (await (await client.get("/api/parks", params=query)).json())["items"][0]["slug"] == first.slug
+    await services.parks.remove(first.slug)
+    page = await (await client.get("/parks", params=query)).text()
+    assert f'href="/parks/{first.slug}"' not in page
+    answer = await (await client.get("/api/parks", params=query)).json()
+    assert first.slug not in [item["slug"] for item in answer["items"]]
