@@ -124,7 +124,7 @@ async def _run(settings: Settings, token: str, force_sync: bool) -> int:
             current = await current_revision(database)
         except Exception as exc:
             await database.dispose()
-            _database_failure("could not read the database schema's version", exc, settings)
+            _database_failure("could not bring the database up to date", exc, settings)
         behind = current != head_revision()
         if settings.database_backend == "postgresql":
             leadership = Leadership(settings.database_url)
