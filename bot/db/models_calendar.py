@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db.models import Base
@@ -33,6 +33,10 @@ class CalendarEntry(Base):
     first_year: Mapped[int] = mapped_column(Integer)
     last_year: Mapped[int | None] = mapped_column(Integer)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Shown in the public calendar feed (/workshops.ics) as a yearly event.
+    public: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The SEQUENCE of its feed event: raised on every edit, pause, resume and end.
+    sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_by: Mapped[int | None] = mapped_column(BigInteger, info=PERSON)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

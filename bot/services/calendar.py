@@ -406,8 +406,10 @@ class CalendarService(PersonalDataHolder):
         role_id: int | None = None,
         last_year: int | None = None,
         actor_id: int | None = None,
+        public: bool = False,
     ) -> CalendarEntry:
-        """Validate everything, then store the entry and its recurrence (nothing stored on refusal)."""
+        """Validate everything, then store the entry and its recurrence (nothing stored on refusal).
+        ``public``: the entry is a yearly event of the public calendar feed (``/workshops.ics``)."""
         name = CALENDAR_NAME.clean(name)
         template = check_message(template)
         check_target_ids(channel_id, role_id)
@@ -436,6 +438,8 @@ class CalendarService(PersonalDataHolder):
                 first_year=first_year,
                 last_year=last_year,
                 enabled=True,
+                public=bool(public),
+                sequence=0,
                 created_by=actor_id,
                 created_at=now,
                 updated_at=now,
@@ -593,6 +597,21 @@ class CalendarService(PersonalDataHolder):
             EntryView(row, await self.scheduler.next_occurrence(entry_key(guild_id, row.id))) for row in rows
         ]
 
+    async def public_entries(self, guild_id: int) -> list[CalendarEntry]:
+        """The entries of the public calendar feed: those staff marked public and that still post
+        (a paused or ended entry is left out, as a removed one is gone), by date then name."""
+        async with self.db.session() as session:
+            rows = await session.scalars(
+                select(CalendarEntry)
+                .where(
+                    CalendarEntry.guild_id == guild_id,
+                    CalendarEntry.public.is_(True),
+                    CalendarEntry.enabled.is_(True),
+                )
+                .order_by(CalendarEntry.month, CalendarEntry.day, CalendarEntry.name, CalendarEntry.id)
+            )
+            return list(rows.all())
+
     async def next_at(self, entry: CalendarEntry) -> datetime | None:
         return await self.scheduler.next_occurrence(entry_key(entry.guild_id, entry.id))
 
@@ -609,7 +628,10 @@ class CalendarService(PersonalDataHolder):
         last_year: int | None = None,
         clear_last_year: bool = False,
         template: str | None = None,
+        public: bool | None = None,
     ) -> CalendarEntry:
+        """Change what is given (None: unchanged). Every edit raises the entry's ``sequence``, the
+        SEQUENCE of its event in the public feed."""
         entry = await self.find(guild_id, name)
         new_name = CALENDAR_NAME.clean(new_name) if new_name is not None else None
         template = check_message(template) if template is not None else None
@@ -640,6 +662,9 @@ class CalendarService(PersonalDataHolder):
                 row.last_year = last_year
             if template is not None:
                 row.template = template
+            if public is not None:
+                row.public = bool(public)
+            row.sequence += 1
             row.updated_at = self.clock.now()
             entry = row
         if schedule is not None:
@@ -653,6 +678,7 @@ class CalendarService(PersonalDataHolder):
             if row is None:
                 raise no_match(name)
             row.enabled = enabled
+            row.sequence += 1
             row.updated_at = self.clock.now()
             entry = row
         if not await self.scheduler.set_recurrence_enabled(entry_key(guild_id, entry.id), enabled):
@@ -760,6 +786,7 @@ class CalendarService(PersonalDataHolder):
             if row is None:
                 return
             row.enabled = False
+            row.sequence += 1
             row.updated_at = self.clock.now()
             guild_id = row.guild_id
         await self.scheduler.set_recurrence_enabled(entry_key(guild_id, entry_id), False)

@@ -21,7 +21,7 @@ from bot.ui.permissions import check_channel, check_pingable
 from bot.ui.references import Reference
 from bot.ui.replies import send_ephemeral
 from bot.ui.services import services_of
-from bot.ui.text import translator_for
+from bot.ui.text import Translate, translator_for
 from bot.ui.time import full_and_relative, timestamp
 from cogs.calendar.jobs import post, post_content
 from cogs.calendar.views import ConfirmRemove, MessageModal, builtin_line, calendar_embed
@@ -42,6 +42,8 @@ CHANGE_LABELS = {
     "clear_last_year": _("no last year"),
     "message": _("message"),
 }
+PUBLIC_DESCRIPTION = _("Show it in the public calendar feed /workshops.ics")
+PUBLIC_NOTE = _("It is in the public calendar feed (/workshops.ics).")
 
 # Every option declares the bounds of the field the service cleans it with (bot.fields).
 Name = app_commands.Range[str, CALENDAR_NAME.min_length, CALENDAR_NAME.max_length]
@@ -83,6 +85,11 @@ async def zone_names(
     return [app_commands.Choice(name=name, value=name) for name in search_zones(current)]
 
 
+def public_note(t: Translate, entry: CalendarEntry, text: str) -> str:
+    """``text``, followed for a public entry by the note that it is in the public feed."""
+    return fit(f"{text}\n{t(PUBLIC_NOTE)}" if entry.public else text, CONTENT)
+
+
 def check_target(guild: discord.Guild, target: Target, name: str) -> None:
     """Refuse a target whose channel is gone, or where the bot could not post or ping the role."""
     channel = guild.get_channel(target.channel_id) if target.channel_id else None
@@ -118,6 +125,7 @@ class CalendarGroup(app_commands.Group):
         channel=locale_str("Where to post it"),
         role=locale_str("A role to ping (optional)"),
         last_year=locale_str("The last year to post it (optional)"),
+        public=locale_str(PUBLIC_DESCRIPTION),
     )
     @app_commands.autocomplete(timezone=zone_names)
     async def add(
@@ -131,6 +139,7 @@ class CalendarGroup(app_commands.Group):
         timezone: Zone | None = None,
         role: discord.Role | None = None,
         last_year: LastYear | None = None,
+        public: bool = False,
     ) -> None:
         guild = interaction.guild
         assert guild is not None
@@ -153,6 +162,7 @@ class CalendarGroup(app_commands.Group):
                 role_id=role.id if role else None,
                 last_year=new.last_year,
                 actor_id=submit.user.id,
+                public=public,
             )
             await self.bot.audit(
                 guild,
@@ -166,16 +176,14 @@ class CalendarGroup(app_commands.Group):
                 ),
             )
             next_at = await self.service.next_at(entry)
-            await send_ephemeral(
-                submit,
-                t(
-                    "Added '{name}': {schedule} in {channel}, next {when}.",
-                    name=entry.name,
-                    schedule=new.schedule.describe(),
-                    channel=channel.mention,
-                    when=full_and_relative(next_at) if next_at else "—",
-                ),
+            text = t(
+                "Added '{name}': {schedule} in {channel}, next {when}.",
+                name=entry.name,
+                schedule=new.schedule.describe(),
+                channel=channel.mention,
+                when=full_and_relative(next_at) if next_at else "—",
             )
+            await send_ephemeral(submit, public_note(t, entry, text))
 
         await interaction.response.send_modal(
             MessageModal(t, t("Message for {name}", name=new.name), t(EXAMPLE_TEMPLATE), save)
@@ -208,6 +216,7 @@ class CalendarGroup(app_commands.Group):
         last_year=locale_str("The last year to post it"),
         no_last_year=locale_str("Post it every year again"),
         message=locale_str("Edit the message too (opens a form)"),
+        public=locale_str(PUBLIC_DESCRIPTION),
     )
     @app_commands.autocomplete(timezone=zone_names)
     async def edit(
@@ -225,6 +234,7 @@ class CalendarGroup(app_commands.Group):
         last_year: LastYear | None = None,
         no_last_year: bool = False,
         message: bool = False,
+        public: bool | None = None,
     ) -> None:
         guild = interaction.guild
         assert guild is not None
@@ -257,11 +267,14 @@ class CalendarGroup(app_commands.Group):
             "clear_role": no_role,
             "last_year": plan.last_year,
             "clear_last_year": no_last_year,
+            "public": public,
         }
 
         async def save(reply: discord.Interaction[CisipBot], template: str | None) -> None:
             updated = await self.service.edit(guild.id, entry.name, template=template, **changes)
-            said = [Message(CHANGE_LABELS[k]) for k, v in changes.items() if v]
+            said = [Message(CHANGE_LABELS[k]) for k, v in changes.items() if v and k != "public"]
+            if public is not None:
+                said.append(Message(_("public") if public else _("not public")))
             if template is not None:
                 said.append(Message(CHANGE_LABELS["message"]))
             await self.bot.audit(
@@ -275,15 +288,13 @@ class CalendarGroup(app_commands.Group):
                 ),
             )
             next_at = await self.service.next_at(updated)
-            await send_ephemeral(
-                reply,
-                t(
-                    "Updated '{name}': {schedule}, next {when}.",
-                    name=updated.name,
-                    schedule=entry_schedule(updated).describe(),
-                    when=full_and_relative(next_at) if next_at else t("paused"),
-                ),
+            text = t(
+                "Updated '{name}': {schedule}, next {when}.",
+                name=updated.name,
+                schedule=entry_schedule(updated).describe(),
+                when=full_and_relative(next_at) if next_at else t("paused"),
             )
+            await send_ephemeral(reply, public_note(t, updated, text))
 
         if message:
             await interaction.response.send_modal(
@@ -357,6 +368,7 @@ class CalendarGroup(app_commands.Group):
             when=timestamp(delivery.due_at) if delivery.due_at else "—",
             channel=name.channel_id,
         )
+        header = public_note(t, name, header)
         # The post as it will read, whole, in an embed below the note (an embed takes 4,096
         # characters, a post at most 2,000; nobody is pinged from an embed or a private reply).
         embed = discord.Embed(description=content, colour=discord.Colour.blurple())

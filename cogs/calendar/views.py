@@ -38,7 +38,8 @@ def entry_line(t: Translate, view: EntryView) -> str:
         state = t("ended (last year {year})", year=entry.last_year)
     else:
         state = "⏸ " + t("paused")
-    return f"**{entry.name}** — {t(view.schedule.describe())} → {where} · {state}"
+    public = " · 🌐 " + t("public") if entry.public else ""
+    return f"**{entry.name}** — {t(view.schedule.describe())} → {where} · {state}{public}"
 
 
 def builtin_line(t: Translate, view: BuiltinView) -> str:
