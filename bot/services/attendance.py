@@ -32,9 +32,17 @@ from bot.fields import TextField
 from bot.i18n import _, half_width
 from bot.scheduler import Clock
 from bot.services.personal_data import PersonalDataHolder, iso
-from bot.services.workshops import CANCELLED, DRAFT, REGISTERED, SCHEDULED, WAITLISTED, not_open
+from bot.services.workshops import (
+    CANCELLED,
+    CHECKIN_OPENS_BEFORE,
+    DRAFT,
+    REGISTERED,
+    SCHEDULED,
+    WAITLISTED,
+    not_open,
+)
 
-OPENS_BEFORE = timedelta(hours=1)  # check-in opens this long before the start
+OPENS_BEFORE = CHECKIN_OPENS_BEFORE  # check-in opens this long before the start
 MAX_WRONG = 5  # wrong codes in a row before a lockout
 LOCKOUT = timedelta(minutes=15)
 # Venue codes: no 0/O, 1/I/L, so that a code read off a screen is typed right.

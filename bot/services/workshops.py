@@ -73,6 +73,9 @@ _CHOICE_DATE = re.compile(r"\s*\(\d{4}-\d{2}-\d{2}\)$")
 _ELLIPSIS = "…"
 
 REMINDER_JOB, ENDED_JOB, CALL_JOB = "workshop.reminder", "workshop.ended", "workshop.call"
+# When check-in opens (CHECKIN_OPENS_BEFORE the start): the announcement gets its I'm here button.
+CHECKIN_JOB = "workshop.checkin"
+CHECKIN_OPENS_BEFORE = timedelta(hours=1)
 
 
 def parse_reminders(text: str | None) -> list[str]:
@@ -530,6 +533,15 @@ class WorkshopService(PersonalDataHolder):
                     dedupe_key=f"workshop:{workshop.id}:reminder:{token}@{stamp}",
                     session=session,
                 )
+            opens = workshop.starts_at - CHECKIN_OPENS_BEFORE
+            if opens > now:
+                await self.scheduler.schedule(
+                    CHECKIN_JOB,
+                    opens,
+                    payload,
+                    dedupe_key=f"workshop:{workshop.id}:checkin@{stamp}",
+                    session=session,
+                )
         await self.scheduler.schedule(
             ENDED_JOB,
             workshop.ends_at,
@@ -549,6 +561,15 @@ class WorkshopService(PersonalDataHolder):
         workshop = await session.scalar(query)
         if workshop is None or (guild_id is not None and workshop.guild_id != guild_id):
             raise NotFound(_("There is no workshop #{id} in this server."), id=workshop_id)
+        return workshop
+
+    async def still_due(self, workshop_id: int, starts_at: str) -> Workshop | None:
+        """The workshop a scheduled row was made for, unless the row is stale (the workshop is no
+        longer scheduled, or was moved: its start is not the row's any more)."""
+        async with self.db.session() as session:
+            workshop = await session.get(Workshop, workshop_id)
+        if workshop is None or workshop.status != SCHEDULED or workshop.starts_at.isoformat() != starts_at:
+            return None
         return workshop
 
     async def get(self, guild_id: int | None, workshop_id: int) -> Workshop:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from bot.services.certificates import CERTIFICATES_JOB
 from bot.services.feedback import FEEDBACK_JOB, FEEDBACK_REMINDER_JOB
-from bot.services.workshops import CALL_JOB, ENDED_JOB, REMINDER_JOB
+from bot.services.workshops import CALL_JOB, CHECKIN_JOB, ENDED_JOB, REMINDER_JOB
 from cogs.workshops.checkin import HereButton
 from cogs.workshops.commands import WorkshopAdminGroup, WorkshopGroup, Workshops
 from cogs.workshops.feedback import FeedbackButton
@@ -23,7 +23,15 @@ from cogs.workshops.views import LeaveButton, RegisterButton
 if TYPE_CHECKING:
     from bot.client import CisipBot
 
-JOB_KINDS = (REMINDER_JOB, ENDED_JOB, CALL_JOB, CERTIFICATES_JOB, FEEDBACK_JOB, FEEDBACK_REMINDER_JOB)
+JOB_KINDS = (
+    REMINDER_JOB,
+    CHECKIN_JOB,
+    ENDED_JOB,
+    CALL_JOB,
+    CERTIFICATES_JOB,
+    FEEDBACK_JOB,
+    FEEDBACK_REMINDER_JOB,
+)
 
 
 async def setup(bot: CisipBot) -> None:
@@ -37,6 +45,7 @@ async def setup(bot: CisipBot) -> None:
     # The DM fan-outs (one DM per registrant or attendee) run beside the scheduler's other work.
     fan_out = {"grace": timedelta(days=400), "long_running": True}
     bot.register_job(REMINDER_JOB, jobs.on_reminder, **fan_out)
+    bot.register_job(CHECKIN_JOB, jobs.on_checkin, grace=timedelta(days=400))
     bot.register_job(ENDED_JOB, jobs.on_ended, grace=timedelta(days=400))
     bot.register_job(CALL_JOB, jobs.on_call, grace=timedelta(days=400))
     bot.register_job(CERTIFICATES_JOB, jobs.on_certificates, **fan_out)

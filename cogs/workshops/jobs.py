@@ -65,6 +65,13 @@ class WorkshopJobs:
         if failed:
             raise RuntimeError(f"{failed} reminder DMs failed; they are retried")
 
+    async def on_checkin(self, context: JobContext) -> None:
+        """Check-in opens: the announcement shows I'm here from now to the end."""
+        payload = context.payload
+        workshop = await self.service.still_due(int(payload["workshop_id"]), str(payload["starts_at"]))
+        if workshop is not None:
+            await self.announcements.edit(workshop.id)
+
     async def on_ended(self, context: JobContext) -> None:
         workshop_id, starts_at = int(context.payload["workshop_id"]), str(context.payload["starts_at"])
         result = await self.service.end(workshop_id, starts_at)

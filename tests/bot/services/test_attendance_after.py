@@ -117,7 +117,9 @@ async def test_the_end_schedules_certificates_and_feedback_once(
             )
         ).all()
     assert sorted(
-        (kind, due) for kind, due in rows if kind not in ("workshop.reminder", "workshop.ended")
+        (kind, due)
+        for kind, due in rows
+        if kind not in ("workshop.reminder", "workshop.checkin", "workshop.ended")
     ) == [
         ("workshop.certificates", workshop.ends_at),
         ("workshop.feedback", workshop.ends_at),

@@ -261,7 +261,7 @@ async def test_rows_are_scheduled_and_moved_with_the_start(
             rows = await session.scalars(
                 select(ScheduledJob.dedupe_key)
                 .where(ScheduledJob.status == "pending")
-                .order_by(ScheduledJob.due_at)
+                .order_by(ScheduledJob.due_at, ScheduledJob.id)
             )
             return [str(k) for k in rows]
 
@@ -269,10 +269,15 @@ async def test_rows_are_scheduled_and_moved_with_the_start(
         "workshop:1:reminder:7d@20270820T0100Z",
         "workshop:1:reminder:1d@20270820T0100Z",
         "workshop:1:reminder:1h@20270820T0100Z",
+        "workshop:1:checkin@20270820T0100Z",  # check-in opens: the announcement gets I'm here
         "workshop:1:ended@20270820T0100Z",
     ]
     await service.update(1, workshop.id, form(starts="2027-08-21 09:00", reminders="1d"))
-    assert await pending() == ["workshop:1:reminder:1d@20270821T0100Z", "workshop:1:ended@20270821T0100Z"]
+    assert await pending() == [
+        "workshop:1:reminder:1d@20270821T0100Z",
+        "workshop:1:checkin@20270821T0100Z",
+        "workshop:1:ended@20270821T0100Z",
+    ]
     _, told = await service.cancel(1, workshop.id, "rain")
     assert await pending() == [] and told == []
     with pytest.raises(DomainError, match=r"Workshop #1 was cancelled\."):

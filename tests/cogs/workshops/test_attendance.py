@@ -57,7 +57,11 @@ async def test_check_in_with_the_venue_code_and_the_lockout(cisip: BotHarness, w
     refused = await d.slash(world.staff, "workshop-admin checkin-code", workshop="1")
     assert refused.ephemeral and refused.content.startswith(f"Check-in for **{TITLE}** opens")
 
-    # 30 minutes before the start: staff reveal the code; the announcement gets I'm here.
+    # An hour before the start check-in opens: the announcement gets I'm here by itself.
+    await world.run_at(START_UTC - timedelta(hours=1))
+    await eventually(lambda: labels(world.announcement()) == ["Register", "Leave", "I'm here"])
+
+    # 30 minutes before the start: staff reveal the code.
     cisip.clock.set(START_UTC - timedelta(minutes=30))
     revealed = await d.slash(world.staff, "workshop-admin checkin-code", workshop="1")
     assert revealed.ephemeral
