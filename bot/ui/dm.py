@@ -34,6 +34,7 @@ async def send_dm(
     *,
     embed: discord.Embed | None = None,
     view: discord.ui.View | None = None,
+    file: discord.File | None = None,
     nonce: str | None = None,
 ) -> Outcome:
     """Send a DM that pings nobody. With ``nonce`` Discord answers a repeat of the same send with
@@ -44,6 +45,8 @@ async def send_dm(
         options["embed"] = embed
     if view is not None:
         options["view"] = view
+    if file is not None:
+        options["file"] = file
     if nonce is not None:
         options["nonce"] = nonce
     try:

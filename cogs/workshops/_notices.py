@@ -9,13 +9,12 @@ import io
 import logging
 from typing import TYPE_CHECKING
 
-import aiohttp
 import discord
 
 from bot.db.models_workshops import Workshop
 from bot.services.certificates import Certificate
 from bot.services.delivery import Outcome
-from bot.ui.dm import dm_outcome, send_dm
+from bot.ui.dm import send_dm
 from bot.ui.limits import CONTENT, fit
 from bot.ui.text import Translate, member_translator
 from bot.ui.time import full_and_relative, timestamp
@@ -108,25 +107,10 @@ async def send_certificate(client: CisipBot, certificate: Certificate) -> Outcom
     data = await asyncio.to_thread(service.pdf, certificate)
     t = await member_translator(client, certificate.user_id, certificate.workshop.guild_id)
     text = certificate_text(t, certificate, service.link(certificate.number))
-    try:
-        user = client.get_user(certificate.user_id) or await client.fetch_user(certificate.user_id)
-        await user.send(
-            fit(text, CONTENT),
-            file=discord.File(io.BytesIO(data), filename=certificate.filename),
-            nonce=certificate_nonce(certificate.number),
-            allowed_mentions=discord.AllowedMentions.none(),
-        )
-    except discord.HTTPException as exc:
-        outcome = dm_outcome(exc)
-        log.log(
-            logging.INFO if outcome is Outcome.DMS_CLOSED else logging.WARNING,
-            "certificate %s not sent to %s: %s",
-            certificate.number,
-            certificate.user_id,
-            exc,
-        )
-        return outcome
-    except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-        log.warning("certificate %s not sent: %s", certificate.number, type(exc).__name__)
-        return Outcome.SERVER_ERROR
-    return Outcome.SENT
+    return await send_dm(
+        client,
+        certificate.user_id,
+        fit(text, CONTENT),
+        file=discord.File(io.BytesIO(data), filename=certificate.filename),
+        nonce=certificate_nonce(certificate.number),
+    )
