@@ -40,6 +40,7 @@ from bot.services.workshops import (
     SCHEDULED,
     WAITLISTED,
     not_open,
+    seated_in_order,
 )
 
 OPENS_BEFORE = CHECKIN_OPENS_BEFORE  # check-in opens this long before the start
@@ -345,18 +346,7 @@ class AttendanceService(PersonalDataHolder):
         """The registered members of a workshop, in registration order (staff's autocomplete)."""
         async with self.db.session() as session:
             await self._workshop(session, guild_id, workshop_id)
-            return list(
-                (
-                    await session.scalars(
-                        select(WorkshopRegistration.user_id)
-                        .where(
-                            WorkshopRegistration.workshop_id == workshop_id,
-                            WorkshopRegistration.status == REGISTERED,
-                        )
-                        .order_by(WorkshopRegistration.registered_at, WorkshopRegistration.id)
-                    )
-                ).all()
-            )
+            return list((await session.scalars(seated_in_order(workshop_id))).all())
 
     async def attended_days(self, workshop_id: int) -> dict[int, list[date]]:
         """Each member who attended, with the days they were checked in for."""

@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Select, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -251,6 +251,15 @@ _CSV_HEADER = ["name", "organization", "country", "registered at", "status"]
 def _csv_safe(value: str) -> str:
     """Keep spreadsheet programs from running member-typed text as a formula."""
     return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+
+
+def seated_in_order(workshop_id: int) -> Select[int]:
+    """The members holding a seat in a workshop, in registration order."""
+    return (
+        select(WorkshopRegistration.user_id)
+        .where(WorkshopRegistration.workshop_id == workshop_id, WorkshopRegistration.status == REGISTERED)
+        .order_by(WorkshopRegistration.registered_at, WorkshopRegistration.id)
+    )
 
 
 @dataclass(frozen=True)
@@ -973,16 +982,7 @@ class WorkshopService(PersonalDataHolder):
                 WorkshopReminderDelivery.reminder == token,
             )
             delivered = set((await session.scalars(done)).all())
-            targets = (
-                await session.scalars(
-                    select(WorkshopRegistration.user_id)
-                    .where(
-                        WorkshopRegistration.workshop_id == workshop_id,
-                        WorkshopRegistration.status == REGISTERED,
-                    )
-                    .order_by(WorkshopRegistration.registered_at, WorkshopRegistration.id)
-                )
-            ).all()
+            targets = (await session.scalars(seated_in_order(workshop_id))).all()
             return Reminder(
                 workshop, [u for u in targets if u not in delivered], CHANNEL_POST not in delivered
             )
