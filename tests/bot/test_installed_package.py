@@ -1,5 +1,6 @@
-"""`pip install .` (not editable) carries its data: a wheel installed into a fresh virtualenv outside
-the checkout upgrades an empty database and exports the 166 shipped parks."""
+"""`pip install .` (not editable) carries its data: the wheel holds the web pages' templates and
+stylesheet, and installed into a fresh virtualenv outside the checkout it upgrades an empty
+database and exports the 166 shipped parks."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import zipfile
 from pathlib import Path
 
 from bot.db.migrate import head_revision
@@ -43,6 +45,12 @@ def test_a_wheel_installed_outside_the_checkout_seeds_and_exports_the_shipped_pa
         cwd=tmp_path,
     )
     (wheel,) = wheels.glob("cisip_bot-*.whl")
+    # The web pages' templates, stylesheet and catalog are package data too.
+    names = set(zipfile.ZipFile(wheel).namelist())
+    templates = {f"bot/web/templates/{p.name}" for p in (ROOT / "bot" / "web" / "templates").glob("*.html")}
+    assert templates and templates <= names
+    assert "bot/web/static/style.css" in names
+    assert "bot/locales/zh-CN/web.json" in names
     sh(sys.executable, "-m", "venv", venv, cwd=tmp_path)
     sh(venv / "bin" / "pip", "install", "--no-deps", "--no-index", "-q", wheel, cwd=tmp_path)
 
