@@ -73,10 +73,8 @@ class Settings:
 
     @property
     def public_web_base_url(self) -> str | None:
-        """``web_base_url`` when others can reach it (links in Discord: calendar feeds), else None
-        (the default address of this host, which means nothing on a member's computer)."""
-        host = urlsplit(self.web_base_url).hostname
-        return None if host in LOCAL_HOSTS else self.web_base_url
+        """``web_base_url`` when others can reach it (links in Discord: calendar feeds), else None."""
+        return public_address(self.web_base_url)
 
     @property
     def smtp_configured(self) -> bool:
@@ -223,6 +221,16 @@ class Settings:
 
 
 LOCAL_HOSTS = (None, "localhost", "127.0.0.1", "::1", "0.0.0.0", "::")
+
+
+def public_address(url: str | None) -> str | None:
+    """``url`` (without a trailing slash) when others can reach it, else None: the default
+    address of this host means nothing on a member's computer or on a printed certificate."""
+    if not url or urlsplit(url).hostname in LOCAL_HOSTS:
+        return None
+    return url.rstrip("/")
+
+
 FONT_SUFFIXES = (".ttf", ".otf", ".ttc")
 
 

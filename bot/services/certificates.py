@@ -23,7 +23,6 @@ from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any, ClassVar
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
@@ -31,6 +30,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.config import public_address
 from bot.db.database import Database, claim_row
 from bot.db.models_attendance import WorkshopCertificate, WorkshopFollowUp
 from bot.db.models_workshops import Workshop
@@ -56,7 +56,6 @@ DEFAULT_FONTS = (
     "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
     "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
 )
-LOCAL_HOSTS = (None, "127.0.0.1", "localhost", "::1", "0.0.0.0")
 NO_FONT = (
     "no font with Chinese for certificates: install Debian's fonts-noto-cjk, "
     "or set CERTIFICATE_FONT to a .ttf, .otf or .ttc file that has Chinese"
@@ -162,10 +161,9 @@ class CertificateService(PersonalDataHolder):
         self.attendance = attendance
         self.memberships = memberships
         self.font = font
-        # A link on paper must reach the web pages from anywhere: the default address (this host)
-        # does not, so certificates carry a link only once WEB_BASE_URL names a public address.
-        public = web_base_url and urlsplit(web_base_url).hostname not in LOCAL_HOSTS
-        self.web_base_url = web_base_url.rstrip("/") if web_base_url and public else None
+        # A link on paper must reach the web pages from anywhere: certificates carry one only once
+        # WEB_BASE_URL names a public address.
+        self.web_base_url = public_address(web_base_url)
 
     def link(self, number: str) -> str | None:
         """The page that confirms a certificate is genuine, when the web pages have an address."""
