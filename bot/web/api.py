@@ -17,9 +17,9 @@ from bot.services.parks import COUNTRY_CODES, FOCUS_VOCABULARY, MAX_SLUG, REGION
 from bot.services.reports import LANGUAGES
 from bot.web import params
 from bot.web.core import CONFIG, SITE, Refused, cached, etag_of
-from bot.web.pages import answered_before, find_parks, park_card, remember_answer
+from bot.web.pages import answered_before, find_parks, park_card, public_report, remember_answer
 from bot.web.site import WorkshopView
-from bot.web.strings import NOT_FOUND_REPORT, NOT_FOUND_WORKSHOP
+from bot.web.strings import NOT_FOUND_WORKSHOP
 
 
 def add_routes(app: web.Application) -> None:
@@ -154,10 +154,7 @@ async def reports(request: web.Request) -> web.Response:
 
 
 async def report(request: web.Request) -> web.Response:
-    report_id = params.identifier(request.match_info["id"])
-    found = await request.app[SITE].report(report_id) if report_id is not None else None
-    if found is None:
-        raise Refused(404, NOT_FOUND_REPORT)
+    found = await public_report(request)
     return _json(report_json(found, request.app[CONFIG].base_url.rstrip("/")))
 
 

@@ -227,7 +227,7 @@ async def reports(request: web.Request) -> web.Response:
     return render_page(request, "reports.html", result=await request.app[SITE].reports(page))
 
 
-async def _public_report(request: web.Request) -> Report:
+async def public_report(request: web.Request) -> Report:
     report_id = params.identifier(request.match_info["id"])
     found = await request.app[SITE].report(report_id) if report_id is not None else None
     if found is None:
@@ -242,7 +242,7 @@ def human_size(size: int, lang: str) -> str:
 
 
 async def report(request: web.Request) -> web.Response:
-    found = await _public_report(request)
+    found = await public_report(request)
     lang = lang_of(request)
     return render_page(
         request,
@@ -255,7 +255,7 @@ async def report(request: web.Request) -> web.Response:
 
 async def report_file(request: web.Request) -> web.Response:
     """A public report's PDF (a members-only report's is refused as if it did not exist)."""
-    found = await _public_report(request)
+    found = await public_report(request)
     data = await request.app[SITE].services.reports.pdf(found)
     if data is None or found.file_sha256 is None:
         raise Refused(404, NOT_FOUND_REPORT)
